@@ -1,0 +1,19 @@
+# Our own code gets strict warnings through this target; third-party headers stay out of -Werror
+# because Boost and SQLite are included as SYSTEM by their imported targets.
+add_library(dinex_warnings INTERFACE)
+target_compile_options(dinex_warnings INTERFACE -Wall -Wextra -Wpedantic -Werror -Wshadow
+                                                -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+                                                -Wconversion -Wno-sign-conversion)
+
+add_library(dinex_hardening INTERFACE)
+if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
+  target_compile_options(dinex_hardening INTERFACE -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+                                                   -fstack-clash-protection -fcf-protection)
+  target_link_options(dinex_hardening INTERFACE -Wl,-z,relro -Wl,-z,now)
+endif()
+target_link_libraries(dinex_warnings INTERFACE dinex_hardening)
+
+if(DINEX_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,292 @@
+#include "api/application.hpp"
+
+#include <boost/url/parse_query.hpp>
+
+#include "api/json_codec.hpp"
+#include "api/router.hpp"
+#include "web/assets.hpp"
+
+namespace dinex::api {
+namespace {
+
+using core::errc;
+using core::error;
+
+constexpr std::string_view json_type = "application/json; charset=utf-8";
+constexpr std::string_view page_csp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+void set_json(response& res, int status, std::string body) {
+    res.status = status;
+    res.body = std::move(body);
+    res.set_header("content-type", std::string(json_type));
+    res.set_header("cache-control", "no-store");
+}
+
+// JSON bodies only. A missing Content-Type is accepted because the original clients (API
+// Gateway in front of a handler that parsed any body) did not always send one.
+std::optional<error> check_content_type(std::string_view value) {
+    if (value.empty()) return std::nullopt;
+    const auto semi = value.find(';');
+    const std::string media = lower(trim(value.substr(0, semi)));
+    const bool json = media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
+    if (!json) {
+        return error::field(errc::unsupported_media_type,
+                            "Content-Type must be application/json, not " + media, "content-type",
+                            "media_type:application/json");
+    }
+    if (semi != std::string_view::npos) {
+        const std::string params = lower(value.substr(semi + 1));
+        const auto cs = params.find("charset=");
+        if (cs != std::string::npos) {
+            std::string charset(trim(std::string_view(params).substr(cs + 8)));
+            if (!charset.empty() && charset.front() == '"') charset = charset.substr(1, charset.find('"', 1) - 1);
+            if (charset != "utf-8" && charset != "utf8") {
+                return error::field(errc::unsupported_media_type,
+                                    "the body must be UTF-8, not " + charset, "content-type",
+                                    "charset:utf-8");
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+// The first value of `name` in a raw query string, percent-decoded.
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+    auto params = boost::urls::parse_query(query);
+    if (!params) return std::nullopt;
+    for (const auto& p : *params) {
+        if (p.key == name) return p.has_value ? std::string(p.value) : std::string();
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+int http_status(errc code) noexcept {
+    switch (code) {
+        case errc::invalid_argument: return 400;
+        case errc::unprocessable: return 422;
+        case errc::not_found: return 404;
+        case errc::conflict: return 409;
+        case errc::payload_too_large: return 413;
+        case errc::unsupported_media_type: return 415;
+        case errc::method_not_allowed: return 405;
+        case errc::unavailable: return 503;
+        case errc::internal: return 500;
+    }
+    return 500;
+}
+
+response error_response(const error& e, std::string_view request_id) {
+    response res;
+    set_json(res, http_status(e.code), encode_error(e, request_id));
+    if (e.code == errc::unavailable) res.set_header("retry-after", "1");
+    return res;
+}
+
+application::application(core::tracking_service& service, app_config config)
+    : service_(service), config_(std::move(config)) {}
+
+bool application::origin_allowed(std::string_view origin) const noexcept {
+    for (const auto& o : config_.cors_origins) {
+        if (o == "*" || o == origin) return true;
+    }
+    return false;
+}
+
+std::vector<header> application::cors_headers(const request& req) const {
+    std::vector<header> out;
+    const std::string_view origin = req.header_value("origin");
+    if (origin.empty() || !origin_allowed(origin)) return out;
+    const bool any = config_.cors_origins.size() == 1 && config_.cors_origins.front() == "*";
+    out.push_back({"access-control-allow-origin", any ? "*" : std::string(origin)});
+    if (!any) out.push_back({"vary", "Origin"});
+    out.push_back({"access-control-expose-headers", "X-Request-Id, Retry-After"});
+    return out;
+}
+
+void application::handle(request req, completion done) {
+    const route_match route = match_route(req.path);
+    response res;
+    res.route = route.label;
+
+    auto finish = [&](response r) {
+        for (auto& h : cors_headers(req)) r.headers.push_back(std::move(h));
+        done(std::move(r));
+    };
+
+    if (route.id == route_id::unmatched) {
+        response r = error_response(error::field(errc::not_found, "no route for " + req.path, "path", "route"),
+                                    req.request_id);
+        r.route = route.label;
+        return finish(std::move(r));
+    }
+
+    if (req.method == "OPTIONS") {
+        // CORS preflight (or a plain OPTIONS): say what the route allows.
+        res.status = 204;
+        res.set_header("allow", std::string(route.allow));
+        const std::string_view origin = req.header_value("origin");
+        if (!origin.empty() && origin_allowed(origin) && req.has_header("access-control-request-method")) {
+            res.set_header("access-control-allow-methods", std::string(route.allow));
+            res.set_header("access-control-allow-headers",
+                           "Content-Type, Authorization, X-Api-Key, Idempotency-Key, X-Request-Id");
+            res.set_header("access-control-max-age", "600");
+        }
+        return finish(std::move(res));
+    }
+
+    const bool is_get = req.method == "GET" || req.method == "HEAD";
+    switch (route.id) {
+        case route_id::health:
+            if (!is_get) break;
+            handle_health(req, res);
+            return finish(std::move(res));
+        case route_id::tracking:
+            if (is_get) {
+                handle_lookup(req, res);
+                return finish(std::move(res));
+            }
+            if (req.method == "POST") {
+                completion wrapped = [cors = cors_headers(req), done = std::move(done)](response r) mutable {
+                    for (auto& h : cors) r.headers.push_back(std::move(h));
+                    done(std::move(r));
+                };
+                return handle_record(req, std::move(res), wrapped);
+            }
+            break;
+        case route_id::web_page:
+            if (!is_get) break;
+            handle_web(req, "index.html", res);
+            return finish(std::move(res));
+        case route_id::web_asset:
+            if (!is_get) break;
+            handle_web(req, route.asset, res);
+            return finish(std::move(res));
+        case route_id::unmatched: break;
+    }
+    response r = error_response(error::field(errc::method_not_allowed,
+                                             "method " + req.method + " is not allowed on " + std::string(route.label),
+                                             "method", "one_of:" + std::string(route.allow)),
+                                req.request_id);
+    r.route = route.label;
+    r.set_header("allow", std::string(route.allow));
+    finish(std::move(r));
+}
+
+void application::handle_health(const request& req, response& res) {
+    (void)req;
+    const std::string_view store = service_.backing_store().backend_name();
+    if (auto ok = service_.backing_store().ping(); !ok) {
+        set_json(res, 503, encode_health("unavailable", config_.version, store));
+        res.set_header("retry-after", "5");
+        return;
+    }
+    set_json(res, 200, encode_health("ok", config_.version, store));
+}
+
+void application::handle_lookup(const request& req, response& res) {
+    const auto id = query_param(req.query, "tracking_id");
+    if (!id) {
+        const auto route = res.route;
+        res = error_response(error::field(errc::invalid_argument, "the query parameter tracking_id is required",
+                                          "tracking_id", "required"),
+                             req.request_id);
+        res.route = route;
+        return;
+    }
+    auto found = service_.track(*id);
+    if (!found) {
+        const auto route = res.route;
+        res = error_response(found.error(), req.request_id);
+        res.route = route;
+        return;
+    }
+    set_json(res, 200, encode_package(*found));
+}
+
+void application::handle_record(request& req, response res, completion& done) {
+    const auto route = res.route;
+    auto reject = [&](const error& e) {
+        response r = error_response(e, req.request_id);
+        r.route = route;
+        done(std::move(r));
+    };
+    if (req.body.size() > config_.max_body_bytes) {
+        return reject(error::field(errc::payload_too_large,
+                                   "the body is larger than " + std::to_string(config_.max_body_bytes) + " bytes",
+                                   "body", "max_bytes:" + std::to_string(config_.max_body_bytes)));
+    }
+    if (auto bad = check_content_type(req.header_value("content-type"))) return reject(*bad);
+
+    auto input = decode_event_input(req.body);
+    if (!input) return reject(input.error());
+
+    const std::string_view key = trim(req.header_value("idempotency-key"));
+    if (!key.empty()) {
+        if (input->event_id && *input->event_id != key) {
+            return reject(error::field(errc::invalid_argument,
+                                       "event_id and the Idempotency-Key header differ", "event_id",
+                                       "equals:Idempotency-Key"));
+        }
+        input->event_id = std::string(key);
+    }
+
+    service_.record(*input, [route, request_id = req.request_id,
+                             done = std::move(done)](core::result<core::append_outcome> r) mutable {
+        if (!r) {
+            response er = error_response(r.error(), request_id);
+            er.route = route;
+            done(std::move(er));
+            return;
+        }
+        response ok;
+        ok.route = route;
+        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));
+        ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
+        done(std::move(ok));
+    });
+}
+
+void application::handle_web(const request& req, std::string_view name, response& res) {
+    const auto asset = web::find_asset(name);
+    if (!asset) {
+        const auto route = res.route;
+        res = error_response(error::field(errc::not_found, "no such file", "path", "route"), req.request_id);
+        res.route = route;
+        return;
+    }
+    res.set_header("etag", std::string(asset->etag));
+    res.set_header("x-content-type-options", "nosniff");
+    if (name == "index.html") {
+        res.set_header("content-security-policy", std::string(page_csp));
+        res.set_header("referrer-policy", "no-referrer");
+        res.set_header("x-frame-options", "DENY");
+        res.set_header("cache-control", "no-cache");
+    } else {
+        res.set_header("cache-control", "public, max-age=300");
+    }
+    if (req.header_value("if-none-match") == asset->etag) {
+        res.status = 304;
+        return;
+    }
+    res.status = 200;
+    res.set_header("content-type", std::string(asset->content_type));
+    res.body = std::string(asset->body);
+}
+
+}  // namespace dinex::api

@@ -1,0 +1,54 @@
+#pragma once
+// The transport-neutral request and response every front-end (Beast server, Lambda loop) speaks.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dinex::api {
+
+struct header {
+    std::string name;  // lower-case
+    std::string value;
+};
+
+struct request {
+    std::string method;  // upper-case, as on the wire
+    std::string path;    // raw path, percent-encoded, without the query
+    std::string query;   // raw query string without '?'
+    std::vector<header> headers;
+    std::string body;
+    std::string remote_address;
+    std::string request_id;
+
+    // First value of a header (name in lower case), or empty.
+    std::string_view header_value(std::string_view lower_name) const noexcept {
+        for (const auto& h : headers) {
+            if (h.name == lower_name) return h.value;
+        }
+        return {};
+    }
+    bool has_header(std::string_view lower_name) const noexcept {
+        for (const auto& h : headers) {
+            if (h.name == lower_name) return true;
+        }
+        return false;
+    }
+};
+
+struct response {
+    int status = 200;
+    std::vector<header> headers;
+    std::string body;
+    // Fixed label for logs and metrics ("/tracking", "/health", "unmatched" …), never the raw path.
+    std::string_view route = "unmatched";
+
+    void set_header(std::string name, std::string value) {
+        headers.push_back({std::move(name), std::move(value)});
+    }
+};
+
+using completion = std::move_only_function<void(response)>;
+
+}  // namespace dinex::api

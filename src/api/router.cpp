@@ -1,0 +1,55 @@
+#include "api/router.hpp"
+
+namespace dinex::api {
+namespace {
+
+bool is_asset_name(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 64 || s.front() == '.') return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool is_stage_name(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 128) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+route_match match_exact(std::string_view path) noexcept {
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}};
+    if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}};
+    if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD", {}, {}};
+    constexpr std::string_view assets = "/assets/";
+    if (path.starts_with(assets) && is_asset_name(path.substr(assets.size()))) {
+        return {route_id::web_asset, "/assets", "GET, HEAD", {}, path.substr(assets.size())};
+    }
+    return {};
+}
+
+}  // namespace
+
+route_match match_route(std::string_view path) noexcept {
+    if (auto m = match_exact(path); m.id != route_id::unmatched) return m;
+    // "/<stage>/<route>": API Gateway passes the stage in rawPath.
+    if (path.size() < 2 || path.front() != '/') return {};
+    const auto slash = path.find('/', 1);
+    if (slash == std::string_view::npos) return {};
+    const std::string_view stage = path.substr(1, slash - 1);
+    const std::string_view rest = path.substr(slash);
+    if (!is_stage_name(stage)) return {};
+    route_match m = match_exact(rest);
+    if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
+    m.stage = stage;
+    return m;
+}
+
+}  // namespace dinex::api

@@ -1,0 +1,47 @@
+#pragma once
+// The rules that decide what one accepted event does to a package. Stores call `decide` inside
+// their transaction (or conditional write) so the rule and the write are one atomic step.
+#include <optional>
+
+#include "core/error.hpp"
+#include "core/model.hpp"
+
+namespace dinex::core {
+
+struct lifecycle_policy {
+    millis retention = 30LL * 24 * 60 * 60 * 1000;  // records expire this long after last change
+};
+
+// A validated event ready to be applied.
+struct submission {
+    event incoming;               // received_at is the acceptance time ("now")
+    bool timestamp_given = false; // the client set timestamp (it then takes part in replay checks)
+    bool event_id_given = false;  // the client set event_id (otherwise it was generated)
+};
+
+enum class outcome_kind {
+    created,       // stored and became the current state
+    late_arrival,  // stored in the history; an newer event keeps the current state
+    replay,        // the same event_id was already stored: nothing written
+};
+
+struct append_outcome {
+    outcome_kind kind = outcome_kind::created;
+    event stored;                           // the event as stored (the original on a replay)
+    package_state state;                    // the state after the append
+    std::optional<package_state> previous;  // the state before (nullopt for a new package)
+};
+
+// Orders events: by timestamp, then event_id, so two events at the same millisecond still have
+// one well-defined "latest".
+constexpr bool is_newer(millis ts_a, std::string_view id_a, millis ts_b, std::string_view id_b) {
+    return ts_a != ts_b ? ts_a > ts_b : id_a > id_b;
+}
+
+// current: the package state as stored (nullopt: unknown package).
+// same_id: the stored event of this package with the submission's event_id, if any.
+result<append_outcome> decide(const std::optional<package_state>& current,
+                              const std::optional<event>& same_id, const submission& sub,
+                              const lifecycle_policy& policy);
+
+}  // namespace dinex::core

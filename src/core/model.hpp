@@ -1,0 +1,84 @@
+#pragma once
+// The tracking domain: statuses, events and package state. Plain values, no I/O.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dinex::core {
+
+// One canonical set that maps onto AfterShip, EasyPost, Shippo, 17TRACK and Karrio.
+enum class status : std::uint8_t {
+    info_received,
+    picked_up,
+    in_transit,
+    out_for_delivery,
+    available_for_pickup,
+    delivery_failed,
+    delivered,
+    exception,
+    return_to_sender,
+    cancelled,
+};
+
+inline constexpr std::array<status, 10> all_statuses = {
+    status::info_received, status::picked_up,       status::in_transit,
+    status::out_for_delivery, status::available_for_pickup, status::delivery_failed,
+    status::delivered,     status::exception,       status::return_to_sender,
+    status::cancelled};
+
+std::string_view to_string(status s) noexcept;
+std::optional<status> parse_status(std::string_view text) noexcept;
+// "INFO_RECEIVED, PICKED_UP, …" for error messages.
+std::string status_list();
+
+constexpr bool is_terminal(status s) noexcept {
+    return s == status::delivered || s == status::cancelled;
+}
+
+using millis = std::int64_t;  // milliseconds since the Unix epoch, UTC
+
+struct position {
+    double latitude = 0;
+    double longitude = 0;
+    friend bool operator==(const position&, const position&) = default;
+};
+
+// One tracking event as stored. `event_id` is the client's idempotency key or a generated one.
+struct event {
+    std::string tracking_id;
+    std::string event_id;
+    status state = status::info_received;
+    std::string location;
+    millis timestamp = 0;    // when it happened (client clock, defaults to received_at)
+    millis received_at = 0;  // when the service accepted it
+    std::optional<std::string> description;
+    std::optional<std::string> notes;
+    std::optional<position> coordinates;
+    friend bool operator==(const event&, const event&) = default;
+};
+
+// The current state of a package: the event with the latest timestamp wins.
+struct package_state {
+    std::string tracking_id;
+    status state = status::info_received;
+    std::string location;
+    std::optional<std::string> notes;
+    std::optional<position> coordinates;
+    millis timestamp = 0;     // timestamp of the event that set this state
+    std::string event_id;     // that event
+    millis created_at = 0;    // first event received
+    millis updated_at = 0;    // last change of the record (any accepted event)
+    millis expires_at = 0;    // updated_at + retention
+    std::uint64_t event_count = 0;
+    friend bool operator==(const package_state&, const package_state&) = default;
+};
+
+struct package {
+    package_state state;
+    std::vector<event> events;  // newest first (timestamp, then event_id, descending)
+};
+
+}  // namespace dinex::core

@@ -1,0 +1,55 @@
+#pragma once
+// The seams between the domain and the world. Each has one implementation per back-end and a fake.
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/lifecycle.hpp"
+#include "core/model.hpp"
+
+namespace dinex::core {
+
+class clock {
+public:
+    virtual ~clock() = default;
+    virtual millis now() = 0;
+};
+
+class id_generator {
+public:
+    virtual ~id_generator() = default;
+    // Unique, URL-safe, sortable by creation time.
+    virtual std::string next_id() = 0;
+};
+
+using append_callback = std::move_only_function<void(result<append_outcome>)>;
+
+// Persistence of packages and their events. `append` must apply `decide` atomically with the
+// writes it implies: two concurrent appends for one package behave as if one ran after the other.
+class store {
+public:
+    virtual ~store() = default;
+
+    // "sqlite", "memory", "dynamodb": reported by /health.
+    virtual std::string_view backend_name() const noexcept = 0;
+
+    // The package with at most `max_events` events, newest first; nullopt when unknown or expired
+    // at `now`.
+    virtual result<std::optional<package>> find(std::string_view tracking_id, millis now,
+                                                std::size_t max_events) = 0;
+
+    // Applies one submission. `done` runs exactly once, possibly on another thread, and only after
+    // the outcome is durable.
+    virtual void append(submission sub, const lifecycle_policy& policy, append_callback done) = 0;
+
+    // Deletes packages (and their events) whose expires_at is before `now`; returns how many.
+    virtual result<std::size_t> purge_expired(millis now) = 0;
+
+    // A cheap round trip to the back-end for deep health checks.
+    virtual result<void> ping() = 0;
+};
+
+}  // namespace dinex::core

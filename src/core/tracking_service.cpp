@@ -1,0 +1,214 @@
+#include "core/tracking_service.hpp"
+
+#include <cmath>
+#include <utility>
+
+namespace dinex::core {
+namespace {
+
+constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// Length in code points, so a limit means the same for "Lima" and "Ñuñoa".
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (const char c : s) {
+        if ((static_cast<unsigned char>(c) & 0xC0U) != 0x80U) ++n;
+    }
+    return n;
+}
+
+bool has_control_chars(std::string_view s) {
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 && c != '\t' && c != '\n' && c != '\r') return true;
+        if (u == 0x7F) return true;
+    }
+    return false;
+}
+
+bool valid_event_id(std::string_view s) {
+    if (s.empty() || s.size() > limits::event_id_max) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_' || c == '.' || c == ':';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+// Required or optional free text: trimmed, non-empty when present, bounded, printable.
+void check_text(const std::optional<std::string>& value, const char* field, std::size_t max,
+                bool required, std::vector<field_error>& errors, std::optional<std::string>& out) {
+    if (!value) {
+        if (required) errors.push_back({field, "required"});
+        return;
+    }
+    const std::string_view t = trim(*value);
+    if (t.empty()) {
+        if (required) errors.push_back({field, "not_empty"});
+        return;  // an empty optional text is the same as none
+    }
+    if (utf8_length(t) > max) {
+        errors.push_back({field, "max_length:" + std::to_string(max)});
+        return;
+    }
+    if (has_control_chars(t)) {
+        errors.push_back({field, "no_control_characters"});
+        return;
+    }
+    out = std::string(t);
+}
+
+}  // namespace
+
+result<std::string> normalize_tracking_id(std::string_view raw) {
+    const std::string_view t = trim(raw);
+    if (t.empty()) {
+        return fail(error::field(errc::invalid_argument, "tracking_id is required", "tracking_id",
+                                 "required"));
+    }
+    std::string id;
+    id.reserve(t.size());
+    for (const char c : t) {
+        id.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+    }
+    bool ok = id.size() >= 3 && id.size() <= 40;
+    for (std::size_t i = 0; ok && i < id.size(); ++i) {
+        const char c = id[i];
+        const bool alnum = (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        ok = alnum || (i > 0 && (c == '_' || c == '-'));
+    }
+    if (!ok) {
+        return fail(error::field(errc::invalid_argument,
+                                 "tracking_id must be 3 to 40 letters, digits, '_' or '-', starting "
+                                 "with a letter or digit",
+                                 "tracking_id", "pattern:^[A-Z0-9][A-Z0-9_-]{2,39}$"));
+    }
+    return id;
+}
+
+result<submission> validate(const event_input& in, millis now, const lifecycle_policy& policy,
+                            id_generator& ids) {
+    std::vector<field_error> errors;
+    submission sub;
+    event& ev = sub.incoming;
+    ev.received_at = now;
+
+    if (!in.tracking_id) {
+        errors.push_back({"tracking_id", "required"});
+    } else if (auto id = normalize_tracking_id(*in.tracking_id)) {
+        ev.tracking_id = std::move(*id);
+    } else {
+        errors.push_back(id.error().details.front());
+    }
+
+    std::optional<std::string> location;
+    check_text(in.location, "location", limits::location_max, true, errors, location);
+    if (location) ev.location = std::move(*location);
+
+    if (!in.status) {
+        errors.push_back({"status", "required"});
+    } else {
+        std::string upper(trim(*in.status));
+        for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+        if (auto s = parse_status(upper)) {
+            ev.state = *s;
+        } else {
+            errors.push_back({"status", "one_of:" + status_list()});
+        }
+    }
+
+    check_text(in.description, "description", limits::description_max, false, errors, ev.description);
+    check_text(in.notes, "notes", limits::notes_max, false, errors, ev.notes);
+
+    if (in.latitude.has_value() != in.longitude.has_value()) {
+        errors.push_back({in.latitude ? "longitude" : "latitude", "required_with:" +
+                                                                     std::string(in.latitude ? "latitude" : "longitude")});
+    }
+    bool coords_ok = in.latitude && in.longitude;
+    if (in.latitude && !(std::isfinite(*in.latitude) && *in.latitude >= -90 && *in.latitude <= 90)) {
+        errors.push_back({"latitude", "range:-90..90"});
+        coords_ok = false;
+    }
+    if (in.longitude &&
+        !(std::isfinite(*in.longitude) && *in.longitude >= -180 && *in.longitude <= 180)) {
+        errors.push_back({"longitude", "range:-180..180"});
+        coords_ok = false;
+    }
+    if (coords_ok) ev.coordinates = position{*in.latitude, *in.longitude};
+
+    if (in.timestamp) {
+        sub.timestamp_given = true;
+        if (*in.timestamp > now + limits::max_future_skew) {
+            errors.push_back({"timestamp", "not_in_future:max_skew_seconds=300"});
+        } else if (*in.timestamp < now - policy.retention) {
+            errors.push_back({"timestamp", "within_retention:days=" +
+                                               std::to_string(policy.retention / 86'400'000)});
+        } else {
+            ev.timestamp = *in.timestamp;
+        }
+    } else {
+        ev.timestamp = now;
+    }
+
+    if (in.event_id) {
+        sub.event_id_given = true;
+        if (valid_event_id(*in.event_id)) {
+            ev.event_id = *in.event_id;
+        } else {
+            errors.push_back({"event_id", "pattern:^[A-Za-z0-9._:-]{1,64}$"});
+        }
+    } else {
+        ev.event_id = ids.next_id();
+    }
+
+    if (!errors.empty()) {
+        // Missing fields are a malformed request (400); present-but-wrong values are 422.
+        bool only_values = true;
+        for (const auto& e : errors) {
+            if (e.rule == "required") only_values = false;
+        }
+        std::string msg = "the event has " + std::to_string(errors.size()) + " invalid field" +
+                          (errors.size() == 1 ? "" : "s") + ": ";
+        for (std::size_t i = 0; i < errors.size(); ++i) {
+            msg += (i ? ", " : "") + errors[i].field + " (" + errors[i].rule + ")";
+        }
+        return fail(error::make(only_values ? errc::unprocessable : errc::invalid_argument,
+                                std::move(msg), std::move(errors)));
+    }
+    return sub;
+}
+
+tracking_service::tracking_service(store& s, clock& c, id_generator& ids, service_config cfg)
+    : store_(s), clock_(c), ids_(ids), cfg_(cfg) {}
+
+result<package> tracking_service::track(std::string_view raw_tracking_id) {
+    auto id = normalize_tracking_id(raw_tracking_id);
+    if (!id) return fail(std::move(id.error()));
+    auto found = store_.find(*id, clock_.now(), cfg_.max_events_per_lookup);
+    if (!found) return fail(std::move(found.error()));
+    if (!*found) {
+        return fail(error::field(errc::not_found, "no package with tracking_id " + *id,
+                                 "tracking_id", "exists"));
+    }
+    return std::move(**found);
+}
+
+void tracking_service::record(const event_input& in, append_callback done) {
+    auto sub = validate(in, clock_.now(), cfg_.lifecycle, ids_);
+    if (!sub) {
+        done(fail(std::move(sub.error())));
+        return;
+    }
+    store_.append(std::move(*sub), cfg_.lifecycle, std::move(done));
+}
+
+result<std::size_t> tracking_service::purge_expired() { return store_.purge_expired(clock_.now()); }
+
+}  // namespace dinex::core

@@ -1,0 +1,71 @@
+#pragma once
+// The application core: validates what writers send, applies the lifecycle through the store, and
+// answers lookups. No I/O of its own: the store, clock and id generator are injected.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/lifecycle.hpp"
+#include "core/model.hpp"
+#include "core/ports.hpp"
+
+namespace dinex::core {
+
+// Field limits, shared by the codec (for early rejection) and the validator.
+struct limits {
+    static constexpr std::size_t location_max = 200;
+    static constexpr std::size_t description_max = 500;
+    static constexpr std::size_t notes_max = 1000;
+    static constexpr std::size_t event_id_max = 64;
+    static constexpr millis max_future_skew = 5 * 60 * 1000;
+};
+
+// What a writer sends, already decoded from its wire format but not yet validated.
+struct event_input {
+    std::optional<std::string> tracking_id;
+    std::optional<std::string> location;
+    std::optional<std::string> status;
+    std::optional<millis> timestamp;
+    std::optional<std::string> event_id;
+    std::optional<std::string> description;
+    std::optional<std::string> notes;
+    std::optional<double> latitude;
+    std::optional<double> longitude;
+};
+
+struct service_config {
+    lifecycle_policy lifecycle;
+    std::size_t max_events_per_lookup = 1000;
+};
+
+// Trims and upper-cases; then requires [A-Z0-9][A-Z0-9_-]{2,39}.
+result<std::string> normalize_tracking_id(std::string_view raw);
+
+// Checks every field and reports every broken rule at once, so a client fixes its request in one go.
+result<submission> validate(const event_input& in, millis now, const lifecycle_policy& policy,
+                            id_generator& ids);
+
+class tracking_service {
+public:
+    tracking_service(store& s, clock& c, id_generator& ids, service_config cfg = {});
+
+    result<package> track(std::string_view raw_tracking_id);
+
+    // `done` runs exactly once, possibly on a store thread.
+    void record(const event_input& in, append_callback done);
+
+    result<std::size_t> purge_expired();
+
+    store& backing_store() noexcept { return store_; }
+    const service_config& config() const noexcept { return cfg_; }
+
+private:
+    store& store_;
+    clock& clock_;
+    id_generator& ids_;
+    service_config cfg_;
+};
+
+}  // namespace dinex::core

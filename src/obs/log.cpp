@@ -1,0 +1,197 @@
+#include "obs/log.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+
+#include "core/time.hpp"
+
+namespace dinex::obs {
+namespace {
+
+constexpr std::size_t flush_threshold = 64 * 1024;
+
+std::string now_rfc3339() {
+    using namespace std::chrono;
+    return core::format_rfc3339(
+        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+void start_line(std::string& line, level l) {
+    line += R"({"time":")";
+    line += now_rfc3339();
+    line += R"(","level":")";
+    line += to_string(l);
+    line += '"';
+}
+
+void add_key(std::string& line, std::string_view key) {
+    line += ",\"";
+    line += key;
+    line += "\":";
+}
+
+void add_string(std::string& line, std::string_view key, std::string_view value) {
+    add_key(line, key);
+    line += '"';
+    append_json_escaped(line, value);
+    line += '"';
+}
+
+}  // namespace
+
+std::optional<level> parse_level(std::string_view t) noexcept {
+    if (t == "debug") return level::debug;
+    if (t == "info") return level::info;
+    if (t == "warn" || t == "warning") return level::warn;
+    if (t == "error") return level::error;
+    return std::nullopt;
+}
+
+std::string_view to_string(level l) noexcept {
+    switch (l) {
+        case level::debug: return "debug";
+        case level::info: return "info";
+        case level::warn: return "warn";
+        case level::error: return "error";
+    }
+    return "info";
+}
+
+void append_json_escaped(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (const char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    out += "\\u00";
+                    out += hex[(c >> 4) & 0xF];
+                    out += hex[c & 0xF];
+                } else {
+                    out += c;
+                }
+        }
+    }
+}
+
+logger::logger(level min_level, int fd, int flush_interval_ms)
+    : min_level_(min_level), fd_(fd), flush_interval_ms_(flush_interval_ms) {
+    flusher_ = std::thread([this] { run(); });
+}
+
+logger::~logger() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_one();
+    flusher_.join();
+}
+
+void logger::access(const access_record& r) {
+    if (!enabled(level::info)) return;
+    std::string line;
+    line.reserve(256);
+    start_line(line, level::info);
+    add_string(line, "msg", "request");
+    add_string(line, "request_id", r.request_id);
+    add_string(line, "method", r.method);
+    add_string(line, "route", r.route);
+    add_key(line, "status");
+    line += std::to_string(r.status);
+    add_key(line, "duration_ms");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", r.duration_ms);
+    line += buf;
+    add_string(line, "client", r.client);
+    add_key(line, "bytes_in");
+    line += std::to_string(r.bytes_in);
+    add_key(line, "bytes_out");
+    line += std::to_string(r.bytes_out);
+    line += "}\n";
+    append_line(std::move(line));
+}
+
+void logger::log(level l, std::string_view msg, std::initializer_list<field> fields) {
+    if (!enabled(l)) return;
+    std::string line;
+    line.reserve(128);
+    start_line(line, l);
+    add_string(line, "msg", msg);
+    for (const auto& [key, value] : fields) {
+        if (const auto* s = std::get_if<std::string_view>(&value)) {
+            add_string(line, key, *s);
+        } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+            add_key(line, key);
+            line += std::to_string(*i);
+        } else if (const auto* d = std::get_if<double>(&value)) {
+            add_key(line, key);
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.6g", *d);
+            line += buf;
+        } else {
+            add_key(line, key);
+            line += std::get<bool>(value) ? "true" : "false";
+        }
+    }
+    line += "}\n";
+    append_line(std::move(line));
+    if (l >= level::error) flush();
+}
+
+void logger::append_line(std::string&& line) {
+    bool wake = false;
+    {
+        const std::lock_guard lock(mutex_);
+        buffer_ += line;
+        wake = buffer_.size() >= flush_threshold;
+    }
+    if (wake) cv_.notify_one();
+}
+
+void logger::flush() {
+    std::string data;
+    {
+        const std::lock_guard lock(mutex_);
+        data.swap(buffer_);
+    }
+    write_all(data);
+}
+
+void logger::run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
+                     [this] { return stopping_ || buffer_.size() >= flush_threshold; });
+        std::string data;
+        data.swap(buffer_);
+        const bool stop = stopping_;
+        lock.unlock();
+        write_all(data);
+        if (stop) return;
+        lock.lock();
+    }
+}
+
+void logger::write_all(const std::string& data) {
+    if (data.empty()) return;
+    const std::lock_guard lock(write_mutex_);
+    std::size_t done = 0;
+    while (done < data.size()) {
+        const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;  // nowhere left to report a failing log sink
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace dinex::obs

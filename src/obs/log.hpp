@@ -1,0 +1,68 @@
+#pragma once
+// Structured logs: one JSON object per line on stdout, with a fixed set of keys. Lines are
+// buffered and written by a background thread, so a request never waits on the terminal or pipe.
+#include <condition_variable>
+#include <cstdint>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <variant>
+
+namespace dinex::obs {
+
+enum class level { debug, info, warn, error };
+std::optional<level> parse_level(std::string_view text) noexcept;
+std::string_view to_string(level l) noexcept;
+
+struct access_record {
+    std::string_view request_id;
+    std::string_view method;
+    std::string_view route;  // a fixed label, never the raw path
+    int status = 0;
+    double duration_ms = 0;
+    std::string_view client;
+    std::size_t bytes_in = 0;
+    std::size_t bytes_out = 0;
+};
+
+using field_value = std::variant<std::string_view, std::int64_t, double, bool>;
+using field = std::pair<std::string_view, field_value>;
+
+// Appends `s` to `out` as a JSON string body (without quotes), escaping what JSON requires.
+void append_json_escaped(std::string& out, std::string_view s);
+
+class logger {
+public:
+    // fd: where lines go (1 = stdout). flush_interval_ms bounds how late a line can appear.
+    explicit logger(level min_level = level::info, int fd = 1, int flush_interval_ms = 100);
+    ~logger();
+    logger(const logger&) = delete;
+    logger& operator=(const logger&) = delete;
+
+    bool enabled(level l) const noexcept { return l >= min_level_; }
+    void access(const access_record& r);
+    void log(level l, std::string_view msg, std::initializer_list<field> fields = {});
+    // Writes everything buffered now (before exit, after a fatal error).
+    void flush();
+
+private:
+    void append_line(std::string&& line);
+    void run();
+    void write_all(const std::string& data);
+
+    level min_level_;
+    int fd_;
+    int flush_interval_ms_;
+    std::mutex mutex_;
+    std::mutex write_mutex_;  // keeps two flushes from interleaving their bytes
+    std::condition_variable cv_;
+    std::string buffer_;
+    bool stopping_ = false;
+    std::thread flusher_;
+};
+
+}  // namespace dinex::obs

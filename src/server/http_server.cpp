@@ -1,0 +1,378 @@
+#include "server/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "api/application.hpp"
+#include "obs/log.hpp"
+
+namespace dinex::server {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+// A short unique id per request: a random per-process prefix and a counter.
+class request_ids {
+public:
+    request_ids() {
+        std::random_device rd;
+        const std::uint64_t r = (std::uint64_t{rd()} << 32) ^ rd();
+        static constexpr char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 12; ++i) prefix_ += hex[(r >> (i * 4)) & 0xF];
+    }
+    std::string next() {
+        const std::uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
+        char buf[24];
+        std::snprintf(buf, sizeof buf, "-%010llx", static_cast<unsigned long long>(n));
+        return prefix_ + buf;
+    }
+
+private:
+    std::string prefix_;
+    std::atomic<std::uint64_t> counter_{0};
+};
+
+// A client-supplied id is kept when it is short and plain, so traces join across services.
+bool usable_request_id(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+}
+
+}  // namespace
+
+class session;
+
+struct http_server::impl {
+    api::application& app;
+    obs::logger& log;
+    server_config config;
+    net::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    net::signal_set signals{ioc, SIGINT, SIGTERM};
+    net::steady_timer grace_timer{ioc};
+    request_ids ids;
+    std::atomic<bool> stopping{false};
+    std::atomic<std::size_t> connections{0};
+
+    std::mutex sessions_mutex;
+    std::set<std::weak_ptr<session>, std::owner_less<std::weak_ptr<session>>> sessions;
+
+    impl(api::application& a, obs::logger& l, server_config c) : app(a), log(l), config(std::move(c)) {}
+
+    void accept();
+    void begin_shutdown();
+};
+
+class session : public std::enable_shared_from_this<session> {
+public:
+    session(http_server::impl& server, tcp::socket&& socket)
+        : server_(server), stream_(std::move(socket)) {
+        beast::error_code ec;
+        const auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) client_ = ep.address().to_string();
+        stream_.socket().set_option(tcp::no_delay(true), ec);
+    }
+    ~session() { --server_.connections; }
+
+    void start() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    }
+
+    // Called on shutdown from any thread: an idle connection closes now, a busy one after its
+    // response.
+    void shutdown() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            self->closing_ = true;
+            if (!self->busy_) {
+                beast::error_code ec;
+                self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+                self->stream_.close();
+            }
+        });
+    }
+
+private:
+    void read() {
+        if (closing_) return close();
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
+        parser_->body_limit(server_.config.max_body_bytes);
+        // The first byte of a request may take the keep-alive time; once it starts, the whole
+        // request must arrive within the read timeout (slow clients cannot hold a thread: reads
+        // are asynchronous, and the deadline closes them).
+        stream_.expires_after(requests_served_ == 0 ? server_.config.read_timeout
+                                                    : server_.config.keep_alive_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_header(ec);
+                                });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec) return on_read_error(ec);
+        busy_ = true;
+        started_ = std::chrono::steady_clock::now();
+        stream_.expires_after(server_.config.read_timeout);
+        const auto& h = parser_->get();
+        // An Expect: 100-continue client waits for a go-ahead before sending the body.
+        if (beast::iequals(h[http::field::expect], "100-continue")) {
+            if (parser_->content_length() && *parser_->content_length() > server_.config.max_body_bytes) {
+                return on_read_error(http::error::body_limit);
+            }
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, h.version());
+            http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                if (wec) return self->close();
+                self->read_body();
+            });
+            return;
+        }
+        read_body();
+    }
+
+    void read_body() {
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (ec) return self->on_read_error(ec);
+                             self->dispatch_request();
+                         });
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+            ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
+            return close();
+        }
+        if (requests_served_ == 0 && !busy_ && buffer_.size() == 0 && ec == http::error::partial_message) {
+            return close();
+        }
+        // The request cannot be parsed: answer once, then close, since the stream is out of sync.
+        int status = 400;
+        std::string message = "the request is not valid HTTP/1.1: " + ec.message();
+        std::string field = "request";
+        std::string rule = "http";
+        if (ec == http::error::body_limit) {
+            status = 413;
+            message = "the body is larger than " + std::to_string(server_.config.max_body_bytes) + " bytes";
+            field = "body";
+            rule = "max_bytes:" + std::to_string(server_.config.max_body_bytes);
+        } else if (ec == http::error::header_limit) {
+            status = 431;
+            message = "the request headers are larger than " + std::to_string(server_.config.max_header_bytes) + " bytes";
+            field = "headers";
+            rule = "max_bytes:" + std::to_string(server_.config.max_header_bytes);
+        }
+        const std::string request_id = server_.ids.next();
+        core::error e = core::error::field(status == 413 ? core::errc::payload_too_large : core::errc::invalid_argument,
+                                           message, field, rule);
+        api::response res = api::error_response(e, request_id);
+        res.status = status;
+        res.route = "unparsed";
+        closing_ = true;
+        if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
+        write_response(std::move(res), request_id, "-", 0, 11, false);
+    }
+
+    void dispatch_request() {
+        auto& msg = parser_->get();
+        api::request req;
+        req.method = std::string(msg.method_string());
+        const std::string_view target = msg.target();
+        const auto q = target.find('?');
+        req.path = std::string(target.substr(0, q));
+        if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
+        req.headers.reserve(16);
+        for (const auto& f : msg) req.headers.push_back({lower(f.name_string()), std::string(f.value())});
+        req.body = std::move(msg.body());
+        req.remote_address = client_;
+        const std::string_view incoming_id = msg["x-request-id"];
+        req.request_id = usable_request_id(incoming_id) ? std::string(incoming_id) : server_.ids.next();
+
+        const bool keep_alive = msg.keep_alive() && !server_.stopping.load();
+        const unsigned version = msg.version();
+        const bool head = msg.method() == http::verb::head;
+        const std::size_t bytes_in = req.body.size();
+        std::string method = req.method;
+        std::string request_id = req.request_id;
+
+        server_.app.handle(std::move(req), [self = shared_from_this(), keep_alive, version, head, bytes_in,
+                                            method = std::move(method),
+                                            request_id = std::move(request_id)](api::response res) mutable {
+            // Writes complete on the store's thread: hop back onto this connection's strand.
+            net::post(self->stream_.get_executor(),
+                      [self, res = std::move(res), keep_alive, version, head, bytes_in, method = std::move(method),
+                       request_id = std::move(request_id)]() mutable {
+                          self->write_response(std::move(res), request_id, method, bytes_in, version,
+                                               keep_alive && !self->closing_, head);
+                      });
+        });
+    }
+
+    void write_response(api::response res, const std::string& request_id, std::string_view method,
+                        std::size_t bytes_in, unsigned version, bool keep_alive, bool head = false) {
+        auto msg = std::make_shared<http::response<http::string_body>>();
+        msg->version(version);
+        msg->result(static_cast<unsigned>(res.status));
+        for (auto& h : res.headers) msg->set(h.name, h.value);
+        msg->set("x-content-type-options", "nosniff");
+        msg->set("x-request-id", request_id);
+        msg->keep_alive(keep_alive);
+        const std::size_t bytes_out = res.body.size();
+        if (head) {
+            msg->content_length(bytes_out);
+        } else {
+            msg->body() = std::move(res.body);
+            if (res.status != 204 && res.status != 304) msg->prepare_payload();
+        }
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+        server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, bytes_out});
+
+        stream_.expires_after(server_.config.read_timeout);
+        if (head) {
+            auto sr = std::make_shared<http::response_serializer<http::string_body>>(*msg);
+            sr->split(true);
+            http::async_write_header(stream_, *sr, [self = shared_from_this(), msg, sr, keep_alive](beast::error_code ec, std::size_t) {
+                self->after_write(ec, keep_alive);
+            });
+            return;
+        }
+        http::async_write(stream_, *msg, [self = shared_from_this(), msg, keep_alive](beast::error_code ec, std::size_t) {
+            self->after_write(ec, keep_alive);
+        });
+    }
+
+    void after_write(beast::error_code ec, bool keep_alive) {
+        busy_ = false;
+        ++requests_served_;
+        if (ec || !keep_alive || closing_) return close();
+        read();
+    }
+
+    void close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.close();
+    }
+
+    http_server::impl& server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_{8192};
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::string client_;
+    std::chrono::steady_clock::time_point started_{};
+    std::uint64_t requests_served_ = 0;
+    bool busy_ = false;
+    bool closing_ = false;
+};
+
+void http_server::impl::accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (ec == net::error::operation_aborted || stopping) return;
+            log.log(obs::level::warn, "accept failed", {{"error", std::string_view(ec.message())}});
+            return accept();
+        }
+        if (stopping) return;
+        if (connections.load() >= config.max_connections) {
+            // Over the cap: refuse at once rather than queue work we cannot serve in time.
+            beast::error_code ignored;
+            socket.close(ignored);
+            return accept();
+        }
+        ++connections;
+        auto s = std::make_shared<session>(*this, std::move(socket));
+        {
+            const std::lock_guard lock(sessions_mutex);
+            if (sessions.size() > 1024) std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+            sessions.insert(s);
+        }
+        s->start();
+        accept();
+    });
+}
+
+void http_server::impl::begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    log.log(obs::level::info, "shutting down", {{"grace_seconds", std::int64_t{config.shutdown_grace.count()}}});
+    beast::error_code ec;
+    acceptor.close(ec);
+    signals.cancel();
+    std::vector<std::shared_ptr<session>> live;
+    {
+        const std::lock_guard lock(sessions_mutex);
+        for (const auto& w : sessions) {
+            if (auto s = w.lock()) live.push_back(std::move(s));
+        }
+        sessions.clear();
+    }
+    for (auto& s : live) s->shutdown();
+    // Whatever has not finished within the grace period is cut off.
+    grace_timer.expires_after(config.shutdown_grace);
+    grace_timer.async_wait([this](beast::error_code wec) {
+        if (!wec) ioc.stop();
+    });
+}
+
+http_server::http_server(api::application& app, obs::logger& log, server_config config)
+    : impl_(std::make_unique<impl>(app, log, std::move(config))) {}
+
+http_server::~http_server() = default;
+
+void http_server::listen() {
+    auto& a = impl_->acceptor;
+    const tcp::endpoint ep{net::ip::make_address(impl_->config.host), impl_->config.port};
+    a.open(ep.protocol());
+    a.set_option(net::socket_base::reuse_address(true));
+    a.bind(ep);
+    a.listen(net::socket_base::max_listen_connections);
+}
+
+std::uint16_t http_server::port() const noexcept {
+    beast::error_code ec;
+    return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void http_server::run() {
+    impl_->signals.async_wait([this](beast::error_code ec, int) {
+        if (!ec) impl_->begin_shutdown();
+    });
+    impl_->accept();
+    unsigned n = impl_->config.threads ? impl_->config.threads : std::max(1U, std::thread::hardware_concurrency());
+    std::vector<std::thread> workers;
+    workers.reserve(n - 1);
+    for (unsigned i = 1; i < n; ++i) workers.emplace_back([this] { impl_->ioc.run(); });
+    impl_->ioc.run();
+    for (auto& t : workers) t.join();
+}
+
+void http_server::stop() {
+    net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
+}
+
+}  // namespace dinex::server

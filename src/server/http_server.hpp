@@ -1,0 +1,54 @@
+#pragma once
+// The self-hosted front-end: a Boost.Beast HTTP/1.1 server doing API Gateway's part (limits,
+// timeouts, request ids, access log) in front of the one application entry point.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace dinex::api {
+class application;
+}
+namespace dinex::obs {
+class logger;
+}
+
+namespace dinex::server {
+
+struct server_config {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0: any free port (see http_server::port())
+    unsigned threads = 0;       // 0: one per core
+    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_connections = 10'000;
+    std::chrono::seconds read_timeout{15};       // a whole request must arrive within this
+    std::chrono::seconds keep_alive_timeout{60}; // an idle connection is closed after this
+    std::chrono::seconds shutdown_grace{15};     // in-flight requests get this long on stop
+};
+
+class http_server {
+public:
+    http_server(api::application& app, obs::logger& log, server_config config);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    // Binds and listens; throws std::system_error when the address cannot be bound.
+    void listen();
+    std::uint16_t port() const noexcept;
+
+    // Serves until SIGINT/SIGTERM or stop(); in-flight requests finish before it returns.
+    void run();
+    // Safe from any thread.
+    void stop();
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dinex::server

@@ -1,0 +1,656 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dinex::store {
+namespace {
+
+using core::millis;
+
+// Raised inside this file only, and turned into core::error at the edge of every operation.
+struct sqlite_failure : std::runtime_error {
+    int code;
+    sqlite_failure(int rc, const std::string& what) : std::runtime_error(what), code(rc) {}
+};
+
+[[noreturn]] void throw_sqlite(sqlite3* db, int rc, const char* doing) {
+    throw sqlite_failure(rc, std::string(doing) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+
+core::error to_error(const sqlite_failure& f) {
+    // Busy/locked/full/IO are conditions of the machine, worth retrying; the rest is a bug.
+    const int primary = f.code & 0xFF;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED || primary == SQLITE_FULL ||
+        primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) {
+        return core::error::unavailable_error(std::string("sqlite: ") + f.what());
+    }
+    return core::error::internal_error(std::string("sqlite: ") + f.what());
+}
+
+class statement {
+public:
+    statement() = default;
+    statement(sqlite3* db, const char* sql) : db_(db) {
+        const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+        if (rc != SQLITE_OK) throw_sqlite(db, rc, sql);
+    }
+    statement(statement&& o) noexcept : db_(o.db_), stmt_(std::exchange(o.stmt_, nullptr)) {}
+    statement& operator=(statement&& o) noexcept {
+        std::swap(db_, o.db_);
+        std::swap(stmt_, o.stmt_);
+        return *this;
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+
+    // Resets when the scope ends, so a statement never holds a read snapshot open by accident.
+    class run {
+    public:
+        explicit run(statement& s) : s_(s) {}
+        ~run() {
+            sqlite3_reset(s_.stmt_);
+            sqlite3_clear_bindings(s_.stmt_);
+        }
+        run(const run&) = delete;
+        run& operator=(const run&) = delete;
+
+        run& bind(int i, std::string_view v) {
+            check(sqlite3_bind_text(s_.stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC));
+            return *this;
+        }
+        run& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+        run& bind(int i, std::int64_t v) {
+            check(sqlite3_bind_int64(s_.stmt_, i, v));
+            return *this;
+        }
+        run& bind(int i, const std::optional<std::string>& v) {
+            return v ? bind(i, std::string_view(*v)) : bind_null(i);
+        }
+        run& bind(int i, std::optional<double> v) {
+            if (!v) return bind_null(i);
+            check(sqlite3_bind_double(s_.stmt_, i, *v));
+            return *this;
+        }
+        run& bind_null(int i) {
+            check(sqlite3_bind_null(s_.stmt_, i));
+            return *this;
+        }
+        // True while a row is available.
+        bool step() {
+            const int rc = sqlite3_step(s_.stmt_);
+            if (rc == SQLITE_ROW) return true;
+            if (rc == SQLITE_DONE) return false;
+            throw_sqlite(s_.db_, rc, sqlite3_sql(s_.stmt_));
+        }
+        void exec() {
+            while (step()) {
+            }
+        }
+        std::string text(int col) const {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_.stmt_, col));
+            return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_.stmt_, col)))
+                     : std::string();
+        }
+        std::optional<std::string> opt_text(int col) const {
+            if (sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL) return std::nullopt;
+            return text(col);
+        }
+        std::int64_t int64(int col) const { return sqlite3_column_int64(s_.stmt_, col); }
+        std::optional<double> opt_double(int col) const {
+            if (sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL) return std::nullopt;
+            return sqlite3_column_double(s_.stmt_, col);
+        }
+
+    private:
+        void check(int rc) {
+            if (rc != SQLITE_OK) throw_sqlite(s_.db_, rc, "bind");
+        }
+        statement& s_;
+    };
+
+private:
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+// A connection closed on destruction. sqlite3_close_v2 defers the close until statements are gone.
+struct db_handle {
+    sqlite3* db = nullptr;
+    explicit db_handle(const std::string& path, int flags) {
+        const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+        if (rc != SQLITE_OK) {
+            std::string msg = "open " + path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+            sqlite3_close_v2(db);
+            throw sqlite_failure(rc, msg);
+        }
+        sqlite3_extended_result_codes(db, 1);
+    }
+    ~db_handle() { sqlite3_close_v2(db); }
+    db_handle(const db_handle&) = delete;
+    db_handle& operator=(const db_handle&) = delete;
+
+    void exec(const char* sql) {
+        char* err = nullptr;
+        const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+        if (rc != SQLITE_OK) {
+            std::string msg = std::string(sql) + ": " + (err ? err : sqlite3_errstr(rc));
+            sqlite3_free(err);
+            throw sqlite_failure(rc, msg);
+        }
+    }
+};
+
+// Versioned migrations; index i moves the schema from version i to i + 1.
+constexpr const char* migrations[] = {
+    R"sql(
+CREATE TABLE packages (
+    tracking_id  TEXT    NOT NULL PRIMARY KEY,
+    status       TEXT    NOT NULL,
+    location     TEXT    NOT NULL,
+    notes        TEXT,
+    latitude     REAL,
+    longitude    REAL,
+    timestamp    INTEGER NOT NULL,
+    event_id     TEXT    NOT NULL,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    event_count  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX packages_by_expiry ON packages (expires_at);
+CREATE TABLE events (
+    tracking_id  TEXT    NOT NULL,
+    timestamp    INTEGER NOT NULL,
+    event_id     TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    location     TEXT    NOT NULL,
+    received_at  INTEGER NOT NULL,
+    description  TEXT,
+    notes        TEXT,
+    latitude     REAL,
+    longitude    REAL,
+    PRIMARY KEY (tracking_id, timestamp, event_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_by_event_id ON events (tracking_id, event_id);
+)sql",
+};
+static_assert(std::size(migrations) == sqlite_store::schema_version);
+
+constexpr const char* select_state_sql =
+    "SELECT status, location, notes, latitude, longitude, timestamp, event_id, created_at, "
+    "updated_at, expires_at, event_count FROM packages WHERE tracking_id = ?1";
+constexpr const char* select_events_sql =
+    "SELECT event_id, status, location, timestamp, received_at, description, notes, latitude, "
+    "longitude FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC LIMIT ?2";
+constexpr const char* select_event_by_id_sql =
+    "SELECT event_id, status, location, timestamp, received_at, description, notes, latitude, "
+    "longitude FROM events WHERE tracking_id = ?1 AND event_id = ?2";
+
+core::package_state read_state(const statement::run& r, std::string_view tracking_id) {
+    core::package_state s;
+    s.tracking_id = std::string(tracking_id);
+    s.state = core::parse_status(r.text(0)).value_or(core::status::exception);
+    s.location = r.text(1);
+    s.notes = r.opt_text(2);
+    const auto lat = r.opt_double(3);
+    const auto lon = r.opt_double(4);
+    if (lat && lon) s.coordinates = core::position{*lat, *lon};
+    s.timestamp = r.int64(5);
+    s.event_id = r.text(6);
+    s.created_at = r.int64(7);
+    s.updated_at = r.int64(8);
+    s.expires_at = r.int64(9);
+    s.event_count = static_cast<std::uint64_t>(r.int64(10));
+    return s;
+}
+
+core::event read_event(const statement::run& r, std::string_view tracking_id) {
+    core::event e;
+    e.tracking_id = std::string(tracking_id);
+    e.event_id = r.text(0);
+    e.state = core::parse_status(r.text(1)).value_or(core::status::exception);
+    e.location = r.text(2);
+    e.timestamp = r.int64(3);
+    e.received_at = r.int64(4);
+    e.description = r.opt_text(5);
+    e.notes = r.opt_text(6);
+    const auto lat = r.opt_double(7);
+    const auto lon = r.opt_double(8);
+    if (lat && lon) e.coordinates = core::position{*lat, *lon};
+    return e;
+}
+
+std::optional<double> lat_of(const std::optional<core::position>& p) {
+    return p ? std::optional<double>(p->latitude) : std::nullopt;
+}
+std::optional<double> lon_of(const std::optional<core::position>& p) {
+    return p ? std::optional<double>(p->longitude) : std::nullopt;
+}
+
+struct read_connection {
+    db_handle handle;
+    statement begin, commit, rollback, state, events, ping;
+    explicit read_connection(const std::string& path)
+        : handle(path, SQLITE_OPEN_READONLY),
+          begin(handle.db, "BEGIN"),
+          commit(handle.db, "COMMIT"),
+          rollback(handle.db, "ROLLBACK"),
+          state(handle.db, select_state_sql),
+          events(handle.db, select_events_sql),
+          ping(handle.db, "SELECT count(*) FROM sqlite_schema") {
+        sqlite3_busy_timeout(handle.db, 5000);
+        // Reads map the file instead of copying pages through the page cache.
+        handle.exec("PRAGMA mmap_size = 268435456");
+    }
+};
+
+struct write_connection {
+    db_handle handle;
+    statement begin, commit, rollback, savepoint, release, rollback_to;
+    statement state, event_by_id, insert_event, upsert_state, delete_events, delete_package;
+    statement expired_ids;
+
+    explicit write_connection(const std::string& path)
+        : handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+        sqlite3_busy_timeout(handle.db, 5000);
+        handle.exec("PRAGMA journal_mode = WAL");
+        // FULL: the WAL is synced at every commit, so an acknowledged event survives power loss.
+        handle.exec("PRAGMA synchronous = FULL");
+        handle.exec("PRAGMA temp_store = MEMORY");
+        migrate();
+        begin = statement(handle.db, "BEGIN IMMEDIATE");
+        commit = statement(handle.db, "COMMIT");
+        rollback = statement(handle.db, "ROLLBACK");
+        savepoint = statement(handle.db, "SAVEPOINT job");
+        release = statement(handle.db, "RELEASE job");
+        rollback_to = statement(handle.db, "ROLLBACK TO job");
+        state = statement(handle.db, select_state_sql);
+        event_by_id = statement(handle.db, select_event_by_id_sql);
+        insert_event = statement(
+            handle.db,
+            "INSERT INTO events (tracking_id, timestamp, event_id, status, location, received_at, "
+            "description, notes, latitude, longitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        upsert_state = statement(
+            handle.db,
+            "INSERT INTO packages (tracking_id, status, location, notes, latitude, longitude, "
+            "timestamp, event_id, created_at, updated_at, expires_at, event_count) VALUES (?1, ?2, "
+            "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (tracking_id) DO UPDATE SET "
+            "status = excluded.status, location = excluded.location, notes = excluded.notes, "
+            "latitude = excluded.latitude, longitude = excluded.longitude, timestamp = "
+            "excluded.timestamp, event_id = excluded.event_id, updated_at = excluded.updated_at, "
+            "expires_at = excluded.expires_at, event_count = excluded.event_count");
+        delete_events = statement(handle.db, "DELETE FROM events WHERE tracking_id = ?1");
+        delete_package = statement(handle.db, "DELETE FROM packages WHERE tracking_id = ?1");
+        expired_ids = statement(
+            handle.db, "SELECT tracking_id FROM packages WHERE expires_at < ?1 LIMIT ?2");
+    }
+
+    void migrate() {
+        handle.exec("BEGIN IMMEDIATE");
+        try {
+            int version = 0;
+            {
+                statement v(handle.db, "PRAGMA user_version");
+                statement::run r(v);
+                if (r.step()) version = static_cast<int>(r.int64(0));
+            }
+            if (version > sqlite_store::schema_version) {
+                throw sqlite_failure(SQLITE_ERROR,
+                                     "database schema version " + std::to_string(version) +
+                                         " is newer than this binary supports (" +
+                                         std::to_string(sqlite_store::schema_version) + ")");
+            }
+            for (; version < sqlite_store::schema_version; ++version) {
+                handle.exec(migrations[version]);
+                handle.exec(("PRAGMA user_version = " + std::to_string(version + 1)).c_str());
+            }
+            handle.exec("COMMIT");
+        } catch (...) {
+            sqlite3_exec(handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+
+    void remove_package(std::string_view tracking_id) {
+        statement::run(delete_events).bind(1, tracking_id).exec();
+        statement::run(delete_package).bind(1, tracking_id).exec();
+    }
+};
+
+// One unit of work for the writer thread, run inside the group transaction.
+struct write_job {
+    virtual ~write_job() = default;
+    // Runs inside a savepoint; throwing sqlite_failure rolls back this job only.
+    virtual void apply(write_connection& c) = 0;
+    virtual void failed(const core::error& e) = 0;
+    // After the group's COMMIT; `commit_error` is set when the commit itself failed.
+    virtual void finish(const core::error* commit_error) = 0;
+};
+
+struct append_job final : write_job {
+    core::submission sub;
+    core::lifecycle_policy policy;
+    core::append_callback done;
+    core::result<core::append_outcome> outcome;
+
+    append_job(core::submission s, const core::lifecycle_policy& p, core::append_callback d)
+        : sub(std::move(s)), policy(p), done(std::move(d)) {}
+
+    void apply(write_connection& c) override {
+        const core::event& in = sub.incoming;
+        std::optional<core::package_state> current;
+        {
+            statement::run r(c.state);
+            r.bind(1, in.tracking_id);
+            if (r.step()) current = read_state(r, in.tracking_id);
+        }
+        // An expired package is gone, whether or not the sweep has reached it yet.
+        if (current && current->expires_at < in.received_at) {
+            c.remove_package(in.tracking_id);
+            current.reset();
+        }
+        std::optional<core::event> same_id;
+        if (current) {
+            statement::run r(c.event_by_id);
+            r.bind(1, in.tracking_id).bind(2, in.event_id);
+            if (r.step()) same_id = read_event(r, in.tracking_id);
+        }
+        outcome = core::decide(current, same_id, sub, policy);
+        if (!outcome || outcome->kind == core::outcome_kind::replay) return;
+
+        const core::event& e = outcome->stored;
+        statement::run(c.insert_event)
+            .bind(1, e.tracking_id)
+            .bind(2, e.timestamp)
+            .bind(3, e.event_id)
+            .bind(4, core::to_string(e.state))
+            .bind(5, e.location)
+            .bind(6, e.received_at)
+            .bind(7, e.description)
+            .bind(8, e.notes)
+            .bind(9, lat_of(e.coordinates))
+            .bind(10, lon_of(e.coordinates))
+            .exec();
+        const core::package_state& s = outcome->state;
+        statement::run(c.upsert_state)
+            .bind(1, s.tracking_id)
+            .bind(2, core::to_string(s.state))
+            .bind(3, s.location)
+            .bind(4, s.notes)
+            .bind(5, lat_of(s.coordinates))
+            .bind(6, lon_of(s.coordinates))
+            .bind(7, s.timestamp)
+            .bind(8, s.event_id)
+            .bind(9, s.created_at)
+            .bind(10, s.updated_at)
+            .bind(11, s.expires_at)
+            .bind(12, static_cast<std::int64_t>(s.event_count))
+            .exec();
+    }
+    void failed(const core::error& e) override { outcome = core::fail(e); }
+    void finish(const core::error* commit_error) override {
+        if (commit_error && outcome) outcome = core::fail(*commit_error);
+        done(std::move(outcome));
+    }
+};
+
+struct purge_job final : write_job {
+    millis now;
+    std::size_t chunk;
+    std::size_t removed = 0;
+    std::optional<core::error> error;
+    std::promise<core::result<std::size_t>> promise;
+
+    purge_job(millis n, std::size_t c) : now(n), chunk(c) {}
+
+    void apply(write_connection& c) override {
+        std::vector<std::string> ids;
+        {
+            statement::run r(c.expired_ids);
+            r.bind(1, now).bind(2, static_cast<std::int64_t>(chunk));
+            while (r.step()) ids.push_back(r.text(0));
+        }
+        for (const auto& id : ids) c.remove_package(id);
+        removed = ids.size();
+    }
+    void failed(const core::error& e) override { error = e; }
+    void finish(const core::error* commit_error) override {
+        if (commit_error) error = *commit_error;
+        if (error) {
+            promise.set_value(core::fail(*error));
+        } else {
+            promise.set_value(removed);
+        }
+    }
+};
+
+}  // namespace
+
+struct sqlite_store::impl {
+    sqlite_options options;
+    std::unique_ptr<write_connection> writer;
+
+    std::mutex queue_mutex;
+    std::condition_variable queue_cv;
+    std::deque<std::unique_ptr<write_job>> queue;
+    bool stopping = false;
+    std::thread writer_thread;
+
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<read_connection>> idle_readers;
+
+    explicit impl(sqlite_options o) : options(std::move(o)) {}
+
+    // Returns false when the store is stopping or the queue is full.
+    bool enqueue(std::unique_ptr<write_job>& job) {
+        {
+            const std::lock_guard lock(queue_mutex);
+            if (stopping || queue.size() >= options.max_queue) return false;
+            queue.push_back(std::move(job));
+        }
+        queue_cv.notify_one();
+        return true;
+    }
+
+    void run_writer() {
+        std::vector<std::unique_ptr<write_job>> batch;
+        batch.reserve(options.max_batch);
+        for (;;) {
+            {
+                std::unique_lock lock(queue_mutex);
+                queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+                if (queue.empty()) return;  // stopping, and everything queued is committed
+                while (!queue.empty() && batch.size() < options.max_batch) {
+                    batch.push_back(std::move(queue.front()));
+                    queue.pop_front();
+                }
+            }
+            commit_group(batch);
+            batch.clear();
+        }
+    }
+
+    void commit_group(std::vector<std::unique_ptr<write_job>>& batch) {
+        write_connection& c = *writer;
+        std::optional<core::error> group_error;
+        try {
+            statement::run(c.begin).exec();
+        } catch (const sqlite_failure& f) {
+            group_error = to_error(f);
+        }
+        if (!group_error) {
+            for (auto& job : batch) {
+                try {
+                    statement::run(c.savepoint).exec();
+                    try {
+                        job->apply(c);
+                    } catch (const sqlite_failure& f) {
+                        statement::run(c.rollback_to).exec();
+                        job->failed(to_error(f));
+                    }
+                    statement::run(c.release).exec();
+                } catch (const sqlite_failure& f) {
+                    group_error = to_error(f);
+                    break;
+                }
+            }
+            if (!group_error) {
+                try {
+                    statement::run(c.commit).exec();
+                } catch (const sqlite_failure& f) {
+                    group_error = to_error(f);
+                }
+            }
+            if (group_error && !sqlite3_get_autocommit(c.handle.db)) {
+                sqlite3_exec(c.handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
+            }
+        }
+        for (auto& job : batch) job->finish(group_error ? &*group_error : nullptr);
+    }
+
+    std::unique_ptr<read_connection> acquire_reader() {
+        {
+            const std::lock_guard lock(pool_mutex);
+            if (!idle_readers.empty()) {
+                auto c = std::move(idle_readers.back());
+                idle_readers.pop_back();
+                return c;
+            }
+        }
+        return std::make_unique<read_connection>(options.path);
+    }
+
+    void release_reader(std::unique_ptr<read_connection> c) {
+        const std::lock_guard lock(pool_mutex);
+        idle_readers.push_back(std::move(c));
+    }
+};
+
+core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
+    auto p = std::make_unique<impl>(options);
+    try {
+        p->writer = std::make_unique<write_connection>(options.path);
+        // Fail at start-up, not on the first lookup, when readers cannot open the file.
+        p->release_reader(std::make_unique<read_connection>(options.path));
+    } catch (const sqlite_failure& f) {
+        auto e = to_error(f);
+        e.message = "cannot open the database " + options.path + ": " + f.what();
+        return core::fail(std::move(e));
+    }
+    impl* raw = p.get();
+    p->writer_thread = std::thread([raw] { raw->run_writer(); });
+    return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
+}
+
+sqlite_store::sqlite_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+sqlite_store::~sqlite_store() { stop(); }
+
+void sqlite_store::stop() {
+    {
+        const std::lock_guard lock(impl_->queue_mutex);
+        if (impl_->stopping && !impl_->writer_thread.joinable()) return;
+        impl_->stopping = true;
+    }
+    impl_->queue_cv.notify_all();
+    if (impl_->writer_thread.joinable()) impl_->writer_thread.join();
+    const std::lock_guard lock(impl_->pool_mutex);
+    impl_->idle_readers.clear();
+    if (impl_->writer) {
+        // A clean close checkpoints the WAL into the main file.
+        impl_->writer.reset();
+    }
+}
+
+core::result<std::optional<core::package>> sqlite_store::find(std::string_view tracking_id,
+                                                              core::millis now,
+                                                              std::size_t max_events) {
+    std::unique_ptr<read_connection> c;
+    try {
+        c = impl_->acquire_reader();
+    } catch (const sqlite_failure& f) {
+        return core::fail(to_error(f));
+    }
+    std::optional<core::package> found;
+    try {
+        // One read transaction, so the state and the history come from the same snapshot.
+        statement::run(c->begin).exec();
+        try {
+            {
+                statement::run r(c->state);
+                r.bind(1, tracking_id);
+                if (r.step()) {
+                    auto s = read_state(r, tracking_id);
+                    if (s.expires_at >= now) found = core::package{std::move(s), {}};
+                }
+            }
+            if (found) {
+                statement::run r(c->events);
+                r.bind(1, tracking_id).bind(2, static_cast<std::int64_t>(max_events));
+                found->events.reserve(std::min<std::size_t>(found->state.event_count, max_events));
+                while (r.step()) found->events.push_back(read_event(r, tracking_id));
+            }
+            statement::run(c->commit).exec();
+        } catch (...) {
+            sqlite3_exec(c->handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    } catch (const sqlite_failure& f) {
+        impl_->release_reader(std::move(c));
+        return core::fail(to_error(f));
+    }
+    impl_->release_reader(std::move(c));
+    return found;
+}
+
+void sqlite_store::append(core::submission sub, const core::lifecycle_policy& policy,
+                          core::append_callback done) {
+    std::unique_ptr<write_job> job = std::make_unique<append_job>(std::move(sub), policy, std::move(done));
+    if (!impl_->enqueue(job)) {
+        // The job was not queued, so we still own it and its callback.
+        auto& j = static_cast<append_job&>(*job);
+        auto e = core::error::unavailable_error("sqlite: write queue full or store stopping");
+        e.message = "the service is overloaded; retry shortly";
+        j.done(core::fail(std::move(e)));
+    }
+}
+
+core::result<std::size_t> sqlite_store::purge_expired(core::millis now) {
+    std::size_t total = 0;
+    for (;;) {
+        auto job = std::make_unique<purge_job>(now, impl_->options.purge_chunk);
+        auto future = job->promise.get_future();
+        std::unique_ptr<write_job> base = std::move(job);
+        if (!impl_->enqueue(base)) {
+            return core::fail(core::error::unavailable_error("sqlite: store stopping or queue full"));
+        }
+        auto removed = future.get();
+        if (!removed) return removed;
+        total += *removed;
+        if (*removed < impl_->options.purge_chunk) return total;
+    }
+}
+
+core::result<void> sqlite_store::ping() {
+    try {
+        auto c = impl_->acquire_reader();
+        {
+            statement::run r(c->ping);
+            r.step();
+        }
+        impl_->release_reader(std::move(c));
+    } catch (const sqlite_failure& f) {
+        return core::fail(to_error(f));
+    }
+    return {};
+}
+
+}  // namespace dinex::store

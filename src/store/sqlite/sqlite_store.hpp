@@ -1,0 +1,50 @@
+#pragma once
+// The embedded default store. WAL with synchronous=FULL, so an acknowledged write survives power
+// loss; one writer thread that commits queued writes in groups (one fsync per group, not per
+// request); a pool of read connections that never wait for the writer.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/ports.hpp"
+
+namespace dinex::store {
+
+struct sqlite_options {
+    std::string path;                 // database file; created with its schema when missing
+    std::size_t max_batch = 1024;     // writes committed together at most
+    std::size_t max_queue = 65536;    // writes waiting at most; beyond it appends fail fast (503)
+    std::size_t purge_chunk = 2000;   // packages deleted per transaction by purge_expired
+};
+
+class sqlite_store final : public core::store {
+public:
+    // Opens (or creates) the database and migrates its schema to the current version.
+    static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
+    ~sqlite_store() override;
+
+    sqlite_store(const sqlite_store&) = delete;
+    sqlite_store& operator=(const sqlite_store&) = delete;
+
+    std::string_view backend_name() const noexcept override { return "sqlite"; }
+    core::result<std::optional<core::package>> find(std::string_view tracking_id, core::millis now,
+                                                    std::size_t max_events) override;
+    void append(core::submission sub, const core::lifecycle_policy& policy,
+                core::append_callback done) override;
+    core::result<std::size_t> purge_expired(core::millis now) override;
+    core::result<void> ping() override;
+
+    // Commits what is queued, then stops the writer and closes every connection. Appends after
+    // stop() fail with `unavailable`. Called by the destructor.
+    void stop();
+
+    static constexpr int schema_version = 1;
+
+    struct impl;
+
+private:
+    explicit sqlite_store(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dinex::store

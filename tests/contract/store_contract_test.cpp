@@ -1,0 +1,227 @@
+// One suite every core::store back-end must pass. A new back-end joins by adding a row to
+// `backends()`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "core/lifecycle.hpp"
+#include "store/memory/memory_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "../support/fakes.hpp"
+
+namespace dinex {
+namespace {
+
+using core::outcome_kind;
+using core::status;
+using testing::base_time;
+constexpr core::millis day = 86'400'000;
+
+struct backend {
+    std::string name;
+    bool durable;  // survives close and reopen
+    std::function<std::unique_ptr<core::store>(const std::filesystem::path& dir)> open;
+};
+
+// Names the back-end in test output instead of dumping the struct's bytes.
+void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<backend> backends() {
+    return {
+        {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
+        {"sqlite", true,
+         [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
+             auto s = store::sqlite_store::open({.path = (dir / "contract.db").string()});
+             if (!s) throw std::runtime_error(s.error().message);
+             return std::move(*s);
+         }},
+    };
+}
+
+class StoreContract : public ::testing::TestWithParam<backend> {
+protected:
+    void SetUp() override {
+        std::random_device rd;
+        dir_ = std::filesystem::temp_directory_path() / ("dinex-contract-" + std::to_string(rd()));
+        std::filesystem::create_directories(dir_);
+        store_ = GetParam().open(dir_);
+    }
+    void TearDown() override {
+        store_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+
+    core::result<core::append_outcome> append(const core::submission& sub) {
+        std::promise<core::result<core::append_outcome>> p;
+        auto f = p.get_future();
+        store_->append(sub, policy_, [&p](core::result<core::append_outcome> r) { p.set_value(std::move(r)); });
+        return f.get();
+    }
+
+    static core::submission sub(std::string tracking_id, std::string event_id, status s, core::millis ts,
+                                core::millis now = base_time) {
+        core::submission out;
+        out.incoming.tracking_id = std::move(tracking_id);
+        out.incoming.event_id = std::move(event_id);
+        out.incoming.state = s;
+        out.incoming.location = "Lima";
+        out.incoming.timestamp = ts;
+        out.incoming.received_at = now;
+        out.timestamp_given = true;
+        out.event_id_given = true;
+        return out;
+    }
+
+    std::optional<core::package> find(const std::string& id, core::millis now = base_time, std::size_t max = 100) {
+        auto r = store_->find(id, now, max);
+        EXPECT_TRUE(r) << r.error().internal_message;
+        return r ? *r : std::nullopt;
+    }
+
+    std::filesystem::path dir_;
+    std::unique_ptr<core::store> store_;
+    core::lifecycle_policy policy_;
+};
+
+TEST_P(StoreContract, UnknownPackageIsAbsent) { EXPECT_FALSE(find("NOPE1")); }
+
+TEST_P(StoreContract, StoresEveryFieldAndReadsItBack) {
+    auto s = sub("TRK100", "e1", status::picked_up, base_time - 1000);
+    s.incoming.description = "Recogido en tienda";
+    s.incoming.notes = "Frágil — «cuidado» 📦";
+    s.incoming.coordinates = core::position{-12.046374, -77.042793};
+    const auto r = append(s);
+    ASSERT_TRUE(r) << r.error().internal_message;
+    EXPECT_EQ(r->kind, outcome_kind::created);
+    const auto p = find("TRK100");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->state, r->state);
+    ASSERT_EQ(p->events.size(), 1U);
+    EXPECT_EQ(p->events[0], s.incoming);
+    EXPECT_EQ(p->state.notes, s.incoming.notes);
+    EXPECT_EQ(p->state.coordinates, s.incoming.coordinates);
+}
+
+TEST_P(StoreContract, HistoryIsNewestFirstAndLateEventsDoNotMoveTheState) {
+    ASSERT_TRUE(append(sub("TRK101", "b", status::in_transit, base_time)));
+    const auto late = append(sub("TRK101", "a", status::picked_up, base_time - 60'000, base_time + 1));
+    ASSERT_TRUE(late);
+    EXPECT_EQ(late->kind, outcome_kind::late_arrival);
+    ASSERT_TRUE(append(sub("TRK101", "c", status::out_for_delivery, base_time + 60'000, base_time + 2)));
+    const auto p = find("TRK101");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->state.state, status::out_for_delivery);
+    EXPECT_EQ(p->state.event_count, 3U);
+    ASSERT_EQ(p->events.size(), 3U);
+    EXPECT_EQ(p->events[0].event_id, "c");
+    EXPECT_EQ(p->events[1].event_id, "b");
+    EXPECT_EQ(p->events[2].event_id, "a");
+    EXPECT_EQ(find("TRK101", base_time, 2)->events.size(), 2U);
+}
+
+TEST_P(StoreContract, TerminalStateRefusesNewerEvents) {
+    ASSERT_TRUE(append(sub("TRK102", "d", status::delivered, base_time)));
+    const auto r = append(sub("TRK102", "x", status::in_transit, base_time + 1));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, core::errc::conflict);
+    EXPECT_EQ(find("TRK102")->events.size(), 1U);  // nothing of the refused event was stored
+}
+
+TEST_P(StoreContract, ReplayStoresOnceAndReturnsTheOriginal) {
+    const auto s = sub("TRK103", "same", status::in_transit, base_time);
+    const auto first = append(s);
+    const auto again = append(s);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->kind, outcome_kind::replay);
+    EXPECT_EQ(again->stored, first->stored);
+    auto different = s;
+    different.incoming.state = status::exception;
+    EXPECT_EQ(append(different).error().code, core::errc::conflict);
+    EXPECT_EQ(find("TRK103")->events.size(), 1U);
+}
+
+TEST_P(StoreContract, ConcurrentReplaysStoreOneEvent) {
+    constexpr int writers = 16;
+    std::vector<std::future<core::result<core::append_outcome>>> results;
+    const auto s = sub("TRK104", "race", status::picked_up, base_time);
+    for (int i = 0; i < writers; ++i) {
+        results.push_back(std::async(std::launch::async, [&] { return append(s); }));
+    }
+    int created = 0;
+    int replays = 0;
+    for (auto& f : results) {
+        const auto r = f.get();
+        ASSERT_TRUE(r);
+        created += r->kind == outcome_kind::created;
+        replays += r->kind == outcome_kind::replay;
+    }
+    EXPECT_EQ(created, 1);
+    EXPECT_EQ(replays, writers - 1);
+    EXPECT_EQ(find("TRK104")->events.size(), 1U);
+}
+
+TEST_P(StoreContract, ConcurrentDistinctEventsAreAllKept) {
+    constexpr int threads = 8;
+    constexpr int per_thread = 50;
+    std::vector<std::thread> pool;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            for (int i = 0; i < per_thread; ++i) {
+                const auto r = append(sub("TRK105", "t" + std::to_string(t) + "-" + std::to_string(i),
+                                          status::in_transit, base_time + t * 1000 + i));
+                if (r) ++ok;
+            }
+        });
+    }
+    for (auto& t : pool) t.join();
+    EXPECT_EQ(ok.load(), threads * per_thread);
+    const auto p = find("TRK105", base_time, 1000);
+    EXPECT_EQ(p->events.size(), static_cast<std::size_t>(threads * per_thread));
+    EXPECT_EQ(p->state.event_count, static_cast<std::uint64_t>(threads * per_thread));
+    EXPECT_EQ(p->state.timestamp, base_time + 7 * 1000 + 49);  // the latest one won
+}
+
+TEST_P(StoreContract, ExpiredPackagesAreHiddenThenPurged) {
+    ASSERT_TRUE(append(sub("TRK106", "e", status::in_transit, base_time)));
+    ASSERT_TRUE(append(sub("TRK107", "e", status::in_transit, base_time, base_time + 10 * day)));
+    const core::millis later = base_time + 30 * day + 1;
+    EXPECT_FALSE(find("TRK106", later));
+    EXPECT_TRUE(find("TRK107", later));
+    EXPECT_EQ(store_->purge_expired(later).value(), 1U);
+    EXPECT_EQ(store_->purge_expired(later).value(), 0U);
+    EXPECT_TRUE(find("TRK107", later));
+}
+
+TEST_P(StoreContract, AnExpiredPackageStartsAfreshOnItsNextEvent) {
+    ASSERT_TRUE(append(sub("TRK108", "old", status::delivered, base_time)));
+    const core::millis later = base_time + 31 * day;
+    const auto r = append(sub("TRK108", "new", status::info_received, later, later));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->kind, outcome_kind::created);
+    EXPECT_FALSE(r->previous);
+    EXPECT_EQ(find("TRK108", later)->events.size(), 1U);
+}
+
+TEST_P(StoreContract, DurableBackendsKeepAcknowledgedWritesAcrossReopen) {
+    if (!GetParam().durable) GTEST_SKIP() << "not a durable back-end";
+    ASSERT_TRUE(append(sub("TRK109", "e1", status::picked_up, base_time)));
+    ASSERT_TRUE(append(sub("TRK109", "e2", status::in_transit, base_time + 1)));
+    store_.reset();
+    store_ = GetParam().open(dir_);
+    const auto p = find("TRK109");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->events.size(), 2U);
+    EXPECT_EQ(p->state.state, status::in_transit);
+}
+
+TEST_P(StoreContract, PingAnswers) { EXPECT_TRUE(store_->ping()); }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<backend>& p) { return p.param.name; });
+
+}  // namespace
+}  // namespace dinex

@@ -1,0 +1,153 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "api/application.hpp"
+#include "store/memory/memory_store.hpp"
+#include "../support/fakes.hpp"
+
+namespace dinex {
+namespace {
+
+namespace json = boost::json;
+
+class Application : public ::testing::Test {
+protected:
+    testing::manual_clock clock;
+    testing::sequence_ids ids;
+    store::memory_store store;
+    core::tracking_service service{store, clock, ids};
+    api::application app{service, api::app_config{.version = "test", .cors_origins = {"https://shop.example"}}};
+
+    api::response call(std::string method, std::string target, std::string body = {},
+                       std::vector<api::header> headers = {}) {
+        api::request req;
+        req.method = std::move(method);
+        const auto q = target.find('?');
+        req.path = target.substr(0, q);
+        if (q != std::string::npos) req.query = target.substr(q + 1);
+        req.body = std::move(body);
+        req.headers = std::move(headers);
+        req.request_id = "req-test";
+        api::response out;
+        bool called = false;
+        app.handle(std::move(req), [&](api::response r) {
+            out = std::move(r);
+            called = true;
+        });
+        EXPECT_TRUE(called);
+        return out;
+    }
+
+    static std::string header(const api::response& r, std::string_view name) {
+        for (const auto& h : r.headers) {
+            if (h.name == name) return h.value;
+        }
+        return {};
+    }
+    static json::value body(const api::response& r) { return json::parse(r.body); }
+};
+
+TEST_F(Application, HealthReportsVersionAndStore) {
+    const auto r = call("GET", "/health");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(body(r), json::parse(R"({"status":"ok","version":"test","store":"memory"})"));
+    store.fail_next(1);
+    EXPECT_EQ(call("GET", "/dev/health").status, 503);
+}
+
+TEST_F(Application, PostThenGetTheOriginalWay) {
+    const auto created = call("POST", "/tracking", R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})",
+                              {{"content-type", "application/json"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    const auto c = body(created);
+    EXPECT_EQ(c.at("tracking_id"), "TRK001");
+    EXPECT_EQ(c.at("location"), "Lima");
+    EXPECT_EQ(c.at("timestamp").as_int64(), testing::base_time / 1000);
+    EXPECT_TRUE(c.at("message").is_string());
+    EXPECT_EQ(c.at("replayed"), false);
+
+    const auto got = call("GET", "/dev/tracking?tracking_id=trk001");
+    ASSERT_EQ(got.status, 200);
+    EXPECT_EQ(body(got).at("status"), "IN_TRANSIT");
+    EXPECT_EQ(body(got).at("events").as_array().size(), 1U);
+}
+
+TEST_F(Application, IdempotencyKeyHeaderReplaysWith200) {
+    const std::vector<api::header> h = {{"idempotency-key", "k-1"}};
+    const std::string b = R"({"tracking_id":"TRK002","location":"Lima","status":"PICKED_UP"})";
+    const auto first = call("POST", "/tracking", b, h);
+    EXPECT_EQ(first.status, 201);
+    clock.advance(1000);
+    const auto again = call("POST", "/tracking", b, h);
+    EXPECT_EQ(again.status, 200);
+    EXPECT_EQ(body(again).at("event"), body(first).at("event"));
+    EXPECT_EQ(body(again).at("replayed"), true);
+    const auto clash = call("POST", "/tracking", R"({"tracking_id":"TRK002","location":"Lima","status":"PICKED_UP","event_id":"other"})", h);
+    EXPECT_EQ(clash.status, 400);
+}
+
+TEST_F(Application, ErrorsCarryStatusCodeAndFieldDetails) {
+    auto r = call("GET", "/tracking");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field"), "tracking_id");
+    EXPECT_EQ(body(r).at("request_id"), "req-test");
+
+    EXPECT_EQ(call("GET", "/tracking?tracking_id=!!").status, 400);
+    EXPECT_EQ(call("GET", "/tracking?tracking_id=NOPE123").status, 404);
+    EXPECT_EQ(call("GET", "/nothing-here").status, 404);
+
+    r = call("DELETE", "/tracking");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(header(r, "allow"), "GET, HEAD, POST, OPTIONS");
+
+    r = call("POST", "/tracking", "tracking_id=TRK001", {{"content-type", "application/x-www-form-urlencoded"}});
+    EXPECT_EQ(r.status, 415);
+    r = call("POST", "/tracking", "{}", {{"content-type", "application/json; charset=latin1"}});
+    EXPECT_EQ(r.status, 415);
+
+    r = call("POST", "/tracking", std::string(70 * 1024, ' '));
+    EXPECT_EQ(r.status, 413);
+
+    r = call("POST", "/tracking", R"({"tracking_id":"TRK001","location":"Lima","status":"WHATEVER"})");
+    EXPECT_EQ(r.status, 422);
+    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field"), "status");
+
+    r = call("POST", "/tracking", "{oops");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(header(r, "content-type"), "application/json; charset=utf-8");
+}
+
+TEST_F(Application, TerminalConflictIs409) {
+    ASSERT_EQ(call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"DELIVERED"})").status, 201);
+    clock.advance(1000);
+    const auto r = call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"IN_TRANSIT"})");
+    EXPECT_EQ(r.status, 409);
+    EXPECT_EQ(body(r).at("error").at("code"), "conflict");
+}
+
+TEST_F(Application, StoreOutageIs503WithRetryAfter) {
+    store.fail_next(1);
+    const auto r = call("POST", "/tracking", R"({"tracking_id":"TRK004","location":"Lima","status":"PICKED_UP"})");
+    EXPECT_EQ(r.status, 503);
+    EXPECT_EQ(header(r, "retry-after"), "1");
+}
+
+TEST_F(Application, CorsFromConfiguration) {
+    auto r = call("OPTIONS", "/tracking", {},
+                  {{"origin", "https://shop.example"}, {"access-control-request-method", "POST"}});
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(header(r, "access-control-allow-origin"), "https://shop.example");
+    EXPECT_NE(header(r, "access-control-allow-methods").find("POST"), std::string::npos);
+    EXPECT_NE(header(r, "access-control-allow-headers").find("Idempotency-Key"), std::string::npos);
+
+    r = call("OPTIONS", "/tracking", {}, {{"origin", "https://evil.example"}, {"access-control-request-method", "POST"}});
+    EXPECT_EQ(header(r, "access-control-allow-origin"), "");
+
+    r = call("GET", "/health", {}, {{"origin", "https://shop.example"}});
+    EXPECT_EQ(header(r, "access-control-allow-origin"), "https://shop.example");
+    EXPECT_EQ(header(r, "vary"), "Origin");
+}
+
+}  // namespace
+}  // namespace dinex

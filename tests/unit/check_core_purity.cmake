@@ -1,0 +1,18 @@
+# Fails when a file in src/core includes something that does I/O or ties it to a framework.
+file(GLOB files ${DIR}/*.hpp ${DIR}/*.cpp)
+set(bad "")
+foreach(f IN LISTS files)
+  file(STRINGS ${f} lines REGEX "^#include")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "boost/|sqlite3|openssl|curl|<iostream>|<fstream>|<cstdio>|<filesystem>|<thread>|unistd|sys/socket")
+      # time.cpp formats with snprintf into a buffer (no I/O), the one allowed use of <cstdio>.
+      if(NOT (f MATCHES "time\\.cpp$" AND line MATCHES "<cstdio>"))
+        list(APPEND bad "${f}: ${line}")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "src/core must not do I/O:\n${bad}")
+endif()
+message(STATUS "src/core: ${CMAKE_MATCH_COUNT}no forbidden includes in the core")

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "api/json_codec.hpp"
+
+namespace dinex {
+namespace {
+
+namespace json = boost::json;
+
+bool has_detail(const core::error& e, std::string_view field, std::string_view rule) {
+    for (const auto& d : e.details) {
+        if (d.field == field && d.rule.starts_with(rule)) return true;
+    }
+    return false;
+}
+
+TEST(DecodeEvent, TheOriginalBody) {
+    const auto in = api::decode_event_input(R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})");
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->tracking_id, "TRK001");
+    EXPECT_EQ(in->location, "Lima");
+    EXPECT_EQ(in->status, "IN_TRANSIT");
+    EXPECT_FALSE(in->timestamp);
+}
+
+TEST(DecodeEvent, AllOptionalFields) {
+    const auto in = api::decode_event_input(
+        R"({"tracking_id":"T1X","location":"Lima","status":"PICKED_UP","latitude":-12.5,"longitude":-77,
+            "notes":"Frágil","description":"Picked up","event_id":"e-1","timestamp":"2025-11-29T08:00:00Z"})");
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->latitude, -12.5);
+    EXPECT_EQ(in->longitude, -77.0);
+    EXPECT_EQ(in->notes, "Frágil");
+    EXPECT_EQ(in->timestamp, 1'764'403'200'000);
+}
+
+TEST(DecodeEvent, EpochSecondsTimestampAsTheOriginalAnswered) {
+    EXPECT_EQ(api::decode_event_input(R"({"timestamp":1764403200})")->timestamp, 1'764'403'200'000);
+    EXPECT_TRUE(has_detail(api::decode_event_input(R"({"timestamp":-5})").error(), "timestamp", "range"));
+}
+
+TEST(DecodeEvent, NullOptionalsAreAbsent) {
+    const auto in = api::decode_event_input(R"({"notes":null,"latitude":null,"timestamp":null})");
+    ASSERT_TRUE(in);
+    EXPECT_FALSE(in->notes);
+    EXPECT_FALSE(in->latitude);
+}
+
+TEST(DecodeEvent, MalformedAndNonObjectBodies) {
+    for (const char* bad : {"", "{", "not json", R"({"a":1,})", "{\"a\":\"\xff\"}"}) {
+        const auto r = api::decode_event_input(bad);
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().code, core::errc::invalid_argument);
+        EXPECT_TRUE(has_detail(r.error(), "body", "json")) << bad;
+    }
+    for (const char* bad : {"[]", "\"x\"", "42", "null"}) {
+        EXPECT_TRUE(has_detail(api::decode_event_input(bad).error(), "body", "type:object")) << bad;
+    }
+}
+
+TEST(DecodeEvent, WrongTypesAndUnknownFieldsAreNamed) {
+    const auto r = api::decode_event_input(
+        R"({"tracking_id":42,"location":["x"],"status":null,"latitude":"1","extra":true,"timestamp":"yesterday"})");
+    ASSERT_FALSE(r);
+    const auto& e = r.error();
+    EXPECT_TRUE(has_detail(e, "tracking_id", "type:string"));
+    EXPECT_TRUE(has_detail(e, "location", "type:string"));
+    EXPECT_TRUE(has_detail(e, "status", "type:string"));
+    EXPECT_TRUE(has_detail(e, "latitude", "type:number"));
+    EXPECT_TRUE(has_detail(e, "extra", "unknown_field"));
+    EXPECT_TRUE(has_detail(e, "timestamp", "format:rfc3339"));
+}
+
+TEST(DecodeEvent, DeepNestingIsRefused) {
+    std::string deep(100, '[');
+    deep += std::string(100, ']');
+    EXPECT_FALSE(api::decode_event_input("{\"notes\":" + deep + "}"));
+}
+
+core::package sample_package() {
+    core::package p;
+    p.state.tracking_id = "TRK001";
+    p.state.state = core::status::in_transit;
+    p.state.location = "Lima";
+    p.state.timestamp = 1'764'403'200'500;
+    p.state.event_id = "e2";
+    p.state.created_at = p.state.updated_at = 1'764'403'200'600;
+    p.state.expires_at = p.state.updated_at + 1000;
+    p.state.event_count = 1;
+    core::event e;
+    e.tracking_id = "TRK001";
+    e.event_id = "e2";
+    e.state = core::status::in_transit;
+    e.location = "Lima";
+    e.timestamp = p.state.timestamp;
+    e.received_at = p.state.created_at;
+    e.description = "Left the hub";
+    p.events.push_back(e);
+    return p;
+}
+
+TEST(EncodePackage, KeepsTheOriginalFieldsAndAddsHistory) {
+    const auto v = json::parse(api::encode_package(sample_package())).as_object();
+    EXPECT_EQ(v.at("tracking_id"), "TRK001");
+    EXPECT_EQ(v.at("status"), "IN_TRANSIT");
+    EXPECT_EQ(v.at("location"), "Lima");
+    EXPECT_TRUE(v.at("latitude").is_null());
+    EXPECT_TRUE(v.at("longitude").is_null());
+    EXPECT_TRUE(v.at("notes").is_null());
+    EXPECT_EQ(v.at("timestamp").as_int64(), 1'764'403'200);  // epoch seconds, as the original
+    EXPECT_EQ(v.at("created_at"), "2025-11-29T08:00:00.600Z");
+    const auto& ev = v.at("events").as_array().at(0).as_object();
+    EXPECT_EQ(ev.at("timestamp"), "2025-11-29T08:00:00.500Z");
+    EXPECT_EQ(ev.at("description"), "Left the hub");
+    EXPECT_FALSE(ev.contains("notes"));
+}
+
+TEST(EncodeError, HasTheDocumentedShape) {
+    const auto v = json::parse(api::encode_error(
+        core::error::field(core::errc::unprocessable, "bad", "status", "one_of:X"), "req-1"));
+    EXPECT_EQ(v.at("error").at("code"), "unprocessable_entity");
+    EXPECT_EQ(v.at("error").at("message"), "bad");
+    EXPECT_EQ(v.at("error").at("details").at(0).at("field"), "status");
+    EXPECT_EQ(v.at("error").at("details").at(0).at("rule"), "one_of:X");
+    EXPECT_EQ(v.at("request_id"), "req-1");
+}
+
+}  // namespace
+}  // namespace dinex

@@ -1,0 +1,33 @@
+#include <gtest/gtest.h>
+
+#include "api/router.hpp"
+
+namespace dinex {
+namespace {
+
+using api::match_route;
+using api::route_id;
+
+TEST(Router, MatchesRoutesWithAndWithoutStage) {
+    EXPECT_EQ(match_route("/tracking").id, route_id::tracking);
+    EXPECT_EQ(match_route("/tracking/").id, route_id::tracking);
+    EXPECT_EQ(match_route("/health").id, route_id::health);
+    EXPECT_EQ(match_route("/").id, route_id::web_page);
+    const auto staged = match_route("/dev/tracking");
+    EXPECT_EQ(staged.id, route_id::tracking);
+    EXPECT_EQ(staged.stage, "dev");
+    EXPECT_EQ(staged.label, "/tracking");
+    EXPECT_EQ(match_route("/prod-2/health").id, route_id::health);
+    EXPECT_EQ(match_route("/dev/").id, route_id::web_page);
+    EXPECT_EQ(match_route("/dev/assets/app.js").asset, "app.js");
+}
+
+TEST(Router, UnknownPathsDoNotMatch) {
+    for (const char* p : {"", "/track", "/dev", "/a/b/tracking", "/dev/index.html", "/assets/../x",
+                          "/assets/.hidden", "/de v/tracking", "tracking", "/dev/unknown"}) {
+        EXPECT_EQ(match_route(p).id, route_id::unmatched) << p;
+    }
+}
+
+}  // namespace
+}  // namespace dinex
