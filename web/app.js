@@ -18,7 +18,6 @@ const TEXT = {
   es: {
     title: 'Seguimiento de envíos · DINEX',
     skip: 'Saltar al contenido',
-    home: 'DINEX, inicio',
     tagline: 'Seguimiento',
     langGroup: 'Idioma',
     h1: 'Rastrea tu envío',
@@ -76,7 +75,6 @@ const TEXT = {
   en: {
     title: 'Shipment tracking · DINEX',
     skip: 'Skip to content',
-    home: 'DINEX, home',
     tagline: 'Tracking',
     langGroup: 'Language',
     h1: 'Track your shipment',
@@ -505,6 +503,7 @@ input.addEventListener('input', () => {
   if (state.view === 'invalid') {
     input.removeAttribute('aria-invalid');
     fieldError.hidden = true;
+    fieldError.textContent = '';
   }
 });
 

@@ -1,5 +1,6 @@
 #include "api/json_codec.hpp"
 
+#include "api/json_writer.hpp"
 #include "core/time.hpp"
 
 #include <boost/json.hpp>
@@ -18,52 +19,49 @@ constexpr std::int64_t seconds_of(core::millis t) {
     return t >= 0 ? t / 1000 : -((-t + 999) / 1000);
 }
 
-void put_position(json::object& o, const std::optional<core::position>& p, bool with_nulls) {
+void write_position(json_writer& w, const std::optional<core::position>& p, bool with_nulls) {
     if (p) {
-        o["latitude"] = p->latitude;
-        o["longitude"] = p->longitude;
+        w.key("latitude").value(p->latitude);
+        w.key("longitude").value(p->longitude);
     } else if (with_nulls) {
-        o["latitude"] = nullptr;
-        o["longitude"] = nullptr;
+        w.key("latitude").null();
+        w.key("longitude").null();
     }
 }
 
-json::object event_object(const core::event& e) {
-    json::object o;
-    o.reserve(9);
-    o["event_id"] = e.event_id;
-    o["status"] = core::to_string(e.state);
-    o["location"] = e.location;
-    o["timestamp"] = core::format_rfc3339(e.timestamp);
-    o["received_at"] = core::format_rfc3339(e.received_at);
-    if (e.description) o["description"] = *e.description;
-    if (e.notes) o["notes"] = *e.notes;
-    put_position(o, e.coordinates, false);
-    return o;
+void write_event(json_writer& w, const core::event& e) {
+    w.begin_object();
+    w.key("event_id").value(e.event_id);
+    w.key("status").value(core::to_string(e.state));
+    w.key("location").value(e.location);
+    w.key("timestamp").value(core::format_rfc3339(e.timestamp));
+    w.key("received_at").value(core::format_rfc3339(e.received_at));
+    if (e.description) w.key("description").value(*e.description);
+    if (e.notes) w.key("notes").value(*e.notes);
+    write_position(w, e.coordinates, false);
+    w.end_object();
 }
 
 // The state as the original GET answered it (tracking_id, status, location, latitude, longitude,
-// timestamp in epoch seconds, notes) plus the richer fields.
-json::object state_object(const core::package_state& s) {
-    json::object o;
-    o.reserve(14);
-    o["tracking_id"] = s.tracking_id;
-    o["status"] = core::to_string(s.state);
-    o["location"] = s.location;
-    put_position(o, s.coordinates, true);
-    o["timestamp"] = seconds_of(s.timestamp);
+// timestamp in epoch seconds, notes) plus the richer fields. Leaves the object open.
+void write_state_fields(json_writer& w, const core::package_state& s) {
+    w.key("tracking_id").value(s.tracking_id);
+    w.key("status").value(core::to_string(s.state));
+    w.key("location").value(s.location);
+    write_position(w, s.coordinates, true);
+    w.key("timestamp").value(seconds_of(s.timestamp));
+    w.key("notes");
     if (s.notes) {
-        o["notes"] = *s.notes;
+        w.value(*s.notes);
     } else {
-        o["notes"] = nullptr;
+        w.null();
     }
-    o["last_event_id"] = s.event_id;
-    o["last_event_at"] = core::format_rfc3339(s.timestamp);
-    o["created_at"] = core::format_rfc3339(s.created_at);
-    o["updated_at"] = core::format_rfc3339(s.updated_at);
-    o["expires_at"] = core::format_rfc3339(s.expires_at);
-    o["event_count"] = s.event_count;
-    return o;
+    w.key("last_event_id").value(s.event_id);
+    w.key("last_event_at").value(core::format_rfc3339(s.timestamp));
+    w.key("created_at").value(core::format_rfc3339(s.created_at));
+    w.key("updated_at").value(core::format_rfc3339(s.updated_at));
+    w.key("expires_at").value(core::format_rfc3339(s.expires_at));
+    w.key("event_count").value(std::uint64_t{s.event_count});
 }
 
 struct decoder {
@@ -133,7 +131,7 @@ core::result<core::event_input> decode_event_input(std::string_view body) {
                     d.errors.push_back({"timestamp", "range:epoch_seconds"});
                 }
             } else if (!v.is_null()) {
-                d.errors.push_back({"timestamp", "type:string"});
+                d.errors.push_back({"timestamp", "type:string_or_number"});
             }
         } else {
             d.errors.push_back({std::string(key), "unknown_field"});
@@ -150,46 +148,60 @@ core::result<core::event_input> decode_event_input(std::string_view body) {
 }
 
 std::string encode_package(const core::package& p) {
-    json::object o = state_object(p.state);
-    json::array events;
-    events.reserve(p.events.size());
-    for (const auto& e : p.events) events.emplace_back(event_object(e));
-    o["events"] = std::move(events);
-    return json::serialize(o);
+    json_writer w(512 + p.events.size() * 256);
+    w.begin_object();
+    write_state_fields(w, p.state);
+    w.key("events").begin_array();
+    for (const auto& e : p.events) write_event(w, e);
+    w.end_array();
+    w.end_object();
+    return w.take();
 }
 
 std::string encode_append(const core::append_outcome& out) {
-    json::object o;
-    o.reserve(9);
-    o["message"] = out.kind == core::outcome_kind::replay ? "Tracking event already recorded"
-                                                          : "Tracking event recorded";
-    o["tracking_id"] = out.stored.tracking_id;
-    o["timestamp"] = seconds_of(out.stored.timestamp);
-    o["location"] = out.stored.location;
-    o["status"] = core::to_string(out.stored.state);
-    o["replayed"] = out.kind == core::outcome_kind::replay;
+    json_writer w(1024);
+    w.begin_object();
+    w.key("message").value(out.kind == core::outcome_kind::replay ? "Tracking event already recorded"
+                                                                  : "Tracking event recorded");
+    w.key("tracking_id").value(out.stored.tracking_id);
+    w.key("timestamp").value(seconds_of(out.stored.timestamp));
+    w.key("location").value(out.stored.location);
+    w.key("status").value(core::to_string(out.stored.state));
+    w.key("replayed").value(out.kind == core::outcome_kind::replay);
     // False when an older event arrived late: stored in the history, state unchanged.
-    o["current"] = out.state.event_id == out.stored.event_id;
-    o["event"] = event_object(out.stored);
-    o["state"] = state_object(out.state);
-    return json::serialize(o);
+    w.key("current").value(out.state.event_id == out.stored.event_id);
+    w.key("event");
+    write_event(w, out.stored);
+    w.key("state").begin_object();
+    write_state_fields(w, out.state);
+    w.end_object();
+    w.end_object();
+    return w.take();
 }
 
 std::string encode_error(const core::error& e, std::string_view request_id) {
     static constexpr std::string_view codes[] = {
-        "invalid_argument",       "unprocessable_entity", "not_found",   "conflict",
-        "payload_too_large",      "unsupported_media_type", "method_not_allowed",
-        "unavailable",            "internal"};
-    json::array details;
-    for (const auto& d : e.details) details.push_back(json::object{{"field", d.field}, {"rule", d.rule}});
-    json::object err{{"code", codes[static_cast<std::size_t>(e.code)]},
-                     {"message", e.message},
-                     {"details", std::move(details)}};
-    return json::serialize(json::object{{"error", std::move(err)}, {"request_id", request_id}});
+        "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
+        "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
+        "internal"};
+    json_writer w(256);
+    w.begin_object();
+    w.key("error").begin_object();
+    w.key("code").value(codes[static_cast<std::size_t>(e.code)]);
+    w.key("message").value(e.message);
+    w.key("details").begin_array();
+    for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
+    w.end_array();
+    w.end_object();
+    w.key("request_id").value(request_id);
+    w.end_object();
+    return w.take();
 }
 
 std::string encode_health(std::string_view status, std::string_view version, std::string_view store) {
-    return json::serialize(json::object{{"status", status}, {"version", version}, {"store", store}});
+    json_writer w(96);
+    w.begin_object().key("status").value(status).key("version").value(version).key("store").value(store).end_object();
+    return w.take();
 }
 
 }  // namespace dinex::api

@@ -27,10 +27,10 @@ route_match match_exact(std::string_view path) noexcept {
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}};
     if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}};
-    if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD", {}, {}};
+    if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD, OPTIONS", {}, {}};
     constexpr std::string_view assets = "/assets/";
     if (path.starts_with(assets) && is_asset_name(path.substr(assets.size()))) {
-        return {route_id::web_asset, "/assets", "GET, HEAD", {}, path.substr(assets.size())};
+        return {route_id::web_asset, "/assets", "GET, HEAD, OPTIONS", {}, path.substr(assets.size())};
     }
     return {};
 }
@@ -45,7 +45,8 @@ route_match match_route(std::string_view path) noexcept {
     if (slash == std::string_view::npos) return {};
     const std::string_view stage = path.substr(1, slash - 1);
     const std::string_view rest = path.substr(slash);
-    if (!is_stage_name(stage)) return {};
+    // A route's own name is never a stage: "/tracking/health" is not "/health".
+    if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets") return {};
     route_match m = match_exact(rest);
     if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
     m.stage = stage;

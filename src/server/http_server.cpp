@@ -86,8 +86,11 @@ struct http_server::impl {
 
     impl(api::application& a, obs::logger& l, server_config c) : app(a), log(l), config(std::move(c)) {}
 
+    std::chrono::steady_clock::time_point drain_deadline{};
+
     void accept();
     void begin_shutdown();
+    void wait_for_drain();
 };
 
 class session : public std::enable_shared_from_this<session> {
@@ -182,7 +185,7 @@ private:
             message = "the body is larger than " + std::to_string(server_.config.max_body_bytes) + " bytes";
             field = "body";
             rule = "max_bytes:" + std::to_string(server_.config.max_body_bytes);
-        } else if (ec == http::error::header_limit) {
+        } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
             status = 431;
             message = "the request headers are larger than " + std::to_string(server_.config.max_header_bytes) + " bytes";
             field = "headers";
@@ -282,7 +285,7 @@ private:
 
     http_server::impl& server_;
     beast::tcp_stream stream_;
-    beast::flat_buffer buffer_{8192};
+    beast::flat_buffer buffer_;  // bounded by the parser's header and body limits
     std::optional<http::request_parser<http::string_body>> parser_;
     std::string client_;
     std::chrono::steady_clock::time_point started_{};
@@ -332,10 +335,20 @@ void http_server::impl::begin_shutdown() {
         sessions.clear();
     }
     for (auto& s : live) s->shutdown();
-    // Whatever has not finished within the grace period is cut off.
-    grace_timer.expires_after(config.shutdown_grace);
-    grace_timer.async_wait([this](beast::error_code wec) {
-        if (!wec) ioc.stop();
+    drain_deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
+    wait_for_drain();
+}
+
+// Polls until every connection has finished (then nothing is left to run) or the grace period is
+// over (then whatever is still running is cut off).
+void http_server::impl::wait_for_drain() {
+    if (connections.load() == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+        ioc.stop();
+        return;
+    }
+    grace_timer.expires_after(std::chrono::milliseconds(20));
+    grace_timer.async_wait([this](beast::error_code ec) {
+        if (!ec) wait_for_drain();
     });
 }
 

@@ -129,3 +129,23 @@ TEST(EncodeError, HasTheDocumentedShape) {
 
 }  // namespace
 }  // namespace dinex
+
+namespace dinex {
+namespace {
+
+TEST(EncodePackage, PrintsCoordinatesAsPlainDecimalsLikeTheOriginal) {
+    auto p = sample_package();
+    p.state.coordinates = core::position{-13.5, 5};
+    p.events[0].coordinates = core::position{-12.046374, -77.042793};
+    const std::string body = api::encode_package(p);
+    EXPECT_NE(body.find(R"("latitude":-13.5,"longitude":5,)"), std::string::npos) << body;
+    EXPECT_NE(body.find(R"("latitude":-12.046374,"longitude":-77.042793)"), std::string::npos) << body;
+}
+
+TEST(EncodeError, EscapesControlCharactersAndQuotes) {
+    const auto text = api::encode_error(core::error::make(core::errc::internal, "a\"b\\c\n\x01"), "r");
+    EXPECT_EQ(json::parse(text).at("error").at("message"), "a\"b\\c\n\x01");
+}
+
+}  // namespace
+}  // namespace dinex

@@ -1,0 +1,22 @@
+-- wrk script: every request is a distinct tracking event (its own event_id), spread over
+-- 1,000 packages per wrk thread, so the server really stores each one durably.
+local thread_counter = 0
+
+function setup(thread)
+  thread:set("thread_id", thread_counter)
+  thread_counter = thread_counter + 1
+end
+
+function init(args)
+  run = args[1] or "R"
+  sent = 0
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+  sent = sent + 1
+  local body = string.format(
+    '{"tracking_id":"B%s%d-%d","location":"Lima","status":"IN_TRANSIT","event_id":"%s-%d-%d"}',
+    run, thread_id, sent % 1000, run, thread_id, sent)
+  return wrk.format("POST", "/tracking", nil, body)
+end
