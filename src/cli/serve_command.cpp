@@ -1,0 +1,108 @@
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/stack.hpp"
+#include "cli/sweeper.hpp"
+#include "obs/log.hpp"
+#include "server/http_server.hpp"
+
+namespace dinex::cli {
+namespace {
+
+struct serve_options {
+    stack_options stack;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    std::string data_dir = "data";
+    std::string db;
+    unsigned threads = 0;
+    std::string log_level = "info";
+    unsigned sweep_interval_seconds = 3600;
+};
+
+int serve(serve_options o) {
+    obs::logger log(obs::parse_level(o.log_level).value_or(obs::level::info));
+    if (o.stack.store == "sqlite") {
+        o.stack.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
+    }
+    std::string error;
+    auto stack = build_stack(o.stack, error);
+    if (!stack) {
+        std::cerr << "error: " << error << "\n";
+        return 1;
+    }
+
+    server::server_config server_cfg;
+    server_cfg.host = o.host;
+    server_cfg.port = o.port;
+    server_cfg.threads = o.threads;
+    server_cfg.max_body_bytes = o.stack.max_body_bytes;
+    server::http_server http(*stack->app, log, server_cfg);
+    try {
+        http.listen();
+    } catch (const std::system_error& e) {
+        std::cerr << "error: cannot listen on " << o.host << ":" << o.port << ": " << e.what() << "\n";
+        return 1;
+    }
+
+    expiry_sweeper sweeper(*stack->service, log, std::chrono::seconds(o.sweep_interval_seconds));
+    const std::string url = "http://" + o.host + ":" + std::to_string(http.port()) + "/";
+    log.log(obs::level::info, "listening",
+            {{"host", std::string_view(o.host)},
+             {"port", std::int64_t{http.port()}},
+             {"url", std::string_view(url)},
+             {"store", stack->store->backend_name()},
+             {"db", std::string_view(stack->store_detail)},
+             {"version", std::string_view(DINEX_VERSION)}});
+    log.flush();
+
+    http.run();  // until SIGINT/SIGTERM; in-flight requests finish first
+
+    sweeper.stop();
+    stack->shutdown();
+    log.log(obs::level::info, "stopped");
+    log.flush();
+    return 0;
+}
+
+}  // namespace
+
+command register_serve(CLI::App& cli) {
+    auto o = std::make_shared<serve_options>();
+    auto* cmd = cli.add_subcommand("serve", "Run the HTTP API and tracking page on a local store");
+    cmd->add_option("--host", o->host, "Address to listen on")->envname("DINEX_HOST")->capture_default_str();
+    cmd->add_option("--port", o->port, "TCP port (0: any free port)")->envname("DINEX_PORT")->capture_default_str();
+    cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite or memory")
+        ->envname("DINEX_STORE")
+        ->check(CLI::IsMember({"sqlite", "memory"}))
+        ->capture_default_str();
+    cmd->add_option("--data-dir", o->data_dir, "Directory for the default database file")
+        ->envname("DINEX_DATA_DIR")
+        ->capture_default_str();
+    cmd->add_option("--db", o->db, "SQLite database file (default: <data-dir>/tracking.db)")->envname("DINEX_DB");
+    cmd->add_option("--threads", o->threads, "I/O threads (0: one per core)")->envname("DINEX_THREADS")->capture_default_str();
+    cmd->add_option("--cors-origins", o->stack.cors_origins, "Comma-separated allowed origins, '*' for any, '' for none")
+        ->envname("DINEX_CORS_ORIGINS")
+        ->capture_default_str();
+    cmd->add_option("--log-level", o->log_level, "debug, info, warn or error")
+        ->envname("DINEX_LOG_LEVEL")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    cmd->add_option("--retention-days", o->stack.retention_days, "Days a package is kept after its last change")
+        ->envname("DINEX_RETENTION_DAYS")
+        ->check(CLI::Range(1U, 3650U))
+        ->capture_default_str();
+    cmd->add_option("--sweep-interval", o->sweep_interval_seconds, "Seconds between expiry sweeps")
+        ->envname("DINEX_SWEEP_INTERVAL")
+        ->check(CLI::Range(1U, 86400U))
+        ->capture_default_str();
+    cmd->add_option("--max-body-bytes", o->stack.max_body_bytes, "Largest accepted request body")
+        ->envname("DINEX_MAX_BODY_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{16} * 1024 * 1024))
+        ->capture_default_str();
+    return {cmd, [o] { return serve(*o); }};
+}
+
+}  // namespace dinex::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Builds the service from configuration: store, core, application. The one place that knows every
+// back-end; front-ends (the HTTP server, the Lambda runtime) and commands take a stack and use it.
+#include <memory>
+#include <string>
+
+#include "api/application.hpp"
+#include "core/ports.hpp"
+#include "core/system_ports.hpp"
+#include "core/tracking_service.hpp"
+
+namespace dinex::cli {
+
+struct stack_options {
+    std::string store = "sqlite";  // sqlite | memory
+    std::string sqlite_path;       // for sqlite
+    unsigned retention_days = 30;
+    std::string cors_origins = "*";
+    std::size_t max_body_bytes = 64 * 1024;
+};
+
+struct service_stack {
+    core::system_clock clock;
+    core::ulid_generator ids{clock};
+    std::unique_ptr<core::store> store;
+    std::unique_ptr<core::tracking_service> service;
+    std::unique_ptr<api::application> app;
+    std::string store_detail;  // where the data lives, for the start-up log
+
+    // Commits what is queued and closes the store.
+    void shutdown();
+};
+
+// On failure returns a message for the operator (the store could not be opened, …).
+std::unique_ptr<service_stack> build_stack(const stack_options& options, std::string& error);
+
+std::vector<std::string> split_list(const std::string& s);
+
+}  // namespace dinex::cli
