@@ -99,7 +99,7 @@ response error_response(const error& e, std::string_view request_id) {
 }
 
 application::application(core::tracking_service& service, app_config config)
-    : service_(service), config_(std::move(config)) {}
+    : service_(service), config_(std::move(config)), cache_(config_.lookup_cache_entries) {}
 
 bool application::origin_allowed(std::string_view origin) const noexcept {
     for (const auto& o : config_.cors_origins) {
@@ -209,14 +209,28 @@ void application::handle_lookup(const request& req, response& res) {
         res.route = route;
         return;
     }
-    auto found = service_.track(*id);
+    auto normalized = core::normalize_tracking_id(*id);
+    if (!normalized) {
+        const auto route = res.route;
+        res = error_response(normalized.error(), req.request_id);
+        res.route = route;
+        return;
+    }
+    if (auto cached = cache_.get(*normalized, service_.now())) {
+        set_json(res, 200, std::move(*cached));
+        return;
+    }
+    const auto ticket = cache_.begin(*normalized);
+    auto found = service_.track(*normalized);
     if (!found) {
         const auto route = res.route;
         res = error_response(found.error(), req.request_id);
         res.route = route;
         return;
     }
-    set_json(res, 200, encode_package(*found));
+    std::string body = encode_package(*found);
+    if (cache_.enabled()) cache_.put(ticket, *normalized, body, found->state.expires_at);
+    set_json(res, 200, std::move(body));
 }
 
 void application::handle_record(request& req, response res, completion& done) {
@@ -246,7 +260,7 @@ void application::handle_record(request& req, response res, completion& done) {
         input->event_id = std::string(key);
     }
 
-    service_.record(*input, [route, request_id = req.request_id,
+    service_.record(*input, [this, route, request_id = req.request_id,
                              done = std::move(done)](core::result<core::append_outcome> r) mutable {
         if (!r) {
             response er = error_response(r.error(), request_id);
@@ -254,6 +268,8 @@ void application::handle_record(request& req, response res, completion& done) {
             done(std::move(er));
             return;
         }
+        // After the commit, before the client hears of it: nobody reads older data than they wrote.
+        if (r->kind != core::outcome_kind::replay) cache_.invalidate(r->stored.tracking_id);
         response ok;
         ok.route = route;
         set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/http.hpp"
+#include "api/lookup_cache.hpp"
 #include "core/tracking_service.hpp"
 
 namespace dinex::api {
@@ -15,6 +16,8 @@ struct app_config {
     // Origins allowed by CORS; "*" allows any. Empty: no CORS headers at all.
     std::vector<std::string> cors_origins = {"*"};
     std::size_t max_body_bytes = 64 * 1024;
+    // Lookup answers kept in memory (0: off). Only for a store this process alone writes.
+    std::size_t lookup_cache_entries = 0;
 };
 
 // The single table from the core's error codes to HTTP status codes.
@@ -42,6 +45,7 @@ private:
 
     core::tracking_service& service_;
     app_config config_;
+    lookup_cache cache_;
 };
 
 }  // namespace dinex::api

@@ -98,6 +98,11 @@ command register_serve(CLI::App& cli) {
         ->envname("DINEX_SWEEP_INTERVAL")
         ->check(CLI::Range(1U, 86400U))
         ->capture_default_str();
+    o->stack.lookup_cache_entries = 10000;
+    cmd->add_option("--lookup-cache", o->stack.lookup_cache_entries,
+                    "Packages whose lookup answer is kept in memory until they change (0: off)")
+        ->envname("DINEX_LOOKUP_CACHE")
+        ->capture_default_str();
     cmd->add_option("--max-body-bytes", o->stack.max_body_bytes, "Largest accepted request body")
         ->envname("DINEX_MAX_BODY_BYTES")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{16} * 1024 * 1024))

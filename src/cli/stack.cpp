@@ -60,6 +60,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     app_cfg.version = DINEX_VERSION;
     app_cfg.cors_origins = split_list(o.cors_origins);
     app_cfg.max_body_bytes = o.max_body_bytes;
+    app_cfg.lookup_cache_entries = o.lookup_cache_entries;
     stack->app = std::make_unique<api::application>(*stack->service, app_cfg);
     return stack;
 }

@@ -17,6 +17,7 @@ struct stack_options {
     unsigned retention_days = 30;
     std::string cors_origins = "*";
     std::size_t max_body_bytes = 64 * 1024;
+    std::size_t lookup_cache_entries = 0;
 };
 
 struct service_stack {

@@ -1,7 +1,6 @@
 #include "core/time.hpp"
 
 #include <chrono>
-#include <cstdio>
 
 namespace dinex::core {
 namespace {
@@ -26,13 +25,23 @@ std::string format_rfc3339(millis t) {
     const auto day = floor<days>(tp);
     const year_month_day ymd{day};
     const hh_mm_ss hms{tp - day};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()),
-                  static_cast<int>(hms.subseconds().count()));
-    return buf;
+    // Written digit by digit: this runs several times per lookup answer, and snprintf is slow.
+    std::string out = "0000-00-00T00:00:00.000Z";
+    auto put = [&out](std::size_t pos, unsigned value, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            out[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+            value /= 10;
+        }
+    };
+    const int y = static_cast<int>(ymd.year());
+    put(0, static_cast<unsigned>(y < 0 ? 0 : y), 4);
+    put(5, static_cast<unsigned>(ymd.month()), 2);
+    put(8, static_cast<unsigned>(ymd.day()), 2);
+    put(11, static_cast<unsigned>(hms.hours().count()), 2);
+    put(14, static_cast<unsigned>(hms.minutes().count()), 2);
+    put(17, static_cast<unsigned>(hms.seconds().count()), 2);
+    put(20, static_cast<unsigned>(hms.subseconds().count()), 3);
+    return out;
 }
 
 std::optional<millis> parse_rfc3339(std::string_view s) {

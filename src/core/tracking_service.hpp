@@ -58,6 +58,7 @@ public:
 
     result<std::size_t> purge_expired();
 
+    millis now() { return clock_.now(); }
     store& backing_store() noexcept { return store_; }
     const service_config& config() const noexcept { return cfg_; }
 

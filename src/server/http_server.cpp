@@ -37,10 +37,11 @@ public:
         for (int i = 0; i < 12; ++i) prefix_ += hex[(r >> (i * 4)) & 0xF];
     }
     std::string next() {
-        const std::uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
-        char buf[24];
-        std::snprintf(buf, sizeof buf, "-%010llx", static_cast<unsigned long long>(n));
-        return prefix_ + buf;
+        static constexpr char hex[] = "0123456789abcdef";
+        std::uint64_t n = counter_.fetch_add(1, std::memory_order_relaxed);
+        std::string id = prefix_ + "-0000000000";
+        for (std::size_t i = id.size(); i > prefix_.size() + 1 && n; --i, n >>= 4) id[i - 1] = hex[n & 0xF];
+        return id;
     }
 
 private:

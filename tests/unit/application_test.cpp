@@ -133,6 +133,33 @@ TEST_F(Application, StoreOutageIs503WithRetryAfter) {
     EXPECT_EQ(header(r, "retry-after"), "1");
 }
 
+TEST(ApplicationCache, AWriteIsVisibleToTheNextLookup) {
+    testing::manual_clock clock;
+    testing::sequence_ids ids;
+    store::memory_store store;
+    core::tracking_service service{store, clock, ids};
+    api::application app{service, api::app_config{.lookup_cache_entries = 100}};
+    auto call = [&](std::string method, std::string path, std::string query, std::string body) {
+        api::request req;
+        req.method = std::move(method);
+        req.path = std::move(path);
+        req.query = std::move(query);
+        req.body = std::move(body);
+        api::response out;
+        app.handle(std::move(req), [&](api::response r) { out = std::move(r); });
+        return out;
+    };
+    ASSERT_EQ(call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Lima","status":"PICKED_UP"})").status, 201);
+    EXPECT_NE(call("GET", "/tracking", "tracking_id=TRK9", "").body.find("PICKED_UP"), std::string::npos);
+    clock.advance(1000);
+    ASSERT_EQ(call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Cusco","status":"IN_TRANSIT"})").status, 201);
+    const auto after = json::parse(call("GET", "/tracking", "tracking_id=trk9", "").body);
+    EXPECT_EQ(after.at("status"), "IN_TRANSIT");
+    EXPECT_EQ(after.at("events").as_array().size(), 2U);
+    clock.advance(31LL * 86'400'000);  // expired: not served from the cache either
+    EXPECT_EQ(call("GET", "/tracking", "tracking_id=TRK9", "").status, 404);
+}
+
 TEST_F(Application, CorsFromConfiguration) {
     auto r = call("OPTIONS", "/tracking", {},
                   {{"origin", "https://shop.example"}, {"access-control-request-method", "POST"}});
