@@ -15,5 +15,7 @@ struct command {
 };
 
 command register_serve(CLI::App& cli);
+command register_create_table(CLI::App& cli);
+command register_lambda(CLI::App& cli);
 
 }  // namespace dinex::cli

@@ -2,6 +2,7 @@
 // dependencies through constructors.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,17 @@ int main(int argc, char** argv) {
 
     const std::vector<dinex::cli::command> commands = {
         dinex::cli::register_serve(cli),
+        dinex::cli::register_create_table(cli),
+        dinex::cli::register_lambda(cli),
     };
 
+    // Lambda runs `bootstrap` with no argument: with the Runtime API present, that means `lambda`.
+    char lambda_arg[] = "lambda";
+    char* lambda_argv[] = {argv[0], lambda_arg, nullptr};
+    if (argc == 1 && std::getenv("AWS_LAMBDA_RUNTIME_API") != nullptr) {
+        argc = 2;
+        argv = lambda_argv;
+    }
     CLI11_PARSE(cli, argc, argv);
 
     for (const auto& c : commands) {

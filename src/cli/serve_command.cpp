@@ -74,9 +74,9 @@ command register_serve(CLI::App& cli) {
     auto* cmd = cli.add_subcommand("serve", "Run the HTTP API and tracking page on a local store");
     cmd->add_option("--host", o->host, "Address to listen on")->envname("DINEX_HOST")->capture_default_str();
     cmd->add_option("--port", o->port, "TCP port (0: any free port)")->envname("DINEX_PORT")->capture_default_str();
-    cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite or memory")
+    cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite, memory or dynamodb (table TABLE_NAME, AWS_* settings)")
         ->envname("DINEX_STORE")
-        ->check(CLI::IsMember({"sqlite", "memory"}))
+        ->check(CLI::IsMember({"sqlite", "memory", "dynamodb"}))
         ->capture_default_str();
     cmd->add_option("--data-dir", o->data_dir, "Directory for the default database file")
         ->envname("DINEX_DATA_DIR")

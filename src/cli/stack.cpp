@@ -1,8 +1,12 @@
 #include "cli/stack.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
+#include "aws/credentials.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "store/dynamodb/dynamodb_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -25,6 +29,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 void service_stack::shutdown() {
     if (auto* sqlite = dynamic_cast<store::sqlite_store*>(store.get())) sqlite->stop();
+    if (auto* dynamo = dynamic_cast<store::dynamodb_store*>(store.get())) dynamo->stop();
 }
 
 std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& error) {
@@ -47,6 +52,27 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     } else if (o.store == "memory") {
         stack->store = std::make_unique<store::memory_store>();
         stack->store_detail = "process memory (lost on exit)";
+    } else if (o.store == "dynamodb") {
+        std::string table = o.dynamodb_table;
+        if (table.empty()) {
+            if (const char* env = std::getenv("TABLE_NAME")) table = env;
+        }
+        if (table.empty()) {
+            error = "the dynamodb store needs a table name (TABLE_NAME)";
+            return nullptr;
+        }
+        auto config = aws::config_from_environment("dynamodb");
+        if (!config) {
+            error = config.error();
+            return nullptr;
+        }
+        stack->store_detail = "dynamodb table " + table + " at " + config->endpoint;
+        aws::dynamodb_options client_options;
+        client_options.service = std::move(*config);
+        store::dynamodb_store_options store_options;
+        store_options.table = std::move(table);
+        store_options.client = std::make_shared<aws::dynamodb_client>(std::move(client_options));
+        stack->store = std::make_unique<store::dynamodb_store>(std::move(store_options));
     } else {
         error = "unknown store " + o.store;
         return nullptr;

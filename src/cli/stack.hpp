@@ -12,8 +12,9 @@
 namespace dinex::cli {
 
 struct stack_options {
-    std::string store = "sqlite";  // sqlite | memory
+    std::string store = "sqlite";  // sqlite | memory | dynamodb
     std::string sqlite_path;       // for sqlite
+    std::string dynamodb_table;    // for dynamodb (default: TABLE_NAME); AWS_* give the rest
     unsigned retention_days = 30;
     std::string cors_origins = "*";
     std::size_t max_body_bytes = 64 * 1024;

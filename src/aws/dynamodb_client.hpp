@@ -1,0 +1,51 @@
+#pragma once
+// DynamoDB over its JSON 1.0 protocol: POST / with X-Amz-Target: DynamoDB_20120810.<Operation>,
+// signed with SigV4 (service "dynamodb"), retried with backoff and jitter when the classifier says
+// retrying can help.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "aws/aws_error.hpp"
+#include "aws/credentials.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry.hpp"
+
+namespace dinex::aws {
+
+struct dynamodb_options {
+    service_config service;  // credentials, region, endpoint
+    http_client_options http;
+    retry_policy retry;
+    sleep_function sleep = real_sleep();
+    // The signing time; injectable for tests.
+    std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+class dynamodb_client {
+public:
+    explicit dynamodb_client(dynamodb_options options);
+
+    // One operation ("GetItem", "TransactWriteItems", ...), retried on retryable errors. The value
+    // is the parsed answer (an object; {} for operations that answer nothing).
+    std::expected<boost::json::value, aws_error> call(std::string_view operation,
+                                                      const boost::json::object& body);
+    // A single attempt, no retry (for tests and for callers that retry themselves).
+    std::expected<boost::json::value, aws_error> call_once(std::string_view operation,
+                                                           const boost::json::object& body);
+
+    const dynamodb_options& options() const noexcept { return options_; }
+    http_client& http() noexcept { return http_; }
+
+private:
+    dynamodb_options options_;
+    http_client http_;
+    backoff backoff_;
+};
+
+}  // namespace dinex::aws

@@ -1,0 +1,255 @@
+#include "aws/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace dinex::aws {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using error_code = boost::system::error_code;
+
+// One connection with its own io_context: operations are asynchronous (so that every one has a
+// deadline) and the calling thread runs them to completion, which makes the call synchronous.
+struct connection {
+    net::io_context ioc;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+    beast::flat_buffer buffer;
+    bool reused = false;
+
+    beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+    // Runs one started operation to its end and returns its error code.
+    template <class Start>
+    error_code run(Start&& start) {
+        error_code result = net::error::would_block;
+        start([&result](error_code ec, auto&&...) { result = ec; });
+        ioc.restart();
+        ioc.run();
+        return result;
+    }
+
+    void close() {
+        error_code ignored;
+        lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        lowest().socket().close(ignored);
+    }
+};
+
+std::string describe(std::string_view what, const error_code& ec) {
+    return std::string(what) + ": " + ec.message();
+}
+
+}  // namespace
+
+std::expected<parsed_url, http_error> parse_url(const std::string& url) {
+    const auto u = boost::urls::parse_uri(url);
+    if (!u) return std::unexpected(http_error{"not a URL: " + url});
+    parsed_url p;
+    const auto scheme = u->scheme();
+    if (scheme == "https") {
+        p.tls = true;
+    } else if (scheme != "http") {
+        return std::unexpected(http_error{"unsupported scheme in " + url});
+    }
+    p.host = u->encoded_host().decode();
+    if (p.host.empty()) return std::unexpected(http_error{"no host in " + url});
+    const std::string default_port = p.tls ? "443" : "80";
+    p.port = u->has_port() ? std::string(u->port()) : default_port;
+    // IPv6 literals keep their brackets in the Host header.
+    const std::string host_for_header =
+        u->host_type() == boost::urls::host_type::ipv6 ? "[" + p.host + "]" : p.host;
+    if (u->host_type() == boost::urls::host_type::ipv6) p.host = u->host_address();
+    p.authority = p.port == default_port ? host_for_header : host_for_header + ":" + p.port;
+    return p;
+}
+
+struct http_client::impl {
+    http_client_options options;
+    ssl::context tls{ssl::context::tls_client};
+    mutable std::mutex mutex;
+    std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+
+    explicit impl(http_client_options o) : options(std::move(o)) {
+        tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        tls.set_default_verify_paths();
+        if (!options.ca_file.empty()) tls.load_verify_file(options.ca_file);
+        tls.set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+    }
+
+    static std::string key_of(const parsed_url& u) {
+        return (u.tls ? "https://" : "http://") + u.host + ":" + u.port;
+    }
+
+    std::unique_ptr<connection> take(const std::string& key) {
+        const std::lock_guard lock(mutex);
+        auto it = idle.find(key);
+        if (it == idle.end() || it->second.empty()) return nullptr;
+        auto c = std::move(it->second.back());
+        it->second.pop_back();
+        return c;
+    }
+
+    void give_back(const std::string& key, std::unique_ptr<connection> c) {
+        const std::lock_guard lock(mutex);
+        auto& list = idle[key];
+        if (list.size() < options.max_idle_per_endpoint) {
+            c->reused = true;
+            list.push_back(std::move(c));
+        }
+    }
+
+    std::expected<std::unique_ptr<connection>, http_error> open(const parsed_url& u) {
+        auto c = std::make_unique<connection>();
+        tcp::resolver resolver(c->ioc);
+        tcp::resolver::results_type endpoints;
+        error_code ec = net::error::would_block;
+        resolver.async_resolve(u.host, u.port, [&](error_code e, tcp::resolver::results_type r) {
+            ec = e;
+            endpoints = std::move(r);
+        });
+        c->ioc.run_for(options.connect_timeout);
+        if (ec == net::error::would_block) {
+            resolver.cancel();
+            c->ioc.restart();
+            c->ioc.run();
+            return std::unexpected(http_error{"resolving " + u.host + ": timed out"});
+        }
+        if (ec) return std::unexpected(http_error{describe("resolving " + u.host, ec)});
+
+        if (u.tls) {
+            c->secure.emplace(c->ioc, tls);
+            // SNI, and the certificate must name the host we asked for.
+            // SSL_set_tlsext_host_name, spelled out: the macro's C cast trips -Wold-style-cast.
+            if (!SSL_ctrl(c->secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                          const_cast<char*>(u.host.c_str()))) {
+                return std::unexpected(http_error{"cannot set TLS server name " + u.host});
+            }
+            if (options.verify_peer) c->secure->set_verify_callback(ssl::host_name_verification(u.host));
+        } else {
+            c->plain.emplace(c->ioc);
+        }
+        auto& tcp_layer = c->lowest();
+        tcp_layer.expires_after(options.connect_timeout);
+        ec = c->run([&](auto handler) { tcp_layer.async_connect(endpoints, std::move(handler)); });
+        if (ec) return std::unexpected(http_error{describe("connecting to " + u.authority, ec)});
+        if (u.tls) {
+            tcp_layer.expires_after(options.connect_timeout);
+            ec = c->run([&](auto handler) { c->secure->async_handshake(ssl::stream_base::client, std::move(handler)); });
+            if (ec) return std::unexpected(http_error{describe("TLS handshake with " + u.authority, ec)});
+        }
+        return c;
+    }
+
+    struct exchange_failure {
+        http_error error;
+        bool nothing_received;  // the connection died before any byte of an answer
+    };
+
+    std::expected<http_response, exchange_failure> exchange(connection& c, http::request<http::string_body>& req) {
+        c.lowest().expires_after(options.request_timeout);
+        error_code ec = c.run([&](auto handler) {
+            if (c.secure) http::async_write(*c.secure, req, std::move(handler));
+            else http::async_write(*c.plain, req, std::move(handler));
+        });
+        if (ec) return std::unexpected(exchange_failure{{describe("sending the request", ec)}, true});
+
+        http::response_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+        parser.body_limit(options.max_body_bytes);
+        c.lowest().expires_after(options.request_timeout);
+        ec = c.run([&](auto handler) {
+            if (c.secure) http::async_read(*c.secure, c.buffer, parser, std::move(handler));
+            else http::async_read(*c.plain, c.buffer, parser, std::move(handler));
+        });
+        if (ec) {
+            const bool nothing = !parser.got_some() &&
+                                 (ec == http::error::end_of_stream || ec == net::error::eof ||
+                                  ec == net::error::connection_reset || ec == net::error::broken_pipe);
+            return std::unexpected(exchange_failure{{describe("reading the answer", ec)}, nothing});
+        }
+        c.lowest().expires_never();
+        auto msg = parser.release();
+        http_response out;
+        out.status = static_cast<int>(msg.result_int());
+        for (const auto& field : msg) {
+            out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        }
+        out.body = std::move(msg.body());
+        if (!msg.keep_alive()) c.reused = false, c.close();
+        return out;
+    }
+};
+
+http_client::http_client(http_client_options options) : impl_(std::make_unique<impl>(std::move(options))) {}
+http_client::~http_client() = default;
+
+std::size_t http_client::idle_connections() const {
+    const std::lock_guard lock(impl_->mutex);
+    std::size_t n = 0;
+    for (const auto& [key, list] : impl_->idle) n += list.size();
+    return n;
+}
+
+std::expected<http_response, http_error> http_client::send(const http_request& request) {
+    const auto url = parse_url(request.url);
+    if (!url) return std::unexpected(url.error());
+    const std::string key = impl::key_of(*url);
+
+    http::request<http::string_body> req;
+    const auto verb = http::string_to_verb(request.method);
+    if (verb == http::verb::unknown) return std::unexpected(http_error{"unknown method " + request.method});
+    req.method(verb);
+    req.target(request.query.empty() ? request.path : request.path + "?" + request.query);
+    req.version(11);
+    bool has_host = false;
+    for (const auto& [name, value] : request.headers) {
+        if (beast::iequals(name, "host")) has_host = true;
+        req.insert(name, value);
+    }
+    if (!has_host) req.set(http::field::host, url->authority);
+    req.keep_alive(true);
+    req.body() = request.body;
+    req.prepare_payload();
+
+    // A pooled connection may have been closed by the server while idle: when it fails before any
+    // byte of an answer arrived, the request is sent once more on a fresh connection.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        std::unique_ptr<connection> c = attempt == 0 ? impl_->take(key) : nullptr;
+        if (!c) {
+            auto opened = impl_->open(*url);
+            if (!opened) return std::unexpected(opened.error());
+            c = std::move(*opened);
+        }
+        const bool was_reused = c->reused;
+        auto answer = impl_->exchange(*c, req);
+        if (answer) {
+            if (c->reused || !was_reused) {
+                // keep_alive answered: pool it (exchange closed it otherwise)
+                if (c->lowest().socket().is_open()) impl_->give_back(key, std::move(c));
+            }
+            return std::move(*answer);
+        }
+        c->close();
+        if (!(was_reused && answer.error().nothing_received)) return std::unexpected(answer.error().error);
+    }
+    return std::unexpected(http_error{"unreachable"});
+}
+
+}  // namespace dinex::aws

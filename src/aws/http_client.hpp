@@ -1,0 +1,74 @@
+#pragma once
+// A small synchronous HTTP/1.1 client for AWS APIs: http:// and https:// (OpenSSL, peer and host
+// name verification against the system CA store, SNI), keep-alive connections pooled per endpoint
+// and shared by threads, deadlines on connect and on each request, limits on header and body size.
+// No Beast or OpenSSL type leaks out of this header.
+#include <chrono>
+#include <cstddef>
+#include <expected>
+#include <memory>
+#include <string>
+
+#include "aws/sigv4.hpp"  // header_list
+
+namespace dinex::aws {
+
+struct http_request {
+    std::string method = "POST";
+    std::string url;    // scheme://host[:port] (a path here is ignored: use `path`)
+    std::string path = "/";
+    std::string query;  // without '?', already encoded
+    header_list headers;  // sent as given; Host is added from the URL when missing
+    std::string body;
+};
+
+struct http_response {
+    int status = 0;
+    header_list headers;
+    std::string body;
+};
+
+struct http_error {
+    std::string message;
+};
+
+struct http_client_options {
+    std::chrono::milliseconds connect_timeout{3000};   // resolve + connect + TLS handshake
+    std::chrono::milliseconds request_timeout{10000};  // write the request + read the answer
+    std::size_t max_header_bytes = 64 * 1024;
+    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_idle_per_endpoint = 8;  // kept-alive connections waiting for reuse
+    bool verify_peer = true;                // off only for tests against self-signed servers
+    std::string ca_file;                    // extra CA bundle (PEM); the system store is always used
+};
+
+class http_client {
+public:
+    explicit http_client(http_client_options options = {});
+    ~http_client();
+    http_client(const http_client&) = delete;
+    http_client& operator=(const http_client&) = delete;
+
+    // Thread-safe. A pooled connection that the server closed meanwhile is replaced once,
+    // transparently; any other failure is returned as an http_error.
+    std::expected<http_response, http_error> send(const http_request& request);
+
+    // Connections currently idle in the pool (for tests).
+    std::size_t idle_connections() const;
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+// Splits "https://host:port/..." into its parts; nullopt-like error for anything else.
+struct parsed_url {
+    bool tls = false;
+    std::string host;
+    std::string port;       // "443" / "80" when not given
+    std::string authority;  // the Host header value: host, plus ":port" when not the default
+};
+std::expected<parsed_url, http_error> parse_url(const std::string& url);
+
+}  // namespace dinex::aws

@@ -1,0 +1,134 @@
+// `dinex-tracking lambda`: the AWS Lambda custom runtime (provided.al2023). Configuration comes
+// from the function's environment; any failure before the first invocation is reported to the
+// Runtime API's init/error endpoint, then the process exits non-zero.
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "cli/stack.hpp"
+#include "lambda/runtime.hpp"
+#include "lambda/runtime_client.hpp"
+#include "obs/log.hpp"
+
+namespace dinex::cli {
+namespace {
+
+struct lambda_options {
+    std::string store;  // DINEX_STORE; default dynamodb when TABLE_NAME is set
+    std::string db = "/tmp/dinex/tracking.db";
+    std::string log_level = "info";
+    std::string cors_origins = "*";
+    std::string retention_days = "30";
+    std::string max_body_bytes = "65536";
+};
+
+std::string env_or(const char* name, std::string fallback) {
+    const char* v = std::getenv(name);
+    return v ? std::string(v) : std::move(fallback);
+}
+
+template <typename T>
+bool parse_number(const std::string& text, T low, T high, T& out) {
+    T v{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc{} || end != text.data() + text.size() || v < low || v > high) return false;
+    out = v;
+    return true;
+}
+
+// Turns the options into a stack configuration; on failure says what is missing or wrong.
+bool configure(const lambda_options& o, stack_options& s, std::string& error) {
+    s.store = o.store;
+    if (s.store.empty() && std::getenv("TABLE_NAME") != nullptr) s.store = "dynamodb";
+    if (s.store.empty()) {
+        error = "missing configuration: set TABLE_NAME (DynamoDB) or DINEX_STORE (dynamodb, sqlite or memory)";
+        return false;
+    }
+    if (s.store == "sqlite") {
+        if (o.db.empty()) {
+            error = "missing configuration: DINEX_DB is empty";
+            return false;
+        }
+        s.sqlite_path = o.db;
+    }
+    if (s.store == "dynamodb" && s.dynamodb_table.empty()) {
+        if (const char* table = std::getenv("TABLE_NAME")) s.dynamodb_table = table;
+    }
+    s.cors_origins = o.cors_origins;
+    if (!parse_number(o.retention_days, 1U, 3650U, s.retention_days)) {
+        error = "invalid configuration: DINEX_RETENTION_DAYS must be 1..3650, got '" + o.retention_days + "'";
+        return false;
+    }
+    if (!parse_number(o.max_body_bytes, std::size_t{1024}, std::size_t{6} * 1024 * 1024, s.max_body_bytes)) {
+        error = "invalid configuration: DINEX_MAX_BODY_BYTES must be 1024..6291456, got '" + o.max_body_bytes + "'";
+        return false;
+    }
+    return true;
+}
+
+int run_lambda(const lambda_options& o) {
+    const char* endpoint = std::getenv("AWS_LAMBDA_RUNTIME_API");
+    if (endpoint == nullptr || *endpoint == '\0') {
+        std::cerr << "error: AWS_LAMBDA_RUNTIME_API is not set: the lambda command runs inside AWS Lambda "
+                     "(or against a Runtime API stand-in)\n";
+        return 1;
+    }
+    const auto lvl = obs::parse_level(o.log_level);
+    obs::logger log(lvl.value_or(obs::level::info));
+    lambda::runtime_client client(endpoint);
+
+    auto init_failed = [&](std::string_view type, const std::string& message) {
+        log.log(obs::level::error, "init failed", {{"error_type", type}, {"error", std::string_view(message)}});
+        log.flush();
+        if (auto posted = client.post_init_error(type, message); !posted) {
+            std::cerr << "error: cannot report the init error: " << posted.error().message << "\n";
+        }
+        return 1;
+    };
+
+    std::unique_ptr<service_stack> stack;
+    try {
+        if (!lvl) return init_failed("Runtime.InvalidConfiguration", "invalid DINEX_LOG_LEVEL '" + o.log_level + "'");
+        stack_options s;
+        std::string error;
+        if (!configure(o, s, error)) return init_failed("Runtime.InvalidConfiguration", error);
+        stack = build_stack(s, error);
+        if (!stack) return init_failed("Runtime.StoreUnavailable", error);
+        log.log(obs::level::info, "lambda runtime ready",
+                {{"store", stack->store->backend_name()},
+                 {"db", std::string_view(stack->store_detail)},
+                 {"version", std::string_view(DINEX_VERSION)}});
+    } catch (const std::exception& e) {
+        return init_failed("Runtime.InitError", e.what());
+    }
+
+    const int status = lambda::run_loop(client, *stack->app, log);
+    stack->shutdown();
+    log.flush();
+    return status;
+}
+
+}  // namespace
+
+command register_lambda(CLI::App& cli) {
+    auto o = std::make_shared<lambda_options>();
+    o->store = env_or("DINEX_STORE", "");
+    auto* cmd = cli.add_subcommand("lambda",
+                                   "Serve API Gateway (HTTP API, payload 2.0) events as an AWS Lambda custom runtime");
+    cmd->footer("Needs AWS_LAMBDA_RUNTIME_API. Store: DINEX_STORE (dynamodb, sqlite, memory); default dynamodb when "
+                "TABLE_NAME is set, otherwise the init fails. Configuration errors go to the Runtime API's init/error.");
+    // No CLI11 checks here: a bad value must reach init/error, not stop the parser.
+    cmd->add_option("--store", o->store, "Storage back-end (env DINEX_STORE)");
+    cmd->add_option("--db", o->db, "SQLite file for --store sqlite")->envname("DINEX_DB")->capture_default_str();
+    cmd->add_option("--log-level", o->log_level)->envname("DINEX_LOG_LEVEL")->capture_default_str();
+    cmd->add_option("--cors-origins", o->cors_origins)->envname("DINEX_CORS_ORIGINS")->capture_default_str();
+    cmd->add_option("--retention-days", o->retention_days)->envname("DINEX_RETENTION_DAYS")->capture_default_str();
+    cmd->add_option("--max-body-bytes", o->max_body_bytes)->envname("DINEX_MAX_BODY_BYTES")->capture_default_str();
+    return {cmd, [o] { return run_lambda(*o); }};
+}
+
+}  // namespace dinex::cli

@@ -1,0 +1,110 @@
+#include "lambda/runtime.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <future>
+
+#include "core/error.hpp"
+#include "lambda/apigw.hpp"
+
+namespace dinex::lambda {
+
+namespace {
+
+api::response internal_error(std::string_view request_id) {
+    auto res = api::error_response(core::error::internal_error("unhandled exception"), request_id);
+    res.route = "error";
+    return res;
+}
+
+}  // namespace
+
+outcome handle_invocation(api::application& app, obs::logger& log, const invocation& inv) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string request_id;
+    std::string method = "-";
+    std::string client;
+    std::size_t bytes_in = 0;
+    api::response res;
+    try {
+        auto req = decode_event(inv.payload);
+        if (!req) {
+            log.log(obs::level::warn, "invalid event",
+                    {{"aws_request_id", std::string_view(inv.request_id)},
+                     {"error", std::string_view(req.error().message)}});
+            return {false, {}, req.error().type, req.error().message};
+        }
+        if (req->request_id.empty()) req->request_id = inv.request_id;
+        request_id = req->request_id;
+        method = req->method;
+        client = req->remote_address;
+        bytes_in = req->body.size();
+        // Writes complete on the store's writer thread: wait for the one answer.
+        std::promise<api::response> promise;
+        auto future = promise.get_future();
+        app.handle(std::move(*req), [&promise](api::response r) { promise.set_value(std::move(r)); });
+        res = future.get();
+    } catch (const std::exception& e) {
+        log.log(obs::level::error, "unhandled exception",
+                {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        if (request_id.empty()) request_id = inv.request_id;
+        res = internal_error(request_id);
+    } catch (...) {
+        log.log(obs::level::error, "unhandled exception", {{"aws_request_id", std::string_view(inv.request_id)}});
+        if (request_id.empty()) request_id = inv.request_id;
+        res = internal_error(request_id);
+    }
+    const std::size_t bytes_out = res.body.size();
+    outcome out{true, encode_response(res, request_id), {}, {}};
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (log.enabled(obs::level::info)) {
+        log.log(obs::level::info, "request",
+                {{"request_id", std::string_view(request_id)},
+                 {"aws_request_id", std::string_view(inv.request_id)},
+                 {"method", std::string_view(method)},
+                 {"route", res.route},
+                 {"status", std::int64_t{res.status}},
+                 {"duration_ms", ms},
+                 {"client", std::string_view(client)},
+                 {"bytes_in", static_cast<std::int64_t>(bytes_in)},
+                 {"bytes_out", static_cast<std::int64_t>(bytes_out)}});
+    }
+    return out;
+}
+
+int run_loop(runtime_client& client, api::application& app, obs::logger& log) {
+    for (;;) {
+        auto inv = client.next();
+        if (!inv) {
+            // 500 from next means the environment is broken: Lambda wants the runtime to exit.
+            log.log(obs::level::error, "runtime api next failed",
+                    {{"status", std::int64_t{inv.error().status}}, {"error", std::string_view(inv.error().message)}});
+            log.flush();
+            return 1;
+        }
+        if (inv->trace_id.empty()) {
+            ::unsetenv("_X_AMZN_TRACE_ID");
+        } else {
+            ::setenv("_X_AMZN_TRACE_ID", inv->trace_id.c_str(), 1);
+        }
+        outcome out = handle_invocation(app, log, *inv);
+        std::expected<void, runtime_error> posted =
+            out.ok ? client.post_response(inv->request_id, std::move(out.payload))
+                   : client.post_error(inv->request_id, out.error_type, out.error_message);
+        if (!posted) {
+            // 400/413 concern this invocation only (Lambda reports it to the caller): keep serving.
+            log.log(obs::level::error, "runtime api post failed",
+                    {{"aws_request_id", std::string_view(inv->request_id)},
+                     {"status", std::int64_t{posted.error().status}},
+                     {"error", std::string_view(posted.error().message)}});
+            if (posted.error().status == 0 || posted.error().status >= 500) {
+                log.flush();
+                return 1;
+            }
+        }
+        log.flush();  // Lambda freezes the process between invocations
+    }
+}
+
+}  // namespace dinex::lambda

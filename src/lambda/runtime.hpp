@@ -1,0 +1,28 @@
+#pragma once
+// The Lambda front-end: take an event, turn it into one api::request, call the application, turn
+// the response back. One invocation at a time, as Lambda (default capacity) hands them out.
+#include <string>
+#include <string_view>
+
+#include "api/application.hpp"
+#include "lambda/runtime_client.hpp"
+#include "obs/log.hpp"
+
+namespace dinex::lambda {
+
+// The outcome of one invocation: either a payload for /response or an error for /error.
+struct outcome {
+    bool ok = true;
+    std::string payload;     // API Gateway response JSON when ok
+    std::string error_type;  // when !ok
+    std::string error_message;
+};
+
+// Decodes, handles and encodes one event. Never throws: a malformed event is an error outcome
+// (InvalidEvent); an exception from the application becomes a clean 500 answer for the client.
+outcome handle_invocation(api::application& app, obs::logger& log, const invocation& inv);
+
+// Serves invocations until the Runtime API fails; returns the exit status.
+int run_loop(runtime_client& client, api::application& app, obs::logger& log);
+
+}  // namespace dinex::lambda

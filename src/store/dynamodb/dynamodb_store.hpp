@@ -1,0 +1,57 @@
+#pragma once
+// The DynamoDB store (DESIGN.md §5, docs/DYNAMODB.md): one table, state and history under one
+// partition key, idempotency markers, optimistic concurrency on the state item, one
+// TransactWriteItems per accepted event. Appends run on a small bounded worker pool owned by the
+// store, so the caller's thread never waits on the network.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "core/ports.hpp"
+
+namespace dinex::aws {
+class dynamodb_client;
+}
+
+namespace dinex::store {
+
+struct dynamodb_store_options {
+    std::string table;                             // TABLE_NAME
+    std::shared_ptr<aws::dynamodb_client> client;  // shared: it owns the connection pool
+    std::size_t workers = 4;                       // appends in flight at most
+    std::size_t max_queue = 4096;                  // appends waiting at most; beyond: unavailable
+    int max_rounds = 64;                           // read-decide-write rounds per append
+};
+
+class dynamodb_store final : public core::store {
+public:
+    explicit dynamodb_store(dynamodb_store_options options);
+    ~dynamodb_store() override;
+    dynamodb_store(const dynamodb_store&) = delete;
+    dynamodb_store& operator=(const dynamodb_store&) = delete;
+
+    std::string_view backend_name() const noexcept override { return "dynamodb"; }
+    core::result<std::optional<core::package>> find(std::string_view tracking_id, core::millis now,
+                                                    std::size_t max_events) override;
+    void append(core::submission sub, const core::lifecycle_policy& policy,
+                core::append_callback done) override;
+    // DynamoDB TTL deletes expired items itself (lazily; reads hide them meanwhile): returns 0.
+    core::result<std::size_t> purge_expired(core::millis now) override;
+    // DescribeTable.
+    core::result<void> ping() override;
+
+    // Finishes every queued append, then stops the workers. Appends after stop() fail with
+    // `unavailable`. Called by the destructor.
+    void stop();
+
+    // The synchronous append the workers run (exposed for tests).
+    core::result<core::append_outcome> append_now(const core::submission& sub,
+                                                  const core::lifecycle_policy& policy);
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace dinex::store

@@ -1,0 +1,200 @@
+#include "store/dynamodb/item_codec.hpp"
+
+#include <boost/json/value.hpp>
+#include <charconv>
+#include <cstdio>
+
+#include "store/dynamodb/table_schema.hpp"
+
+namespace dinex::store::dynamodb_items {
+
+namespace json = boost::json;
+
+std::string event_sort_key(core::millis timestamp, std::string_view event_id) {
+    char digits[32];
+    std::snprintf(digits, sizeof digits, "%015lld", static_cast<long long>(timestamp));
+    std::string out(event_prefix);
+    out += digits;
+    out += '#';
+    out += event_id;
+    return out;
+}
+
+std::string marker_sort_key(std::string_view event_id) { return std::string(marker_prefix) + std::string(event_id); }
+
+std::int64_t ttl_seconds(core::millis expires_at) noexcept {
+    return expires_at >= 0 ? (expires_at + 999) / 1000 : expires_at / 1000;
+}
+
+json::object number(std::int64_t v) { return json::object{{"N", std::to_string(v)}}; }
+
+json::object number(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return json::object{{"N", std::string_view(buf, static_cast<std::size_t>(r.ptr - buf))}};
+}
+
+json::object string(std::string_view v) { return json::object{{"S", v}}; }
+
+namespace {
+
+void put_optional(json::object& item, std::string_view name, const std::optional<std::string>& v) {
+    if (v) item[name] = string(*v);
+}
+void put_position(json::object& item, const std::optional<core::position>& p) {
+    if (p) {
+        item["latitude"] = number(p->latitude);
+        item["longitude"] = number(p->longitude);
+    }
+}
+void put_expiry(json::object& item, core::millis expires_at) {
+    item[dynamodb_schema::ttl_attribute] = number(ttl_seconds(expires_at));
+    item["expires_at_ms"] = number(expires_at);
+}
+
+// Readers: each returns an error naming the attribute when it is missing or mistyped.
+struct reader {
+    const json::object& item;
+    std::string error;
+
+    const json::string* raw(std::string_view name, std::string_view type) {
+        const auto* v = item.if_contains(name);
+        if (!v || !v->is_object()) return nullptr;
+        const auto* t = v->as_object().if_contains(type);
+        return t && t->is_string() ? &t->as_string() : nullptr;
+    }
+    std::string str(std::string_view name) {
+        if (const auto* s = raw(name, "S")) return std::string(*s);
+        fail(name);
+        return {};
+    }
+    std::optional<std::string> opt_str(std::string_view name) {
+        if (const auto* s = raw(name, "S")) return std::string(*s);
+        return std::nullopt;
+    }
+    std::int64_t integer(std::string_view name) {
+        if (const auto* s = raw(name, "N")) {
+            std::int64_t v = 0;
+            const auto r = std::from_chars(s->data(), s->data() + s->size(), v);
+            if (r.ec == std::errc() && r.ptr == s->data() + s->size()) return v;
+        }
+        fail(name);
+        return 0;
+    }
+    std::optional<double> opt_double(std::string_view name) {
+        if (const auto* s = raw(name, "N")) {
+            double v = 0;
+            const auto r = std::from_chars(s->data(), s->data() + s->size(), v);
+            if (r.ec == std::errc() && r.ptr == s->data() + s->size()) return v;
+            fail(name);
+        }
+        return std::nullopt;
+    }
+    std::optional<core::position> position() {
+        const auto lat = opt_double("latitude");
+        const auto lon = opt_double("longitude");
+        if (lat && lon) return core::position{*lat, *lon};
+        return std::nullopt;
+    }
+    core::status status(std::string_view name) {
+        const auto text = str(name);
+        if (const auto s = core::parse_status(text)) return *s;
+        fail(name);
+        return core::status::exception;
+    }
+    void fail(std::string_view name) {
+        if (error.empty()) error = "item attribute " + std::string(name) + " is missing or malformed";
+    }
+};
+
+}  // namespace
+
+json::object encode_state(const core::package_state& s, std::int64_t version) {
+    json::object item{
+        {dynamodb_schema::partition_key, string(s.tracking_id)},
+        {dynamodb_schema::sort_key, string(state_sk)},
+        {"status", string(core::to_string(s.state))},
+        {"location", string(s.location)},
+        {"timestamp", number(s.timestamp)},
+        {"event_id", string(s.event_id)},
+        {"created_at", number(s.created_at)},
+        {"updated_at", number(s.updated_at)},
+        {"event_count", number(static_cast<std::int64_t>(s.event_count))},
+        {"version", number(version)},
+        // The sparse index: only state items carry these two.
+        {dynamodb_schema::index_partition_key, string(core::to_string(s.state))},
+        {dynamodb_schema::index_sort_key, number(s.updated_at)},
+    };
+    put_optional(item, "notes", s.notes);
+    put_position(item, s.coordinates);
+    put_expiry(item, s.expires_at);
+    return item;
+}
+
+std::expected<decoded_state, std::string> decode_state(const json::object& item) {
+    reader r{item, {}};
+    decoded_state d;
+    core::package_state& s = d.state;
+    s.tracking_id = r.str(dynamodb_schema::partition_key);
+    s.state = r.status("status");
+    s.location = r.str("location");
+    s.notes = r.opt_str("notes");
+    s.coordinates = r.position();
+    s.timestamp = r.integer("timestamp");
+    s.event_id = r.str("event_id");
+    s.created_at = r.integer("created_at");
+    s.updated_at = r.integer("updated_at");
+    s.expires_at = r.integer("expires_at_ms");
+    s.event_count = static_cast<std::uint64_t>(r.integer("event_count"));
+    d.version = r.integer("version");
+    if (!r.error.empty()) return std::unexpected(r.error);
+    return d;
+}
+
+json::object encode_event(const core::event& e, core::millis expires_at) {
+    json::object item{
+        {dynamodb_schema::partition_key, string(e.tracking_id)},
+        {dynamodb_schema::sort_key, string(event_sort_key(e.timestamp, e.event_id))},
+        {"event_id", string(e.event_id)},
+        {"status", string(core::to_string(e.state))},
+        {"location", string(e.location)},
+        {"timestamp", number(e.timestamp)},
+        {"received_at", number(e.received_at)},
+    };
+    put_optional(item, "description", e.description);
+    put_optional(item, "notes", e.notes);
+    put_position(item, e.coordinates);
+    put_expiry(item, expires_at);
+    return item;
+}
+
+json::object encode_marker(const core::event& e, core::millis expires_at) {
+    json::object item = encode_event(e, expires_at);
+    item["event_sk"] = item[dynamodb_schema::sort_key];
+    item[dynamodb_schema::sort_key] = string(marker_sort_key(e.event_id));
+    return item;
+}
+
+std::expected<core::event, std::string> decode_event(const json::object& item) {
+    reader r{item, {}};
+    core::event e;
+    e.tracking_id = r.str(dynamodb_schema::partition_key);
+    e.event_id = r.str("event_id");
+    e.state = r.status("status");
+    e.location = r.str("location");
+    e.timestamp = r.integer("timestamp");
+    e.received_at = r.integer("received_at");
+    e.description = r.opt_str("description");
+    e.notes = r.opt_str("notes");
+    e.coordinates = r.position();
+    if (!r.error.empty()) return std::unexpected(r.error);
+    return e;
+}
+
+core::millis expires_at_ms(const json::object& item) {
+    reader r{item, {}};
+    const auto v = r.integer("expires_at_ms");
+    return r.error.empty() ? v : 0;
+}
+
+}  // namespace dinex::store::dynamodb_items

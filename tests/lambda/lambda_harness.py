@@ -1,0 +1,126 @@
+"""Runs the real binary in Lambda mode against the Runtime API stand-in, and builds API Gateway
+HTTP API (payload format 2.0) events."""
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from runtime_api_standin import RuntimeApiStandin  # noqa: E402
+
+BINARY = os.environ.get("DINEX_BINARY", "dinex-tracking")
+
+
+def apigw_event(method, path, query="", body=None, headers=None, cookies=None, base64_body=False, stage="dev"):
+    """An HTTP API payload 2.0 event as API Gateway sends it (path including the stage prefix)."""
+    hdrs = {"host": "abc123.execute-api.us-east-1.amazonaws.com", "user-agent": "it/1.0", "accept": "*/*"}
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body)
+        hdrs["content-type"] = "application/json"
+    hdrs.update({k.lower(): v for k, v in (headers or {}).items()})
+    raw_path = ("/" + stage if stage else "") + path
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": hdrs,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.7", "userAgent": "it/1.0"},
+            "requestId": "apigw-" + uuid.uuid4().hex[:16],
+            "routeKey": "$default",
+            "stage": stage or "$default",
+            "time": "29/Nov/2026:16:00:00 +0000",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": base64_body,
+    }
+    if query:
+        event["queryStringParameters"] = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+    if cookies:
+        event["cookies"] = cookies
+    if body is not None:
+        if base64_body:
+            body = base64.b64encode(body.encode() if isinstance(body, str) else body).decode()
+        event["body"] = body
+    return event
+
+
+class LambdaProcess:
+    """The binary serving invocations from a fresh stand-in. stdout lines are kept in `lines`."""
+
+    def __init__(self, env=None, args=("lambda",), binary=None, clear_env=False):
+        self.standin = RuntimeApiStandin().start()
+        base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")} if clear_env else dict(os.environ)
+        for k in ("DINEX_STORE", "DINEX_DB", "TABLE_NAME"):
+            if not clear_env:
+                base.pop(k, None)
+        self.env = dict(base, AWS_LAMBDA_RUNTIME_API=self.standin.endpoint, **(env or {}))
+        self.args = list(args)
+        self.binary = binary or BINARY
+        self.lines = []
+        self.proc = None
+        self.started_at = None
+
+    def start(self):
+        self.started_at = time.perf_counter()
+        self.proc = subprocess.Popen([self.binary, *self.args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=self.env)
+
+        def pump():
+            for raw in self.proc.stdout:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+        threading.Thread(target=pump, daemon=True).start()
+        return self
+
+    def invoke(self, event, timeout=10, **kw):
+        return self.standin.invoke(event, timeout=timeout, **kw)
+
+    def http(self, method, path, query="", body=None, headers=None, **kw):
+        """Invokes with an API GW event; returns (status, headers, parsed body, raw result)."""
+        res = self.invoke(apigw_event(method, path, query, body, headers, **kw))
+        assert res.kind == "response", res
+        doc = res.json()
+        hdrs = doc["headers"]
+        text = base64.b64decode(doc["body"]).decode() if doc["isBase64Encoded"] else doc["body"]
+        parsed = json.loads(text) if text and hdrs.get("content-type", "").startswith("application/json") else text
+        return doc["statusCode"], hdrs, parsed, doc
+
+    def log_records(self):
+        out = []
+        for line in list(self.lines):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def wait(self, timeout=15):
+        return self.proc.wait(timeout=timeout)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc:
+            self.proc.stdout.close()
+            self.proc.stderr.close()
+        self.standin.stop()
+
+
+def temp_db():
+    d = tempfile.mkdtemp(prefix="dinex-lambda-")
+    return d, os.path.join(d, "tracking.db")
