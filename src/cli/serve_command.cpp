@@ -22,8 +22,27 @@ struct serve_options {
     unsigned sweep_interval_seconds = 3600;
 };
 
+// Checked here rather than with CLI11 validators: CLI11 reads every subcommand's environment
+// variables, so a validator on `serve` would also stop `lambda` or `create-table`.
+std::string invalid_option(const serve_options& o) {
+    if (o.stack.store != "sqlite" && o.stack.store != "memory" && o.stack.store != "dynamodb") {
+        return "--store must be sqlite, memory or dynamodb, not '" + o.stack.store + "'";
+    }
+    if (!obs::parse_level(o.log_level)) return "--log-level must be debug, info, warn or error";
+    if (o.stack.retention_days < 1 || o.stack.retention_days > 3650) return "--retention-days must be 1 to 3650";
+    if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400) return "--sweep-interval must be 1 to 86400";
+    if (o.stack.max_body_bytes < 1024 || o.stack.max_body_bytes > 16 * 1024 * 1024) {
+        return "--max-body-bytes must be 1024 to 16777216";
+    }
+    return {};
+}
+
 int serve(serve_options o) {
-    obs::logger log(obs::parse_level(o.log_level).value_or(obs::level::info));
+    if (const auto why = invalid_option(o); !why.empty()) {
+        std::cerr << "error: " << why << "\n";
+        return 2;
+    }
+    obs::logger log(*obs::parse_level(o.log_level));
     if (o.stack.store == "sqlite") {
         o.stack.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     }
@@ -76,7 +95,6 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--port", o->port, "TCP port (0: any free port)")->envname("DINEX_PORT")->capture_default_str();
     cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite, memory or dynamodb (table TABLE_NAME, AWS_* settings)")
         ->envname("DINEX_STORE")
-        ->check(CLI::IsMember({"sqlite", "memory", "dynamodb"}))
         ->capture_default_str();
     cmd->add_option("--data-dir", o->data_dir, "Directory for the default database file")
         ->envname("DINEX_DATA_DIR")
@@ -88,15 +106,12 @@ command register_serve(CLI::App& cli) {
         ->capture_default_str();
     cmd->add_option("--log-level", o->log_level, "debug, info, warn or error")
         ->envname("DINEX_LOG_LEVEL")
-        ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
         ->capture_default_str();
     cmd->add_option("--retention-days", o->stack.retention_days, "Days a package is kept after its last change")
         ->envname("DINEX_RETENTION_DAYS")
-        ->check(CLI::Range(1U, 3650U))
         ->capture_default_str();
     cmd->add_option("--sweep-interval", o->sweep_interval_seconds, "Seconds between expiry sweeps")
         ->envname("DINEX_SWEEP_INTERVAL")
-        ->check(CLI::Range(1U, 86400U))
         ->capture_default_str();
     o->stack.lookup_cache_entries = 10000;
     cmd->add_option("--lookup-cache", o->stack.lookup_cache_entries,
@@ -105,7 +120,6 @@ command register_serve(CLI::App& cli) {
         ->capture_default_str();
     cmd->add_option("--max-body-bytes", o->stack.max_body_bytes, "Largest accepted request body")
         ->envname("DINEX_MAX_BODY_BYTES")
-        ->check(CLI::Range(std::size_t{1024}, std::size_t{16} * 1024 * 1024))
         ->capture_default_str();
     return {cmd, [o] { return serve(*o); }};
 }

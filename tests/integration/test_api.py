@@ -361,6 +361,35 @@ class ShutdownTest(unittest.TestCase):
             server.cleanup()
 
 
+class CliTest(unittest.TestCase):
+    def run_cli(self, *args, env=None):
+        import os
+        import subprocess
+        from harness import BINARY
+        return subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, **(env or {})))
+
+    def test_help_and_version(self):
+        r = self.run_cli("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^dinex-tracking \d+\.\d+\.\d+")
+        r = self.run_cli("serve", "--help")
+        self.assertEqual(r.returncode, 0)
+        for flag in ("--host", "--port", "--db", "--threads", "DINEX_PORT", "DINEX_DB"):
+            self.assertIn(flag, r.stdout)
+
+    def test_bad_options_are_refused_with_a_reason(self):
+        r = self.run_cli("serve", "--port", "0", "--retention-days", "0")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--retention-days", r.stderr)
+        r = self.run_cli("serve", "--port", "0", env={"DINEX_LOG_LEVEL": "loud"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--log-level", r.stderr)
+        r = self.run_cli("serve", "--port", "0", "--db", "/proc/no/such/dir/x.db")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("error:", r.stderr)
+
+
 def http_client_errors():
     import http.client
     return http.client.HTTPException
