@@ -204,6 +204,14 @@ class SameAnswersAsTheLocalServerTest(unittest.TestCase):
         statuses = [self.both(*c) for c in cases]
         self.assertEqual(statuses[:5], [200, 201, 200, 201, 200])
 
+    def test_the_tracking_page_is_served_by_the_lambda_too(self):
+        for path in ("/", "/assets/app.js", "/assets/app.css"):
+            self.assertEqual(self.both("GET", path), 200)
+        status, hdrs, body, _ = self.fn.http("GET", "/", "", None, None)
+        self.assertIn("frame-ancestors 'none'", hdrs["content-security-policy"])
+        self.assertEqual(hdrs["x-content-type-options"], "nosniff")
+        self.assertIn("DINEX", body)
+
 
 if __name__ == "__main__":
     unittest.main()
