@@ -213,5 +213,46 @@ class SameAnswersAsTheLocalServerTest(unittest.TestCase):
         self.assertIn("DINEX", body)
 
 
+class LambdaLocalScriptTest(unittest.TestCase):
+    """scripts/lambda-local: plain HTTP in, one Lambda invocation per request, as on AWS."""
+
+    def test_requests_through_the_local_gateway(self):
+        import http.client
+        import socket
+        import subprocess
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        script = os.path.join(os.environ.get("DINEX_SOURCE_DIR", "../.."), "scripts", "lambda-local")
+        env = dict(os.environ, DINEX_STORE="memory")
+        proc = subprocess.Popen(["/usr/bin/python3", script, "--port", str(port), "--bootstrap",
+                                 os.environ["DINEX_BINARY"]], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        try:
+            self.assertIn("Lambda shape on", proc.stdout.readline())
+
+            def call(method, path, body=None):
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+                c.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+                return r.status, r.getheader("Content-Type"), data
+
+            status, _, body = call("GET", "/dev/health")
+            self.assertEqual((status, json.loads(body)["status"]), (200, "ok"))
+            status, _, _ = call("POST", "/dev/tracking", json.dumps(ORIGINAL))
+            self.assertEqual(status, 201)
+            status, _, body = call("GET", "/dev/tracking?tracking_id=TRK001")
+            self.assertEqual((status, json.loads(body)["status"]), (200, "IN_TRANSIT"))
+            status, ctype, body = call("GET", "/dev/")
+            self.assertEqual(status, 200)
+            self.assertTrue(ctype.startswith("text/html"))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            proc.stdout.close()
+
+
 if __name__ == "__main__":
     unittest.main()
