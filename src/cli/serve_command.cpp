@@ -20,6 +20,9 @@ struct serve_options {
     unsigned threads = 0;
     std::string log_level = "info";
     unsigned sweep_interval_seconds = 3600;
+    unsigned read_timeout_seconds = 15;
+    unsigned keep_alive_timeout_seconds = 60;
+    std::size_t max_connections = 10'000;
 };
 
 // Checked here rather than with CLI11 validators: CLI11 reads every subcommand's environment
@@ -31,6 +34,11 @@ std::string invalid_option(const serve_options& o) {
     if (!obs::parse_level(o.log_level)) return "--log-level must be debug, info, warn or error";
     if (o.stack.retention_days < 1 || o.stack.retention_days > 3650) return "--retention-days must be 1 to 3650";
     if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400) return "--sweep-interval must be 1 to 86400";
+    if (o.read_timeout_seconds < 1 || o.read_timeout_seconds > 3600) return "--read-timeout must be 1 to 3600";
+    if (o.keep_alive_timeout_seconds < 1 || o.keep_alive_timeout_seconds > 3600) {
+        return "--keep-alive-timeout must be 1 to 3600";
+    }
+    if (o.max_connections < 1) return "--max-connections must be at least 1";
     if (o.stack.max_body_bytes < 1024 || o.stack.max_body_bytes > 16 * 1024 * 1024) {
         return "--max-body-bytes must be 1024 to 16777216";
     }
@@ -58,6 +66,9 @@ int serve(serve_options o) {
     server_cfg.port = o.port;
     server_cfg.threads = o.threads;
     server_cfg.max_body_bytes = o.stack.max_body_bytes;
+    server_cfg.read_timeout = std::chrono::seconds(o.read_timeout_seconds);
+    server_cfg.keep_alive_timeout = std::chrono::seconds(o.keep_alive_timeout_seconds);
+    server_cfg.max_connections = o.max_connections;
     server::http_server http(*stack->app, log, server_cfg);
     try {
         http.listen();
@@ -112,6 +123,16 @@ command register_serve(CLI::App& cli) {
         ->capture_default_str();
     cmd->add_option("--sweep-interval", o->sweep_interval_seconds, "Seconds between expiry sweeps")
         ->envname("DINEX_SWEEP_INTERVAL")
+        ->capture_default_str();
+    cmd->add_option("--read-timeout", o->read_timeout_seconds,
+                    "Seconds a client has to send a whole request (slow clients are closed)")
+        ->envname("DINEX_READ_TIMEOUT")
+        ->capture_default_str();
+    cmd->add_option("--keep-alive-timeout", o->keep_alive_timeout_seconds, "Seconds an idle connection is kept")
+        ->envname("DINEX_KEEP_ALIVE_TIMEOUT")
+        ->capture_default_str();
+    cmd->add_option("--max-connections", o->max_connections, "Open connections at most; more are refused")
+        ->envname("DINEX_MAX_CONNECTIONS")
         ->capture_default_str();
     o->stack.lookup_cache_entries = 10000;
     cmd->add_option("--lookup-cache", o->stack.lookup_cache_entries,

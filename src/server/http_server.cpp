@@ -176,6 +176,16 @@ private:
         started_ = std::chrono::steady_clock::now();
         stream_.expires_after(server_.config.read_timeout);
         const auto& h = parser_->get();
+        if (h.target().size() > server_.config.max_target_bytes) {
+            return reject(414, "the request target is longer than " + std::to_string(server_.config.max_target_bytes) +
+                                   " bytes",
+                          "target", "max_bytes:" + std::to_string(server_.config.max_target_bytes));
+        }
+        if (static_cast<std::size_t>(std::distance(h.begin(), h.end())) > server_.config.max_header_count) {
+            return reject(431, "the request has more than " + std::to_string(server_.config.max_header_count) +
+                                   " header fields",
+                          "headers", "max_count:" + std::to_string(server_.config.max_header_count));
+        }
         // An Expect: 100-continue client waits for a go-ahead before sending the body.
         if (beast::iequals(h[http::field::expect], "100-continue")) {
             if (parser_->content_length() && *parser_->content_length() > server_.config.max_body_bytes) {
@@ -208,25 +218,26 @@ private:
             return close();
         }
         // The request cannot be parsed: answer once, then close, since the stream is out of sync.
-        int status = 400;
-        std::string message = "the request is not valid HTTP/1.1: " + ec.message();
-        std::string field = "request";
-        std::string rule = "http";
         if (ec == http::error::body_limit) {
-            status = 413;
-            message = "the body is larger than " + std::to_string(server_.config.max_body_bytes) + " bytes";
-            field = "body";
-            rule = "max_bytes:" + std::to_string(server_.config.max_body_bytes);
-        } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-            status = 431;
-            message = "the request headers are larger than " + std::to_string(server_.config.max_header_bytes) + " bytes";
-            field = "headers";
-            rule = "max_bytes:" + std::to_string(server_.config.max_header_bytes);
+            return reject(413, "the body is larger than " + std::to_string(server_.config.max_body_bytes) + " bytes",
+                          "body", "max_bytes:" + std::to_string(server_.config.max_body_bytes));
         }
+        if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+            return reject(431,
+                          "the request headers are larger than " + std::to_string(server_.config.max_header_bytes) +
+                              " bytes",
+                          "headers", "max_bytes:" + std::to_string(server_.config.max_header_bytes));
+        }
+        reject(400, "the request is not valid HTTP/1.1: " + ec.message(), "request", "http");
+    }
+
+    // Answers a request the server refuses before the application sees it, then closes.
+    void reject(int status, std::string message, std::string field, std::string rule) {
         const std::string request_id = server_.ids.next();
-        core::error e = core::error::field(status == 413 ? core::errc::payload_too_large : core::errc::invalid_argument,
-                                           message, field, rule);
-        api::response res = api::error_response(e, request_id);
+        const auto code = status == 413 ? core::errc::payload_too_large : core::errc::invalid_argument;
+        api::response res = api::error_response(core::error::field(code, std::move(message), std::move(field),
+                                                                   std::move(rule)),
+                                                request_id);
         res.status = status;
         res.route = "unparsed";
         closing_ = true;

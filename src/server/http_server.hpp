@@ -22,7 +22,9 @@ struct server_config {
     std::uint16_t port = 8080;  // 0: any free port (see http_server::port())
     unsigned threads = 0;       // 0: one per core
     std::size_t max_body_bytes = 64 * 1024;
-    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_header_bytes = 16 * 1024;  // request line and headers together (431)
+    std::size_t max_header_count = 100;        // header fields (431)
+    std::size_t max_target_bytes = 8 * 1024;   // the request target (414)
     std::size_t max_connections = 10'000;
     std::chrono::seconds read_timeout{15};       // a whole request must arrive within this
     std::chrono::seconds keep_alive_timeout{60}; // an idle connection is closed after this
