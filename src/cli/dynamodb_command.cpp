@@ -19,6 +19,7 @@ struct create_table_options {
     std::string table;
     bool wait = false;
     unsigned wait_seconds = 300;
+    bool print_definition = false;
 };
 
 std::string table_status(aws::dynamodb_client& client, const std::string& table, std::string& error) {
@@ -36,6 +37,16 @@ int create_table(const create_table_options& o) {
     if (o.table.empty()) {
         std::cerr << "error: no table name (--table or TABLE_NAME)\n";
         return 2;
+    }
+    if (o.print_definition) {
+        // What CreateTable and UpdateTimeToLive would send, without contacting AWS: the Terraform
+        // table (infrastructure/terraform) is checked against it (tests/infra).
+        std::cout << boost::json::serialize(boost::json::object{
+                         {"CreateTable", store::dynamodb_schema::create_table_request(o.table)},
+                         {"UpdateTimeToLive", store::dynamodb_schema::update_ttl_request(o.table)},
+                     })
+                  << "\n";
+        return 0;
     }
     auto config = aws::config_from_environment("dynamodb");
     if (!config) {
@@ -95,6 +106,8 @@ command register_create_table(CLI::App& cli) {
                                    "AWS settings from AWS_* variables");
     cmd->add_option("--table", o->table, "Table name")->envname("TABLE_NAME");
     cmd->add_flag("--wait", o->wait, "Wait until the table is ACTIVE");
+    cmd->add_flag("--print-definition", o->print_definition,
+                  "Print the CreateTable and UpdateTimeToLive requests as JSON and exit (no AWS call)");
     cmd->add_option("--wait-seconds", o->wait_seconds, "How long --wait waits at most")->capture_default_str();
     return {cmd, [o] { return create_table(*o); }};
 }

@@ -1,0 +1,13 @@
+environment                 = "dev"
+aws_region                  = "us-east-1"
+lambda_architecture         = "x86_64"
+lambda_memory_mb            = 128
+lambda_reserved_concurrency = 5
+log_level                   = "debug"
+log_retention_days          = 7
+cors_allowed_origins        = ["*"]
+throttle_rate_limit         = 100
+throttle_burst_limit        = 200
+notification_emails         = []
+enable_sqs_subscriber       = false
+alarm_emails                = []

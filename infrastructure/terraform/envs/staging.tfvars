@@ -1,0 +1,13 @@
+environment                 = "staging"
+aws_region                  = "us-east-1"
+lambda_architecture         = "x86_64"
+lambda_memory_mb            = 128
+lambda_reserved_concurrency = 20
+log_level                   = "info"
+log_retention_days          = 30
+cors_allowed_origins        = ["https://staging.tracking.dinex.example"]
+throttle_rate_limit         = 100
+throttle_burst_limit        = 200
+notification_emails         = []
+enable_sqs_subscriber       = true
+alarm_emails                = []

@@ -1,0 +1,204 @@
+variable "environment" {
+  description = "Deployment environment; every resource name is suffixed with it."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be one of dev, staging, prod."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region of the stack (the table's home region)."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be an AWS region name such as us-east-1."
+  }
+}
+
+variable "project_name" {
+  description = "Prefix of every resource name."
+  type        = string
+  default     = "dinex-tracking"
+}
+
+variable "tags" {
+  description = "Extra tags for every resource."
+  type        = map(string)
+  default     = {}
+}
+
+# --- Lambda -------------------------------------------------------------------------------------
+
+variable "lambda_package_path" {
+  description = "Path of deployment.zip (scripts/package-lambda), relative to this directory or absolute."
+  type        = string
+  default     = "../../build/lambda/deployment.zip"
+}
+
+variable "lambda_architecture" {
+  description = "Instruction set of the bootstrap in the package: x86_64 or arm64."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be x86_64 or arm64."
+  }
+}
+
+variable "lambda_memory_mb" {
+  description = "Lambda memory in MB (128-256: the native bootstrap needs ~6 MiB)."
+  type        = number
+  default     = 128
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 256
+    error_message = "lambda_memory_mb must be between 128 and 256."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Lambda timeout in seconds."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 29
+    error_message = "lambda_timeout_seconds must be 1-29 (API Gateway's integration limit is 30 s)."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrent executions of the function (protects the account and the table)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_reserved_concurrency >= 1
+    error_message = "lambda_reserved_concurrency must be at least 1."
+  }
+}
+
+variable "log_level" {
+  description = "DINEX_LOG_LEVEL of the function."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch Logs retention of the function's and the API's log groups."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a retention CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, ... 3653)."
+  }
+}
+
+variable "public_lookup" {
+  description = "Whether GET /tracking answers without an API key (DINEX_PUBLIC_LOOKUP; docs/SECURITY.md)."
+  type        = bool
+  default     = true
+}
+
+variable "rate_limit" {
+  description = "Per-client rate limits (DINEX_RATE_LIMIT, docs/SECURITY.md); empty for the service's default."
+  type        = string
+  default     = ""
+}
+
+# --- API ----------------------------------------------------------------------------------------
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed by the HTTP API's CORS configuration."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "throttle_rate_limit" {
+  description = "Steady-state requests per second of the stage (route-wide throttle)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.throttle_rate_limit > 0
+    error_message = "throttle_rate_limit must be positive."
+  }
+}
+
+variable "throttle_burst_limit" {
+  description = "Burst of requests the stage accepts above the rate."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.throttle_burst_limit > 0
+    error_message = "throttle_burst_limit must be positive."
+  }
+}
+
+# --- Notifications ------------------------------------------------------------------------------
+
+variable "notification_emails" {
+  description = "E-mail addresses subscribed to the tracking.updated topic (each must confirm)."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_sqs_subscriber" {
+  description = "Subscribe an SQS queue (with a dead-letter queue) to the tracking.updated topic."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses subscribed to the alarm topic."
+  type        = list(string)
+  default     = []
+}
+
+# --- Alarms -------------------------------------------------------------------------------------
+
+variable "alarm_error_threshold" {
+  description = "Lambda Errors and ServerErrors above this sum over 5 minutes raise an alarm (the original: 5)."
+  type        = number
+  default     = 5
+}
+
+variable "alarm_api_5xx_threshold" {
+  description = "API Gateway 5xx responses above this sum over 5 minutes raise an alarm."
+  type        = number
+  default     = 5
+}
+
+variable "alarm_latency_p99_ms" {
+  description = "API Gateway p99 latency (ms) above which, for 3 periods of 5 minutes, an alarm is raised."
+  type        = number
+  default     = 1000
+}
+
+# --- Regions ------------------------------------------------------------------------------------
+
+variable "replica_regions" {
+  description = "prod only: DynamoDB global-table replicas, each with a customer-managed KMS key ARN of its region."
+  type = list(object({
+    region_name = string
+    kms_key_arn = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for r in var.replica_regions : can(regex("^arn:aws[a-z-]*:kms:", r.kms_key_arn))])
+    error_message = "each replica needs the ARN of a KMS key in its own region."
+  }
+}
