@@ -266,12 +266,16 @@ void append_digits(std::string& out, long value, int width) {
 
 std::string format_amz_date(std::chrono::sys_seconds time) {
     using namespace std::chrono;
+    // Checked on the time itself: the calendar conversion wraps around for times millions of
+    // years away, which would otherwise pass as some year in range.
+    constexpr sys_seconds first = sys_days{year{0} / January / 1};
+    constexpr sys_seconds last = sys_days{year{9999} / December / 31} + days{1} - seconds{1};
+    if (time < first || time > last) {
+        throw std::out_of_range("SigV4 signing time outside years 0000-9999");
+    }
     const auto day = floor<days>(time);
     const year_month_day ymd{day};
     const int year_number = static_cast<int>(ymd.year());
-    if (year_number < 0 || year_number > 9999) {
-        throw std::out_of_range("SigV4 signing time outside years 0000-9999");
-    }
     const hh_mm_ss hms{time - day};
     std::string out;
     out.reserve(16);

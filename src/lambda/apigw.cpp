@@ -40,17 +40,35 @@ std::string lower(std::string_view s) {
     return out;
 }
 
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, which
+// a JSON parser such as API Gateway's would refuse.
 bool valid_utf8(std::string_view s) noexcept {
     std::size_t i = 0;
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
         std::size_t n = 0;
-        if (c < 0x80) n = 0;
-        else if ((c & 0xE0) == 0xC0 && c >= 0xC2) n = 1;
-        else if ((c & 0xF0) == 0xE0) n = 2;
-        else if ((c & 0xF8) == 0xF0 && c <= 0xF4) n = 3;
-        else return false;
+        unsigned char lo = 0x80;  // allowed range of the first continuation byte
+        unsigned char hi = 0xBF;
+        if (c < 0x80) {
+            n = 0;
+        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+            n = 1;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            if (c == 0xE0) lo = 0xA0;  // overlong
+            if (c == 0xED) hi = 0x9F;  // surrogates
+        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0) lo = 0x90;  // overlong
+            if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+        } else {
+            return false;
+        }
         if (i + n >= s.size() && n > 0) return false;
+        if (n > 0) {
+            const auto b1 = static_cast<unsigned char>(s[i + 1]);
+            if (b1 < lo || b1 > hi) return false;
+        }
         for (std::size_t k = 1; k <= n; ++k) {
             if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
         }

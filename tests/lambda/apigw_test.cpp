@@ -117,6 +117,24 @@ TEST(ApigwEncode, BinaryBodyIsBase64) {
     EXPECT_EQ(*back, res.body);
 }
 
+// Found by tests/fuzz/fuzz_apigw_event: bytes that only look like UTF-8 (above U+10FFFF, a
+// surrogate, an overlong form) went out raw, and API Gateway cannot parse such a response.
+TEST(ApigwEncode, IllFormedUtf8BodyIsBase64) {
+    for (const std::string body : {"\xf4\xbb\x80\x9c!", "\xed\xa0\x80", "\xe0\x80\xaf", "\xf0\x80\x80\xaf"}) {
+        api::response res;
+        res.body = body;
+        const std::string out = encode_response(res, "r");
+        json::error_code ec;
+        const auto doc = json::parse(out, ec);
+        ASSERT_FALSE(ec) << out;
+        EXPECT_TRUE(doc.at("isBase64Encoded").as_bool());
+        EXPECT_EQ(base64_decode(std::string(doc.at("body").as_string())).value_or(""), body);
+    }
+    api::response text;
+    text.body = "Ñuñoa \xf0\x9f\x9a\x9a \xf4\x8f\xbf\xbf";
+    EXPECT_FALSE(json::parse(encode_response(text, "r")).at("isBase64Encoded").as_bool());
+}
+
 TEST(Base64, StrictDecoding) {
     EXPECT_EQ(base64_decode("").value(), "");
     EXPECT_EQ(base64_decode("Zg==").value(), "f");

@@ -147,5 +147,22 @@ TEST(EncodeError, EscapesControlCharactersAndQuotes) {
     EXPECT_EQ(json::parse(text).at("error").at("message"), "a\"b\\c\n\x01");
 }
 
+// Found by tests/fuzz/fuzz_query_router: "GET /nope\xff" answered a 404 whose message echoed the
+// raw byte, so the body was not UTF-8 and no JSON parser would read it.
+TEST(EncodeError, MalformedUtf8BecomesReplacementCharacters) {
+    const std::string bad = "no route for /\xff\xc0\xaf-\xed\xa0\x80-\xf4\x90\x80\x80-\xe2\x82";
+    const auto text = api::encode_error(core::error::make(core::errc::not_found, bad), "r");
+    json::error_code ec;
+    const auto doc = json::parse(text, ec);
+    ASSERT_FALSE(ec) << text;
+    // Each byte that starts no well-formed sequence is one U+FFFD; well-formed text is kept.
+    const std::string r = "\xEF\xBF\xBD";
+    EXPECT_EQ(std::string_view(doc.at("error").at("message").as_string()),
+              "no route for /" + r + r + r + "-" + r + r + r + "-" + r + r + r + r + "-" + r + r);
+    const auto ok =
+        api::encode_error(core::error::make(core::errc::not_found, "Ñuñoa \xf0\x9f\x9a\x9a"), "r");
+    EXPECT_EQ(json::parse(ok).at("error").at("message"), "Ñuñoa \xf0\x9f\x9a\x9a");
+}
+
 }  // namespace
 }  // namespace dinex

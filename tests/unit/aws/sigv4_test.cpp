@@ -364,6 +364,23 @@ TEST(sigv4_sign, missing_host_is_rejected) {
                  std::invalid_argument);
 }
 
+// Found by tests/fuzz/fuzz_sigv4: a time tens of millions of years away wrapped around in the
+// calendar conversion and was signed as year 9716 instead of being refused.
+TEST(sigv4_sign, time_outside_years_0000_to_9999_is_rejected) {
+    using namespace std::chrono;
+    const auto at = [](long long secs) { return sys_seconds{seconds{secs}}; };
+    const auto date = [&](long long secs) {
+        return sign(vanilla_request(), example_creds, "us-east-1", "service", at(secs))
+            .headers_to_add.front()
+            .second;
+    };
+    EXPECT_EQ(date(-62'167'219'200), "00000101T000000Z");
+    EXPECT_EQ(date(253'402'300'799), "99991231T235959Z");
+    for (const long long secs : {-62'167'219'201LL, 253'402'300'800LL, 2'534'023'002'300'799LL}) {
+        EXPECT_THROW((void)date(secs), std::out_of_range) << secs;
+    }
+}
+
 TEST(sigv4_helpers, sha256_hex_and_uri_encode) {
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("Param1=value1"),
