@@ -17,7 +17,8 @@ function request()
     local body = string.format(
       '{"tracking_id":"M%s%d-%d","location":"Lima","status":"IN_TRANSIT","event_id":"%s-%d-%d"}',
       run, thread_id, sent % 1000, run, thread_id, sent)
-    return wrk.format("POST", "/tracking", {["Content-Type"] = "application/json"}, body)
+    return wrk.format("POST", "/tracking", {["Content-Type"] = "application/json",
+                                            ["Authorization"] = "Bearer " .. (os.getenv("DINEX_BENCH_KEY") or "")}, body)
   end
   return wrk.format("GET", "/tracking?tracking_id=BENCH001")
 end

@@ -11,6 +11,8 @@ function init(args)
   run = args[1] or "R"
   sent = 0
   wrk.headers["Content-Type"] = "application/json"
+  -- POST needs a writer key (bench/http creates one with `keys create` and exports it).
+  wrk.headers["Authorization"] = "Bearer " .. (os.getenv("DINEX_BENCH_KEY") or "")
 end
 
 function request()

@@ -2,8 +2,11 @@
 
 #include <boost/url/parse_query.hpp>
 
+#include <cmath>
+
 #include "api/json_codec.hpp"
 #include "api/router.hpp"
+#include "auth/api_key.hpp"
 #include "web/assets.hpp"
 
 namespace dinex::api {
@@ -87,6 +90,9 @@ int http_status(errc code) noexcept {
         case errc::method_not_allowed: return 405;
         case errc::unavailable: return 503;
         case errc::internal: return 500;
+        case errc::unauthenticated: return 401;
+        case errc::permission_denied: return 403;
+        case errc::resource_exhausted: return 429;
     }
     return 500;
 }
@@ -98,8 +104,99 @@ response error_response(const error& e, std::string_view request_id) {
     return res;
 }
 
-application::application(core::tracking_service& service, app_config config)
-    : service_(service), config_(std::move(config)), cache_(config_.lookup_cache_entries) {}
+core::package public_view(core::package p) {
+    auto coarse = [](std::optional<core::position>& pos) {
+        if (!pos) return;
+        pos->latitude = std::round(pos->latitude * 100.0) / 100.0;
+        pos->longitude = std::round(pos->longitude * 100.0) / 100.0;
+    };
+    p.state.notes.reset();
+    coarse(p.state.coordinates);
+    for (auto& e : p.events) {
+        e.notes.reset();
+        coarse(e.coordinates);
+    }
+    return p;
+}
+
+application::application(core::tracking_service& service, app_config config, access_control access)
+    : service_(service),
+      config_(std::move(config)),
+      access_(access),
+      cache_(config_.lookup_cache_entries),
+      public_cache_(config_.lookup_cache_entries) {}
+
+std::optional<response> application::charge(const request& req, std::string_view client,
+                                             const core::rate_limit& limit, core::millis now,
+                                             std::vector<header>* headers) {
+    if (!access_.limiter || limit.unlimited()) return std::nullopt;
+    auto d = access_.limiter->acquire(client, limit, now);
+    // A limiter that cannot answer (its table is down) lets the request through: the route-wide
+    // throttle still holds, and refusing every client would turn an outage of the counter into an
+    // outage of the service.
+    if (!d) return std::nullopt;
+    auto secs = [](core::millis ms) { return std::to_string(std::max<core::millis>(0, (ms + 999) / 1000)); };
+    std::vector<header> h = {{"ratelimit-limit", std::to_string(d->limit)},
+                             {"ratelimit-remaining", std::to_string(d->remaining)},
+                             {"ratelimit-reset", secs(d->reset_after)}};
+    if (d->allowed) {
+        if (headers) *headers = std::move(h);
+        return std::nullopt;
+    }
+    const std::string retry = std::to_string(std::max<core::millis>(1, (d->retry_after + 999) / 1000));
+    response r = error_response(error::make(errc::resource_exhausted,
+                                            "too many requests; retry in " + retry + " s"),
+                                req.request_id);
+    for (auto& x : h) r.headers.push_back(std::move(x));
+    r.set_header("retry-after", retry);
+    return r;
+}
+
+application::admission application::admit(const request& req, core::action what) {
+    admission a;
+    const core::millis now = service_.now();
+    std::string ip_client = "ip:";
+    ip_client.append(req.remote_address);
+    if (!access_.keys) {
+        a.full_view = true;
+        a.refusal = charge(req, ip_client, config_.rate_limits.anonymous, now, &a.limit_headers);
+        return a;
+    }
+    auto unauthenticated = [&](const error& e) {
+        response r = error_response(e, req.request_id);
+        r.set_header("www-authenticate", std::string(www_authenticate));
+        return r;
+    };
+    const auto cred = auth::credential_from(req.header_value("authorization"), req.header_value("x-api-key"));
+    if (cred.present) {
+        // A key not in the cache costs a store read: each address has a budget of those (the
+        // anonymous rate, in a bucket of its own), so guessing keys cannot flood the store, while
+        // a real client needs one per key per cache period and never notices.
+        if (!access_.keys->verifiable_without_store(cred.key, now)) {
+            std::string verify_client = "verify:";
+            verify_client.append(req.remote_address);
+            if ((a.refusal = charge(req, verify_client, config_.rate_limits.anonymous, now, nullptr))) return a;
+        }
+        auto who = access_.keys->verify(cred.key, now);
+        if (!who) {
+            a.refusal = who.error().code == errc::unauthenticated ? unauthenticated(who.error())
+                                                                    : error_response(who.error(), req.request_id);
+            return a;
+        }
+        a.who = std::move(*who);
+    }
+    std::string client = ip_client;
+    if (a.who) client = std::string("key:").append(a.who->key_id);
+    if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers))) return a;
+    if (auto denied = core::authorize(a.who, what, config_.public_lookup)) {
+        a.refusal = denied->code == errc::unauthenticated ? unauthenticated(*denied)
+                                                           : error_response(*denied, req.request_id);
+        for (auto& h : a.limit_headers) a.refusal->headers.push_back(h);
+        return a;
+    }
+    a.full_view = a.who.has_value();
+    return a;
+}
 
 bool application::origin_allowed(std::string_view origin) const noexcept {
     for (const auto& o : config_.cors_origins) {
@@ -115,7 +212,8 @@ std::vector<header> application::cors_headers(const request& req) const {
     const bool any = config_.cors_origins.size() == 1 && config_.cors_origins.front() == "*";
     out.push_back({"access-control-allow-origin", any ? "*" : std::string(origin)});
     if (!any) out.push_back({"vary", "Origin"});
-    out.push_back({"access-control-expose-headers", "X-Request-Id, Retry-After"});
+    out.push_back({"access-control-expose-headers",
+                   "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, WWW-Authenticate"});
     return out;
 }
 
@@ -156,19 +254,26 @@ void application::handle(request req, completion done) {
             if (!is_get) break;
             handle_health(req, res);
             return finish(std::move(res));
-        case route_id::tracking:
+        case route_id::tracking: {
+            if (!is_get && req.method != "POST") break;
+            admission a = admit(req, is_get ? core::action::lookup : core::action::record);
+            if (a.refusal) {
+                a.refusal->route = route.label;
+                return finish(std::move(*a.refusal));
+            }
             if (is_get) {
-                handle_lookup(req, res);
+                handle_lookup(req, res, a.full_view);
+                for (auto& h : a.limit_headers) res.headers.push_back(std::move(h));
                 return finish(std::move(res));
             }
-            if (req.method == "POST") {
-                completion wrapped = [cors = cors_headers(req), done = std::move(done)](response r) mutable {
-                    for (auto& h : cors) r.headers.push_back(std::move(h));
-                    done(std::move(r));
-                };
-                return handle_record(req, std::move(res), wrapped);
-            }
-            break;
+            auto extra = cors_headers(req);
+            for (auto& h : a.limit_headers) extra.push_back(std::move(h));
+            completion wrapped = [extra = std::move(extra), done = std::move(done)](response r) mutable {
+                for (auto& h : extra) r.headers.push_back(std::move(h));
+                done(std::move(r));
+            };
+            return handle_record(req, std::move(res), wrapped);
+        }
         case route_id::web_page:
             if (!is_get) break;
             handle_web(req, "index.html", res);
@@ -199,7 +304,7 @@ void application::handle_health(const request& req, response& res) {
     set_json(res, 200, encode_health("ok", config_.version, store));
 }
 
-void application::handle_lookup(const request& req, response& res) {
+void application::handle_lookup(const request& req, response& res, bool full_view) {
     const auto id = query_param(req.query, "tracking_id");
     if (!id) {
         const auto route = res.route;
@@ -216,11 +321,12 @@ void application::handle_lookup(const request& req, response& res) {
         res.route = route;
         return;
     }
-    if (auto cached = cache_.get(*normalized, service_.now())) {
+    lookup_cache& cache = full_view ? cache_ : public_cache_;
+    if (auto cached = cache.get(*normalized, service_.now())) {
         set_json(res, 200, std::move(*cached));
         return;
     }
-    const auto ticket = cache_.begin(*normalized);
+    const auto ticket = cache.begin(*normalized);
     auto found = service_.track(*normalized);
     if (!found) {
         const auto route = res.route;
@@ -228,8 +334,9 @@ void application::handle_lookup(const request& req, response& res) {
         res.route = route;
         return;
     }
-    std::string body = encode_package(*found);
-    if (cache_.enabled()) cache_.put(ticket, *normalized, body, found->state.expires_at);
+    const core::millis expires_at = found->state.expires_at;
+    std::string body = encode_package(full_view ? *found : public_view(std::move(*found)));
+    if (cache.enabled()) cache.put(ticket, *normalized, body, expires_at);
     set_json(res, 200, std::move(body));
 }
 
@@ -269,7 +376,10 @@ void application::handle_record(request& req, response res, completion& done) {
             return;
         }
         // After the commit, before the client hears of it: nobody reads older data than they wrote.
-        if (r->kind != core::outcome_kind::replay) cache_.invalidate(r->stored.tracking_id);
+        if (r->kind != core::outcome_kind::replay) {
+            cache_.invalidate(r->stored.tracking_id);
+            public_cache_.invalidate(r->stored.tracking_id);
+        }
         response ok;
         ok.route = route;
         set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));

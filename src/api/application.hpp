@@ -7,6 +7,9 @@
 
 #include "api/http.hpp"
 #include "api/lookup_cache.hpp"
+#include "auth/authenticator.hpp"
+#include "auth/limits.hpp"
+#include "core/access.hpp"
 #include "core/tracking_service.hpp"
 
 namespace dinex::api {
@@ -18,7 +21,25 @@ struct app_config {
     std::size_t max_body_bytes = 64 * 1024;
     // Lookup answers kept in memory (0: off). Only for a store this process alone writes.
     std::size_t lookup_cache_entries = 0;
+    // Anonymous GET /tracking allowed (with the public view: no notes, coarse coordinates).
+    bool public_lookup = true;
+    // Rate and burst per role, when a rate limiter is given.
+    auth::role_limits rate_limits{};
 };
+
+// Authentication and rate limiting (docs/SECURITY.md). Without an authenticator every request is
+// trusted (full view, no key needed): for unit tests of other concerns and embedding only; the
+// CLI always wires one. Without a limiter there is no per-client limit.
+struct access_control {
+    auth::authenticator* keys = nullptr;
+    core::rate_limiter* limiter = nullptr;
+};
+
+inline constexpr std::string_view www_authenticate = "Bearer realm=\"dinex-tracking\"";
+
+// What an anonymous lookup shows (OWASP API1): every field, but no free-text notes and
+// coordinates rounded to 2 decimals (about 1 km).
+core::package public_view(core::package p);
 
 // The single table from the core's error codes to HTTP status codes.
 int http_status(core::errc code) noexcept;
@@ -28,7 +49,7 @@ response error_response(const core::error& e, std::string_view request_id);
 
 class application {
 public:
-    application(core::tracking_service& service, app_config config);
+    application(core::tracking_service& service, app_config config, access_control access = {});
 
     // `done` runs exactly once, on this thread (reads, errors) or on a store thread (writes).
     void handle(request req, completion done);
@@ -37,7 +58,18 @@ public:
 
 private:
     void handle_health(const request& req, response& res);
-    void handle_lookup(const request& req, response& res);
+    // Who is asking, whether they may, and their quota. `refusal` set: answer it and stop.
+    struct admission {
+        std::optional<core::principal> who;
+        bool full_view = false;
+        std::vector<header> limit_headers;
+        std::optional<response> refusal;
+    };
+    admission admit(const request& req, core::action what);
+    std::optional<response> charge(const request& req, std::string_view client, const core::rate_limit& limit,
+                                   core::millis now, std::vector<header>* headers);
+
+    void handle_lookup(const request& req, response& res, bool full_view);
     void handle_record(request& req, response res, completion& done);
     void handle_web(const request& req, std::string_view asset, response& res);
     std::vector<header> cors_headers(const request& req) const;
@@ -45,7 +77,9 @@ private:
 
     core::tracking_service& service_;
     app_config config_;
+    access_control access_;
     lookup_cache cache_;
+    lookup_cache public_cache_;  // the anonymous view, kept apart from the full one
 };
 
 }  // namespace dinex::api

@@ -183,7 +183,7 @@ std::string encode_error(const core::error& e, std::string_view request_id) {
     static constexpr std::string_view codes[] = {
         "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
         "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
-        "internal"};
+        "internal",          "unauthenticated",        "permission_denied",  "resource_exhausted"};
     json_writer w(256);
     w.begin_object();
     w.key("error").begin_object();

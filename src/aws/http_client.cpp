@@ -2,6 +2,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -135,10 +136,14 @@ struct http_client::impl {
 
         if (u.tls) {
             c->secure.emplace(c->ioc, tls);
-            // SNI, and the certificate must name the host we asked for.
+            // SNI, and the certificate must name the host we asked for. SNI carries host names
+            // only (RFC 6066 §3: no IP literals); an address is checked against the certificate's
+            // IP subjectAltName by host_name_verification.
             // SSL_set_tlsext_host_name, spelled out: the macro's C cast trips -Wold-style-cast.
-            if (!SSL_ctrl(c->secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                          const_cast<char*>(u.host.c_str()))) {
+            error_code not_an_address;
+            (void)net::ip::make_address(u.host, not_an_address);
+            if (not_an_address && !SSL_ctrl(c->secure->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                                            TLSEXT_NAMETYPE_host_name, const_cast<char*>(u.host.c_str()))) {
                 return std::unexpected(http_error{"cannot set TLS server name " + u.host});
             }
             if (options.verify_peer) c->secure->set_verify_callback(ssl::host_name_verification(u.host));
@@ -179,9 +184,12 @@ struct http_client::impl {
             else http::async_read(*c.plain, c.buffer, parser, std::move(handler));
         });
         if (ec) {
+            // Over TLS, a peer that closed without close_notify (servers and load balancers
+            // dropping an idle connection do) reads as stream_truncated, not end of stream.
             const bool nothing = !parser.got_some() &&
                                  (ec == http::error::end_of_stream || ec == net::error::eof ||
-                                  ec == net::error::connection_reset || ec == net::error::broken_pipe);
+                                  ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+                                  ec == ssl::error::stream_truncated);
             return std::unexpected(exchange_failure{{describe("reading the answer", ec)}, nothing});
         }
         c.lowest().expires_never();

@@ -17,5 +17,6 @@ struct command {
 command register_serve(CLI::App& cli);
 command register_create_table(CLI::App& cli);
 command register_lambda(CLI::App& cli);
+command register_keys(CLI::App& cli);
 
 }  // namespace dinex::cli

@@ -12,6 +12,8 @@
 #include "cli/stack.hpp"
 #include "lambda/runtime.hpp"
 #include "lambda/runtime_client.hpp"
+#include "lambda/stream_consumer.hpp"
+#include "notify/sns_publisher.hpp"
 #include "obs/log.hpp"
 
 namespace dinex::cli {
@@ -67,6 +69,17 @@ bool configure(const lambda_options& o, stack_options& s, std::string& error) {
         error = "invalid configuration: DINEX_MAX_BODY_BYTES must be 1024..6291456, got '" + o.max_body_bytes + "'";
         return false;
     }
+    // Keys and limits (docs/SECURITY.md): on DynamoDB the rate-limit counters are shared by every
+    // instance (DINEX_RATE_LIMITER=memory keeps them per instance).
+    const std::string public_lookup = env_or("DINEX_PUBLIC_LOOKUP", "true");
+    if (public_lookup != "true" && public_lookup != "false") {
+        error = "invalid configuration: DINEX_PUBLIC_LOOKUP must be true or false, got '" + public_lookup + "'";
+        return false;
+    }
+    s.public_lookup = public_lookup == "true";
+    s.rate_limits = env_or("DINEX_RATE_LIMIT", "");
+    s.rate_limiter = env_or("DINEX_RATE_LIMITER", s.store == "dynamodb" ? "dynamodb" : "memory");
+    s.configured_keys = env_or("DINEX_API_KEY_HASHES", "");
     return true;
 }
 
@@ -91,6 +104,10 @@ int run_lambda(const lambda_options& o) {
     };
 
     std::unique_ptr<service_stack> stack;
+    // Notifications (docs/NOTIFICATIONS.md): with SNS_TOPIC set, DynamoDB Streams events are
+    // published to that topic; without it, a stream event is an invocation error.
+    std::unique_ptr<notify::sns_publisher> publisher;
+    std::unique_ptr<lambda::stream_consumer> streams;
     try {
         if (!lvl) return init_failed("Runtime.InvalidConfiguration", "invalid DINEX_LOG_LEVEL '" + o.log_level + "'");
         stack_options s;
@@ -98,6 +115,16 @@ int run_lambda(const lambda_options& o) {
         if (!configure(o, s, error)) return init_failed("Runtime.InvalidConfiguration", error);
         stack = build_stack(s, error);
         if (!stack) return init_failed("Runtime.StoreUnavailable", error);
+        if (const char* topic = std::getenv("SNS_TOPIC"); topic != nullptr && *topic != '\0') {
+            auto sns = notify::sns_options_from_environment();
+            if (!sns) return init_failed("Runtime.InvalidConfiguration", "notifications: " + sns.error());
+            publisher = std::make_unique<notify::sns_publisher>(std::move(*sns));
+            streams = std::make_unique<lambda::stream_consumer>(*publisher, log);
+            log.log(obs::level::info, "notifications enabled",
+                    {{"notifier", publisher->backend_name()},
+                     {"topic", std::string_view(publisher->options().topic_arn)},
+                     {"endpoint", std::string_view(publisher->options().service.endpoint)}});
+        }
         log.log(obs::level::info, "lambda runtime ready",
                 {{"store", stack->store->backend_name()},
                  {"db", std::string_view(stack->store_detail)},
@@ -106,7 +133,7 @@ int run_lambda(const lambda_options& o) {
         return init_failed("Runtime.InitError", e.what());
     }
 
-    const int status = lambda::run_loop(client, *stack->app, log);
+    const int status = lambda::run_loop(client, *stack->app, log, streams.get());
     stack->shutdown();
     log.flush();
     return status;
@@ -120,7 +147,8 @@ command register_lambda(CLI::App& cli) {
     auto* cmd = cli.add_subcommand("lambda",
                                    "Serve API Gateway (HTTP API, payload 2.0) events as an AWS Lambda custom runtime");
     cmd->footer("Needs AWS_LAMBDA_RUNTIME_API. Store: DINEX_STORE (dynamodb, sqlite, memory); default dynamodb when "
-                "TABLE_NAME is set, otherwise the init fails. Configuration errors go to the Runtime API's init/error.");
+                "TABLE_NAME is set, otherwise the init fails. Configuration errors go to the Runtime API's init/error. "
+                "SNS_TOPIC (an ARN) makes DynamoDB Streams events publish tracking.updated messages to SNS.");
     // No CLI11 checks here: a bad value must reach init/error, not stop the parser.
     cmd->add_option("--store", o->store, "Storage back-end (env DINEX_STORE)");
     cmd->add_option("--db", o->db, "SQLite file for --store sqlite")->envname("DINEX_DB")->capture_default_str();

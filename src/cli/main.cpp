@@ -14,9 +14,12 @@ int main(int argc, char** argv) {
     cli.require_subcommand(1);
 
     const std::vector<dinex::cli::command> commands = {
+#if DINEX_WITH_LOCAL_SERVER
         dinex::cli::register_serve(cli),
+#endif
         dinex::cli::register_create_table(cli),
         dinex::cli::register_lambda(cli),
+        dinex::cli::register_keys(cli),
     };
 
     // Lambda runs `bootstrap` with no argument: with the Runtime API present, that means `lambda`.

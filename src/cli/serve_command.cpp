@@ -142,6 +142,21 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--max-body-bytes", o->stack.max_body_bytes, "Largest accepted request body")
         ->envname("DINEX_MAX_BODY_BYTES")
         ->capture_default_str();
+    cmd->add_option("--public-lookup", o->stack.public_lookup,
+                    "Anonymous GET /tracking with the public view (false: a reader key is needed)")
+        ->envname("DINEX_PUBLIC_LOOKUP")
+        ->capture_default_str();
+    cmd->add_option("--rate-limit", o->stack.rate_limits,
+                    "Per-client limits as ROLE=RATE/BURST,... (anonymous, reader, writer, admin; RATE per second; "
+                    "'off'); default anonymous=10/20,reader=50/100,writer=200/400,admin=200/400")
+        ->envname("DINEX_RATE_LIMIT");
+    cmd->add_option("--rate-limiter", o->stack.rate_limiter,
+                    "Where the counters live: memory (this process) or dynamodb (shared by instances; --store dynamodb)")
+        ->envname("DINEX_RATE_LIMITER")
+        ->capture_default_str();
+    cmd->add_option("--api-key-hashes", o->stack.configured_keys,
+                    "Keys given by configuration, as role:id:sha256hex,... (hashes only)")
+        ->envname("DINEX_API_KEY_HASHES");
     return {cmd, [o] { return serve(*o); }};
 }
 

@@ -6,9 +6,16 @@
 
 #include "aws/credentials.hpp"
 #include "aws/dynamodb_client.hpp"
+#include "auth/gcra_limiter.hpp"
+#include "auth/limits.hpp"
+#include "store/dynamodb/dynamodb_access.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
+#include "store/memory/memory_key_store.hpp"
 #include "store/memory/memory_store.hpp"
+#if DINEX_WITH_SQLITE
+#include "store/sqlite/sqlite_key_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#endif
 
 namespace dinex::cli {
 
@@ -27,13 +34,81 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
+namespace {
+
+std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o, std::string& table,
+                                                          std::string& endpoint, std::string& error) {
+    table = o.dynamodb_table;
+    if (table.empty()) {
+        if (const char* env = std::getenv("TABLE_NAME")) table = env;
+    }
+    if (table.empty()) {
+        error = "the dynamodb store needs a table name (TABLE_NAME)";
+        return nullptr;
+    }
+    auto config = aws::config_from_environment("dynamodb");
+    if (!config) {
+        error = config.error();
+        return nullptr;
+    }
+    endpoint = config->endpoint;
+    aws::dynamodb_options client_options;
+    client_options.service = std::move(*config);
+    return std::make_shared<aws::dynamodb_client>(std::move(client_options));
+}
+
+}  // namespace
+
+// The Lambda package is built without SQLite (DINEX_WITH_SQLITE off): it says so instead of
+// calling the store unknown.
+[[maybe_unused]] constexpr const char* no_sqlite_in_this_build =
+    "this build has no SQLite store (the Lambda package leaves it out): use dynamodb or memory";
+
+std::unique_ptr<core::key_store> build_key_store(const stack_options& o, std::string& error) {
+#if !DINEX_WITH_SQLITE
+    if (o.store == "sqlite") {
+        error = no_sqlite_in_this_build;
+        return nullptr;
+    }
+#else
+    if (o.store == "sqlite") {
+        std::error_code ec;
+        const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
+        if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+        auto opened = store::sqlite_key_store::open(o.sqlite_path);
+        if (!opened) {
+            error = opened.error().message;
+            return nullptr;
+        }
+        return std::move(*opened);
+    }
+#endif
+    if (o.store == "dynamodb") {
+        std::string table, endpoint;
+        auto client = dynamodb_client_for(o, table, endpoint, error);
+        if (!client) return nullptr;
+        return std::make_unique<store::dynamodb_key_store>(table, client);
+    }
+    if (o.store == "memory") {
+        error = "keys of the memory store live in the server's memory only: give them with DINEX_API_KEY_HASHES";
+        return nullptr;
+    }
+    error = "unknown store " + o.store;
+    return nullptr;
+}
+
 void service_stack::shutdown() {
+#if DINEX_WITH_SQLITE
     if (auto* sqlite = dynamic_cast<store::sqlite_store*>(store.get())) sqlite->stop();
+#endif
     if (auto* dynamo = dynamic_cast<store::dynamodb_store*>(store.get())) dynamo->stop();
 }
 
 std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& error) {
     auto stack = std::make_unique<service_stack>();
+    std::shared_ptr<aws::dynamodb_client> dynamo_client;
+    std::string dynamo_table;
+#if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
         std::error_code ec;
         const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
@@ -49,32 +124,31 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         }
         stack->store = std::move(*opened);
         stack->store_detail = o.sqlite_path;
-    } else if (o.store == "memory") {
+        auto keys = store::sqlite_key_store::open(o.sqlite_path);
+        if (!keys) {
+            error = keys.error().message;
+            return nullptr;
+        }
+        stack->keys = std::move(*keys);
+    } else
+#endif
+    if (o.store == "memory") {
         stack->store = std::make_unique<store::memory_store>();
         stack->store_detail = "process memory (lost on exit)";
+        stack->keys = std::make_unique<store::memory_key_store>();
     } else if (o.store == "dynamodb") {
-        std::string table = o.dynamodb_table;
-        if (table.empty()) {
-            if (const char* env = std::getenv("TABLE_NAME")) table = env;
-        }
-        if (table.empty()) {
-            error = "the dynamodb store needs a table name (TABLE_NAME)";
-            return nullptr;
-        }
-        auto config = aws::config_from_environment("dynamodb");
-        if (!config) {
-            error = config.error();
-            return nullptr;
-        }
-        stack->store_detail = "dynamodb table " + table + " at " + config->endpoint;
-        aws::dynamodb_options client_options;
-        client_options.service = std::move(*config);
+        std::string table, endpoint;
+        dynamo_client = dynamodb_client_for(o, table, endpoint, error);
+        if (!dynamo_client) return nullptr;
+        stack->store_detail = "dynamodb table " + table + " at " + endpoint;
+        dynamo_table = table;
         store::dynamodb_store_options store_options;
         store_options.table = std::move(table);
-        store_options.client = std::make_shared<aws::dynamodb_client>(std::move(client_options));
+        store_options.client = dynamo_client;
         stack->store = std::make_unique<store::dynamodb_store>(std::move(store_options));
+        stack->keys = std::make_unique<store::dynamodb_key_store>(dynamo_table, dynamo_client);
     } else {
-        error = "unknown store " + o.store;
+        error = o.store == "sqlite" ? no_sqlite_in_this_build : "unknown store " + o.store;
         return nullptr;
     }
 
@@ -82,12 +156,40 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     service_cfg.lifecycle.retention = static_cast<core::millis>(o.retention_days) * 86'400'000;
     stack->service = std::make_unique<core::tracking_service>(*stack->store, stack->clock, stack->ids, service_cfg);
 
+    stack->authenticator = std::make_unique<auth::authenticator>(*stack->keys);
+    if (auto bad = stack->authenticator->add_configured_keys(o.configured_keys, stack->clock.now())) {
+        error = "DINEX_API_KEY_HASHES: " + *bad;
+        return nullptr;
+    }
+    auth::role_limits limits;
+    if (auto bad = auth::parse_role_limits(o.rate_limits, limits)) {
+        error = "--rate-limit: " + *bad;
+        return nullptr;
+    }
+    if (o.rate_limiter == "dynamodb") {
+        if (!dynamo_client) {
+            error = "--rate-limiter dynamodb needs --store dynamodb (the counters live in its table)";
+            return nullptr;
+        }
+        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(dynamo_table, dynamo_client);
+    } else if (o.rate_limiter == "memory") {
+        stack->limiter = std::make_unique<auth::gcra_limiter>();
+    } else {
+        error = "--rate-limiter must be memory or dynamodb, not '" + o.rate_limiter + "'";
+        return nullptr;
+    }
+
     api::app_config app_cfg;
+    app_cfg.public_lookup = o.public_lookup;
+    app_cfg.rate_limits = limits;
     app_cfg.version = DINEX_VERSION;
     app_cfg.cors_origins = split_list(o.cors_origins);
     app_cfg.max_body_bytes = o.max_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
-    stack->app = std::make_unique<api::application>(*stack->service, app_cfg);
+    stack->app = std::make_unique<api::application>(
+        *stack->service, app_cfg,
+        api::access_control{.keys = stack->authenticator.get(),
+                            .limiter = limits.all_unlimited() ? nullptr : stack->limiter.get()});
     return stack;
 }
 

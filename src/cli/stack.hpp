@@ -5,6 +5,8 @@
 #include <string>
 
 #include "api/application.hpp"
+#include "auth/authenticator.hpp"
+#include "core/access.hpp"
 #include "core/ports.hpp"
 #include "core/system_ports.hpp"
 #include "core/tracking_service.hpp"
@@ -19,12 +21,20 @@ struct stack_options {
     std::string cors_origins = "*";
     std::size_t max_body_bytes = 64 * 1024;
     std::size_t lookup_cache_entries = 0;
+    // Security (docs/SECURITY.md).
+    bool public_lookup = true;       // anonymous GET /tracking (public view)
+    std::string rate_limits;         // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
+    std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
+    std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
 };
 
 struct service_stack {
     core::system_clock clock;
     core::ulid_generator ids{clock};
     std::unique_ptr<core::store> store;
+    std::unique_ptr<core::key_store> keys;
+    std::unique_ptr<auth::authenticator> authenticator;
+    std::unique_ptr<core::rate_limiter> limiter;
     std::unique_ptr<core::tracking_service> service;
     std::unique_ptr<api::application> app;
     std::string store_detail;  // where the data lives, for the start-up log
@@ -37,5 +47,8 @@ struct service_stack {
 std::unique_ptr<service_stack> build_stack(const stack_options& options, std::string& error);
 
 std::vector<std::string> split_list(const std::string& s);
+
+// The key store of `options.store` alone (for `keys create|list|revoke`).
+std::unique_ptr<core::key_store> build_key_store(const stack_options& options, std::string& error);
 
 }  // namespace dinex::cli

@@ -18,6 +18,9 @@ enum class errc {
     method_not_allowed,
     unavailable,           // a dependency is down; safe to retry
     internal,
+    unauthenticated,       // no credentials, or credentials that do not verify
+    permission_denied,     // verified, but not allowed to do this
+    resource_exhausted,    // a quota (rate limit) is used up; retry later
 };
 
 struct field_error {

@@ -52,4 +52,25 @@ public:
     virtual result<void> ping() = 0;
 };
 
+// One accepted state change, as subscribers receive it (`tracking.updated`, DESIGN.md §6).
+struct notification {
+    std::string tracking_id;
+    status state = status::info_received;
+    std::optional<status> previous;  // nullopt for a new package (or a new life after expiry)
+    std::string location;
+    millis timestamp = 0;  // of the event that made the change
+    std::string event_id;  // that event: subscribers deduplicate on it (delivery is at-least-once)
+    friend bool operator==(const notification&, const notification&) = default;
+};
+
+// Publishes notifications. `publish` returns only once the channel has accepted the message, or
+// with an error after the back-end's own retries (`unavailable` when retrying later can help):
+// callers acknowledge their source only on success, which is what makes delivery at-least-once.
+class notifier {
+public:
+    virtual ~notifier() = default;
+    virtual std::string_view backend_name() const noexcept = 0;  // "sns", "fake", ...
+    virtual result<void> publish(const notification& n) = 0;
+};
+
 }  // namespace dinex::core

@@ -5,8 +5,11 @@
 #include <exception>
 #include <future>
 
+#include <boost/json/parse.hpp>
+
 #include "core/error.hpp"
 #include "lambda/apigw.hpp"
+#include "obs/emf.hpp"
 
 namespace dinex::lambda {
 
@@ -16,6 +19,26 @@ api::response internal_error(std::string_view request_id) {
     auto res = api::error_response(core::error::internal_error("unhandled exception"), request_id);
     res.route = "error";
     return res;
+}
+
+// CloudWatch EMF lines on stdout, one per answered request, plus one per newly stored tracking
+// event (201 to POST /tracking; the status label is the stored event's, from the fixed list).
+void emit_metrics(const api::response& res, std::string_view method, double latency_ms) {
+    static const std::string environment = obs::emf::environment_from_env();
+    const auto now = obs::emf::now_ms();
+    std::string lines = obs::emf::request_metrics(environment, now, res.status, latency_ms);
+    if (res.status == 201 && method == "POST" && res.route == "/tracking") {
+        boost::system::error_code ec;
+        const auto doc = boost::json::parse(res.body, ec);
+        const auto* obj = ec ? nullptr : doc.if_object();
+        const auto* status = obj ? obj->if_contains("status") : nullptr;
+        if (status && status->is_string()) {
+            if (const auto s = core::parse_status(status->get_string())) {
+                lines += obs::emf::tracking_event_metrics(environment, now, *s);
+            }
+        }
+    }
+    obs::emf::write_line(1, lines);
 }
 
 }  // namespace
@@ -70,10 +93,26 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
                  {"bytes_in", static_cast<std::int64_t>(bytes_in)},
                  {"bytes_out", static_cast<std::int64_t>(bytes_out)}});
     }
+    emit_metrics(res, method, ms);
     return out;
 }
 
-int run_loop(runtime_client& client, api::application& app, obs::logger& log) {
+outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, const invocation& inv) {
+    if (streams == nullptr) {
+        log.log(obs::level::error, "stream event without a notifier", {{"aws_request_id", std::string_view(inv.request_id)}});
+        return {false, {}, "Runtime.NotificationsNotConfigured",
+                "a DynamoDB Streams event arrived but SNS_TOPIC is not set"};
+    }
+    try {
+        return {true, streams->handle(inv.payload, inv.request_id), {}, {}};
+    } catch (const std::exception& e) {
+        log.log(obs::level::error, "unhandled exception",
+                {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        return {false, {}, "Runtime.UnhandledException", "stream batch failed"};
+    }
+}
+
+int run_loop(runtime_client& client, api::application& app, obs::logger& log, stream_consumer* streams) {
     for (;;) {
         auto inv = client.next();
         if (!inv) {
@@ -88,7 +127,8 @@ int run_loop(runtime_client& client, api::application& app, obs::logger& log) {
         } else {
             ::setenv("_X_AMZN_TRACE_ID", inv->trace_id.c_str(), 1);
         }
-        outcome out = handle_invocation(app, log, *inv);
+        outcome out = is_stream_event(inv->payload) ? handle_stream_invocation(streams, log, *inv)
+                                                    : handle_invocation(app, log, *inv);
         std::expected<void, runtime_error> posted =
             out.ok ? client.post_response(inv->request_id, std::move(out.payload))
                    : client.post_error(inv->request_id, out.error_type, out.error_message);

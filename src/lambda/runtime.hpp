@@ -6,6 +6,7 @@
 
 #include "api/application.hpp"
 #include "lambda/runtime_client.hpp"
+#include "lambda/stream_consumer.hpp"
 #include "obs/log.hpp"
 
 namespace dinex::lambda {
@@ -22,7 +23,13 @@ struct outcome {
 // (InvalidEvent); an exception from the application becomes a clean 500 answer for the client.
 outcome handle_invocation(api::application& app, obs::logger& log, const invocation& inv);
 
-// Serves invocations until the Runtime API fails; returns the exit status.
-int run_loop(runtime_client& client, api::application& app, obs::logger& log);
+// Answers a DynamoDB Streams event with the consumer (docs/NOTIFICATIONS.md); without one
+// (SNS_TOPIC not set) the invocation fails (Runtime.NotificationsNotConfigured) so Lambda keeps
+// the records for retry / the on-failure destination instead of dropping them.
+outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, const invocation& inv);
+
+// Serves invocations until the Runtime API fails; returns the exit status. DynamoDB Streams
+// events go to `streams`, everything else to the application.
+int run_loop(runtime_client& client, api::application& app, obs::logger& log, stream_consumer* streams = nullptr);
 
 }  // namespace dinex::lambda

@@ -319,6 +319,8 @@ TEST(DynamoSchema, TheTableDefinition) {
     EXPECT_EQ(t.at("KeySchema").as_array().size(), 2U);
     EXPECT_EQ(t.at("GlobalSecondaryIndexes").as_array()[0].at("IndexName").as_string(), "status-updated-index");
     EXPECT_TRUE(t.at("SSESpecification").at("Enabled").as_bool());
+    EXPECT_TRUE(t.at("StreamSpecification").at("StreamEnabled").as_bool());
+    EXPECT_EQ(t.at("StreamSpecification").at("StreamViewType").as_string(), "NEW_AND_OLD_IMAGES");
     const auto ttl = store::dynamodb_schema::update_ttl_request("dinex-tracking-dev");
     EXPECT_EQ(ttl.at("TimeToLiveSpecification").at("AttributeName").as_string(), "expires_at");
 }

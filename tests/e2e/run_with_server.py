@@ -13,7 +13,9 @@ from harness import Server  # noqa: E402
 def main():
     server = Server().start()
     try:
-        env = dict(os.environ, DINEX_BASE_URL="http://127.0.0.1:%d" % server.port)
+        # The page's tests seed packages with POST: they send the harness's writer key (created
+        # through the CLI in the server's database) as DINEX_API_TOKEN.
+        env = dict(os.environ, DINEX_BASE_URL="http://127.0.0.1:%d" % server.port, DINEX_API_TOKEN=server.key)
         return subprocess.call([os.path.join(HERE, "run.sh")], env=env)
     finally:
         server.cleanup()

@@ -1,8 +1,10 @@
 """Runs the real binary in Lambda mode against the Runtime API stand-in, and builds API Gateway
 HTTP API (payload format 2.0) events."""
 import base64
+import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -16,6 +18,17 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from runtime_api_standin import RuntimeApiStandin  # noqa: E402
 
 BINARY = os.environ.get("DINEX_BINARY", "dinex-tracking")
+
+
+def new_key():
+    """A well-formed API key (dnx_<12 base32>_<52 base32>)."""
+    b32 = lambda n: base64.b32encode(secrets.token_bytes(n)).decode().lower().rstrip("=")
+    return "dnx_%s_%s" % (b32(8)[:12], b32(32))
+
+
+def key_hash_entry(role, key):
+    """The DINEX_API_KEY_HASHES item for `key`: role:id:sha256hex."""
+    return "%s:%s:%s" % (role, key[4:16], hashlib.sha256(key.encode()).hexdigest())
 
 
 def apigw_event(method, path, query="", body=None, headers=None, cookies=None, base64_body=False, stage="dev"):
@@ -68,6 +81,12 @@ class LambdaProcess:
             if not clear_env:
                 base.pop(k, None)
         self.env = dict(base, AWS_LAMBDA_RUNTIME_API=self.standin.endpoint, **(env or {}))
+        # A writer key given by hash (any store, no table write), sent by http() unless the test
+        # sends its own or key=None; per-client rate limits off unless the test sets them.
+        self.key = new_key()
+        extra = self.env.get("DINEX_API_KEY_HASHES", "")
+        self.env["DINEX_API_KEY_HASHES"] = ",".join(x for x in (extra, key_hash_entry("writer", self.key)) if x)
+        self.env.setdefault("DINEX_RATE_LIMIT", "off")
         self.args = list(args)
         self.binary = binary or BINARY
         self.lines = []
@@ -89,9 +108,13 @@ class LambdaProcess:
     def invoke(self, event, timeout=10, **kw):
         return self.standin.invoke(event, timeout=timeout, **kw)
 
-    def http(self, method, path, query="", body=None, headers=None, **kw):
+    def http(self, method, path, query="", body=None, headers=None, key="default", **kw):
         """Invokes with an API GW event; returns (status, headers, parsed body, raw result)."""
-        res = self.invoke(apigw_event(method, path, query, body, headers, **kw))
+        headers = dict(headers or {})
+        key = self.key if key == "default" else key
+        if key and not any(h.lower() in ("authorization", "x-api-key") for h in headers):
+            headers["authorization"] = "Bearer " + key
+        res = self.invoke(apigw_event(method, path, query, body, headers or None, **kw))
         assert res.kind == "response", res
         doc = res.json()
         hdrs = doc["headers"]

@@ -7,7 +7,7 @@ import shutil
 import unittest
 import uuid
 
-from lambda_harness import LambdaProcess, apigw_event, temp_db
+from lambda_harness import LambdaProcess, apigw_event, key_hash_entry, new_key, temp_db
 from harness import Server
 
 ORIGINAL = {"tracking_id": "TRK001", "location": "Lima", "status": "IN_TRANSIT"}
@@ -105,7 +105,8 @@ class LambdaRuntimeTest(unittest.TestCase):
         self.assertTrue(again["replayed"])
 
     def test_validation_error(self):
-        ev = apigw_event("POST", "/tracking", body=dict(ORIGINAL, status="LOST"))
+        ev = apigw_event("POST", "/tracking", body=dict(ORIGINAL, status="LOST"),
+                         headers={"authorization": "Bearer " + self.fn.key})
         res = self.fn.invoke(ev)
         doc = res.json()
         self.assertEqual(doc["statusCode"], 422)
@@ -224,7 +225,8 @@ class LambdaLocalScriptTest(unittest.TestCase):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         script = os.path.join(os.environ.get("DINEX_SOURCE_DIR", "../.."), "scripts", "lambda-local")
-        env = dict(os.environ, DINEX_STORE="memory")
+        key = new_key()  # a writer key given by hash, as the harness does
+        env = dict(os.environ, DINEX_STORE="memory", DINEX_API_KEY_HASHES=key_hash_entry("writer", key))
         proc = subprocess.Popen(["/usr/bin/python3", script, "--port", str(port), "--bootstrap",
                                  os.environ["DINEX_BINARY"]], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
@@ -233,7 +235,8 @@ class LambdaLocalScriptTest(unittest.TestCase):
 
             def call(method, path, body=None):
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-                c.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
+                c.request(method, path, body=body,
+                          headers={"Content-Type": "application/json", "Authorization": "Bearer " + key} if body else {})
                 r = c.getresponse()
                 data = r.read()
                 c.close()

@@ -47,12 +47,12 @@ class PackageTest(unittest.TestCase):
         self.assertTrue(out.stdout.startswith("dinex-tracking "), out.stdout)
 
     def test_original_requests_through_the_runtime_api(self):
-        db_dir = tempfile.mkdtemp(prefix="dinex-pkg-db-")
-        fn = LambdaProcess(env={"DINEX_STORE": "sqlite", "DINEX_DB": os.path.join(db_dir, "t.db")}, args=(),
-                           binary=self.bootstrap, clear_env=True).start()
+        # The package has no SQLite (a Lambda keeps no local disk); DynamoDB is tested on moto in
+        # test_package_dynamodb.py, the memory store keeps this test free of any service.
+        fn = LambdaProcess(env={"DINEX_STORE": "memory"}, args=(), binary=self.bootstrap, clear_env=True).start()
         try:
             st, _, body, _ = fn.http("GET", "/health")
-            self.assertEqual((st, body["status"], body["store"]), (200, "ok", "sqlite"))
+            self.assertEqual((st, body["status"], body["store"]), (200, "ok", "memory"))
             st, _, body, _ = fn.http("POST", "/tracking",
                                      body={"tracking_id": "TRK001", "location": "Lima", "status": "IN_TRANSIT"})
             self.assertEqual(st, 201, body)
@@ -66,7 +66,16 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(st, 422, body)
         finally:
             fn.stop()
-            shutil.rmtree(db_dir, ignore_errors=True)
+
+    def test_the_package_says_it_has_no_sqlite(self):
+        fn = LambdaProcess(env={"DINEX_STORE": "sqlite"}, args=(), binary=self.bootstrap, clear_env=True)
+        fn.start()
+        try:
+            err = fn.standin.init_error(timeout=10)
+            self.assertIsNotNone(err)
+            self.assertIn("no SQLite", err.json()["errorMessage"])
+        finally:
+            fn.stop()
 
 
 if __name__ == "__main__":

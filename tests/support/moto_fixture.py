@@ -45,6 +45,19 @@ def run_simple(*args, **kwargs):
     kwargs["threaded"] = False
     return _run_simple(*args, **kwargs)
 werkzeug.serving.run_simple = run_simple
+# The table has a DynamoDB stream (docs/NOTIFICATIONS.md). moto deep-copies every table a
+# TransactWriteItems touches (to roll back), stream records included: quadratic in the number of
+# writes (the concurrent contract tests took minutes and gigabytes). Stream records are never
+# changed once written, so the copy shares them and copies only the list: rollback stays exact.
+import copy
+from moto.dynamodb.models.table import StreamShard
+def _shard_deepcopy(self, memo):
+    new = copy.copy(self)
+    memo[id(self)] = new
+    new.table = copy.deepcopy(self.table, memo)
+    new.items = list(self.items)
+    return new
+StreamShard.__deepcopy__ = _shard_deepcopy
 sys.argv[0] = "moto_server"
 runpy.run_module("moto.server", run_name="__main__", alter_sys=True)
 """

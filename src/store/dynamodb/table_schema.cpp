@@ -28,6 +28,9 @@ json::object create_table_request(const std::string& table) {
              {"Projection", json::object{{"ProjectionType", "ALL"}}},
          }}},
         {"SSESpecification", json::object{{"Enabled", true}}},
+        // The stream feeds the notifications (docs/NOTIFICATIONS.md): both images, so the consumer
+        // sees whether the state item's event_id changed.
+        {"StreamSpecification", json::object{{"StreamEnabled", true}, {"StreamViewType", stream_view_type}}},
     };
 }
 

@@ -13,8 +13,10 @@ inline constexpr std::string_view ttl_attribute = "expires_at";    // N, epoch s
 inline constexpr std::string_view status_index = "status-updated-index";
 inline constexpr std::string_view index_partition_key = "gsi_status";    // S, state items only
 inline constexpr std::string_view index_sort_key = "gsi_updated_at";     // N, state items only
+inline constexpr std::string_view stream_view_type = "NEW_AND_OLD_IMAGES";  // the stream for notifications
 
-// CreateTable: PAY_PER_REQUEST, the two keys, the sparse GSI (projection ALL), SSE enabled.
+// CreateTable: PAY_PER_REQUEST, the two keys, the sparse GSI (projection ALL), SSE enabled, the
+// stream (NEW_AND_OLD_IMAGES) that feeds the notifications.
 boost::json::object create_table_request(const std::string& table);
 // UpdateTimeToLive on `expires_at`.
 boost::json::object update_ttl_request(const std::string& table);

@@ -38,7 +38,7 @@ public:
     // stop() fail with `unavailable`. Called by the destructor.
     void stop();
 
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;  // 1: packages, events; 2: api_keys
 
     struct impl;
 

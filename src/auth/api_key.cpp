@@ -1,0 +1,130 @@
+#include "auth/api_key.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace dinex::auth {
+namespace {
+
+constexpr std::string_view base32_alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+
+bool is_base32(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'); }
+
+// RFC 4648 base32, lower case, no padding.
+std::string base32(const unsigned char* data, std::size_t n) {
+    std::string out;
+    out.reserve((n * 8 + 4) / 5);
+    unsigned buffer = 0;
+    int bits = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        buffer = (buffer << 8) | data[i];
+        bits += 8;
+        while (bits >= 5) {
+            out.push_back(base32_alphabet[(buffer >> (bits - 5)) & 31U]);
+            bits -= 5;
+        }
+    }
+    if (bits > 0) out.push_back(base32_alphabet[(buffer << (5 - bits)) & 31U]);
+    return out;
+}
+
+void random_bytes(unsigned char* out, std::size_t n) {
+    if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("the random generator failed (RAND_bytes)");
+}
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const char x = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+        if (x != b[i]) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<std::string> key_id_of(std::string_view key) noexcept {
+    if (key.size() != key_length || !key.starts_with(key_prefix)) return std::nullopt;
+    const std::string_view id = key.substr(key_prefix.size(), key_id_length);
+    if (key[key_prefix.size() + key_id_length] != '_') return std::nullopt;
+    const std::string_view secret = key.substr(key_prefix.size() + key_id_length + 1);
+    for (char c : id) {
+        if (!is_base32(c)) return std::nullopt;
+    }
+    for (char c : secret) {
+        if (!is_base32(c)) return std::nullopt;
+    }
+    return std::string(id);
+}
+
+std::string hash_key(std::string_view key) {
+    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(digest.size() * 2);
+    for (unsigned char b : digest) {
+        out.push_back(hex[b >> 4]);
+        out.push_back(hex[b & 15]);
+    }
+    return out;
+}
+
+bool key_matches(std::string_view key, std::string_view stored_hash) {
+    const std::string computed = hash_key(key);
+    if (stored_hash.size() != computed.size()) return false;
+    return CRYPTO_memcmp(computed.data(), stored_hash.data(), computed.size()) == 0;
+}
+
+generated_key generate_key(std::string name, core::role r, core::millis now) {
+    std::array<unsigned char, 8> id_bytes{};      // 64 bits, 60 of them used by 12 characters
+    std::array<unsigned char, 32> secret_bytes{};  // 256 bits
+    random_bytes(id_bytes.data(), id_bytes.size());
+    random_bytes(secret_bytes.data(), secret_bytes.size());
+    generated_key out;
+    out.record.id = base32(id_bytes.data(), id_bytes.size()).substr(0, key_id_length);
+    out.key.reserve(key_length);
+    out.key.append(key_prefix).append(out.record.id).append("_").append(base32(secret_bytes.data(), secret_bytes.size()));
+    out.record.name = std::move(name);
+    out.record.key_role = r;
+    out.record.hash = hash_key(out.key);
+    out.record.created_at = now;
+    OPENSSL_cleanse(secret_bytes.data(), secret_bytes.size());
+    return out;
+}
+
+presented_credential credential_from(std::string_view authorization, std::string_view x_api_key) noexcept {
+    presented_credential out;
+    std::string_view from_bearer;
+    bool bearer_present = false;
+    authorization = trim(authorization);
+    if (!authorization.empty()) {
+        bearer_present = true;
+        const auto space = authorization.find(' ');
+        if (space == std::string_view::npos || !iequals(authorization.substr(0, space), "bearer")) {
+            out.present = true;  // another scheme: malformed (empty key)
+            return out;
+        }
+        from_bearer = trim(authorization.substr(space + 1));
+    }
+    x_api_key = trim(x_api_key);
+    if (bearer_present && !x_api_key.empty() && x_api_key != from_bearer) {
+        out.present = true;  // two different keys: refuse rather than guess
+        return out;
+    }
+    out.present = bearer_present || !x_api_key.empty();
+    out.key = bearer_present ? from_bearer : x_api_key;
+    return out;
+}
+
+}  // namespace dinex::auth

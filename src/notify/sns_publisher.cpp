@@ -1,0 +1,162 @@
+#include "notify/sns_publisher.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdlib>
+
+#include "core/time.hpp"
+
+namespace dinex::notify {
+
+namespace {
+
+// The text of the first <name>…</name> (no attributes on it, no nesting): enough for PublishResponse.
+std::string_view xml_element(std::string_view body, std::string_view name) {
+    std::string open;
+    open.append("<").append(name).append(">");
+    std::string close;
+    close.append("</").append(name).append(">");
+    const auto start = body.find(open);
+    if (start == std::string_view::npos) return {};
+    const auto from = start + open.size();
+    const auto end = body.find(close, from);
+    if (end == std::string_view::npos) return {};
+    return body.substr(from, end - from);
+}
+
+void add_param(std::string& out, std::string_view name, std::string_view value) {
+    if (!out.empty()) out += '&';
+    out += form_encode(name);
+    out += '=';
+    out += form_encode(value);
+}
+
+}  // namespace
+
+std::expected<sns_options, std::string> sns_options_from_environment(const aws::env_lookup& env) {
+    const char* topic = env ? env("SNS_TOPIC") : std::getenv("SNS_TOPIC");
+    if (topic == nullptr || *topic == '\0') return std::unexpected("SNS_TOPIC (the topic ARN) must be set");
+    auto service = aws::config_from_environment("sns", env);
+    if (!service) return std::unexpected(service.error());
+    sns_options o;
+    o.service = std::move(*service);
+    o.topic_arn = topic;
+    return o;
+}
+
+std::string message_json(const core::notification& n) {
+    boost::json::object o;
+    o["type"] = message_type;
+    o["tracking_id"] = n.tracking_id;
+    o["status"] = core::to_string(n.state);
+    if (n.previous) {
+        o["previous_status"] = core::to_string(*n.previous);
+    } else {
+        o["previous_status"] = nullptr;
+    }
+    o["location"] = n.location;
+    o["timestamp"] = core::format_rfc3339(n.timestamp);
+    o["event_id"] = n.event_id;
+    return boost::json::serialize(o);
+}
+
+std::string subject(const core::notification& n) {
+    std::string s = "Tracking update: ";
+    s.append(n.tracking_id).append(" is ").append(core::to_string(n.state));
+    for (char& c : s) {
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+    }
+    if (s.size() > max_subject_chars) s.resize(max_subject_chars);
+    return s;
+}
+
+std::string form_encode(std::string_view text) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
+            out += ch;
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0x0f];
+        }
+    }
+    return out;
+}
+
+std::string publish_form(const core::notification& n, std::string_view topic_arn) {
+    std::string body;
+    add_param(body, "Action", "Publish");
+    add_param(body, "Version", "2010-03-31");
+    add_param(body, "TopicArn", topic_arn);
+    add_param(body, "Subject", subject(n));
+    add_param(body, "Message", message_json(n));
+    add_param(body, "MessageAttributes.entry.1.Name", "status");
+    add_param(body, "MessageAttributes.entry.1.Value.DataType", "String");
+    add_param(body, "MessageAttributes.entry.1.Value.StringValue", core::to_string(n.state));
+    add_param(body, "MessageAttributes.entry.2.Name", "tracking_id");
+    add_param(body, "MessageAttributes.entry.2.Value.DataType", "String");
+    add_param(body, "MessageAttributes.entry.2.Value.StringValue", n.tracking_id);
+    return body;
+}
+
+std::expected<std::string, aws::aws_error> parse_publish_answer(int http_status, std::string_view body) {
+    if (http_status != 200) return std::unexpected(aws::classify(http_status, body));
+    const auto id = xml_element(body, "MessageId");
+    if (id.empty()) {
+        return std::unexpected(aws::aws_error{aws::error_kind::server, http_status, {},
+                                              "Publish answered 200 without a MessageId", {}});
+    }
+    return std::string(id);
+}
+
+sns_publisher::sns_publisher(sns_options options)
+    : options_(std::move(options)), http_(options_.http), backoff_(options_.retry, options_.sleep) {}
+
+core::result<void> sns_publisher::publish(const core::notification& n) {
+    auto sent = publish_message(n);
+    if (sent) return {};
+    std::string why = "sns publish: ";
+    why.append(sent.error().describe());
+    return core::fail(sent.error().retryable() ? core::error::unavailable_error(std::move(why))
+                                               : core::error::internal_error(std::move(why)));
+}
+
+std::expected<std::string, aws::aws_error> sns_publisher::publish_message(const core::notification& n) {
+    return backoff_.run([&] { return publish_once(n); }, [](const aws::aws_error& e) { return e.retryable(); });
+}
+
+std::expected<std::string, aws::aws_error> sns_publisher::publish_once(const core::notification& n) {
+    const auto url = aws::parse_url(options_.service.endpoint);
+    if (!url) return std::unexpected(aws::aws_error{aws::error_kind::client, 0, {}, url.error().message, {}});
+
+    aws::http_request req;  // POST / (the defaults; assigning "/" again trips GCC 12's -O3 -Wrestrict)
+    req.url = options_.service.endpoint;
+    req.body = publish_form(n, options_.topic_arn);
+    req.headers = {
+        {"Host", url->authority},
+        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
+    };
+    const aws::signing_request to_sign{req.method, req.path, req.query, req.headers, req.body};
+    const auto signed_at = std::chrono::time_point_cast<std::chrono::seconds>(options_.now());
+    try {
+        const auto sig = aws::sign(to_sign, options_.service.creds, options_.service.region, "sns", signed_at);
+        req.headers.insert(req.headers.end(), sig.headers_to_add.begin(), sig.headers_to_add.end());
+    } catch (const std::exception& e) {
+        std::string why = "signing: ";
+        why.append(e.what());
+        return std::unexpected(aws::aws_error{aws::error_kind::client, 0, {}, std::move(why), {}});
+    }
+    auto answer = http_.send(req);
+    if (!answer) return std::unexpected(aws::transport_error(answer.error().message));
+    return parse_publish_answer(answer->status, answer->body);
+}
+
+}  // namespace dinex::notify

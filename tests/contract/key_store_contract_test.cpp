@@ -1,0 +1,196 @@
+// One suite every core::key_store back-end must pass (memory, sqlite, dynamodb on moto), the
+// SQLite upgrade from a version-1 database, and the shared DynamoDB rate limiter on moto.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "auth/api_key.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "store/dynamodb/dynamodb_access.hpp"
+#include "store/dynamodb/table_schema.hpp"
+#include "store/memory/memory_key_store.hpp"
+#include "store/sqlite/sqlite_key_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "../support/fakes.hpp"
+
+namespace dinex {
+namespace {
+
+using core::role;
+using testing::base_time;
+
+struct moto_table {
+    std::shared_ptr<aws::dynamodb_client> client;
+    std::string table;
+};
+
+moto_table moto(const std::string& name) {
+    const char* state_path = std::getenv("DINEX_MOTO_STATE");
+    if (!state_path) throw std::runtime_error("DINEX_MOTO_STATE is not set: run through ctest (fixture moto_start)");
+    std::ifstream in(state_path);
+    if (!in) throw std::runtime_error(std::string("moto is not running: no state file ") + state_path);
+    const auto state = boost::json::parse(std::string{std::istreambuf_iterator<char>(in), {}}).as_object();
+    aws::dynamodb_options o;
+    o.service.endpoint = std::string(state.at("endpoint").as_string());
+    o.service.region = std::string(state.at("region").as_string());
+    o.service.creds.access_key_id = std::string(state.at("access_key_id").as_string());
+    o.service.creds.secret_access_key = std::string(state.at("secret_access_key").as_string());
+    auto client = std::make_shared<aws::dynamodb_client>(std::move(o));
+    const auto created = client->call("CreateTable", store::dynamodb_schema::create_table_request(name));
+    if (!created && created.error().kind != aws::error_kind::resource_in_use) {
+        throw std::runtime_error("CreateTable " + name + ": " + created.error().describe());
+    }
+    return {client, name};
+}
+
+struct backend {
+    std::string name;
+    std::function<std::unique_ptr<core::key_store>(const std::filesystem::path& dir)> open;
+};
+void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<backend> backends() {
+    return {
+        {"memory", [](const std::filesystem::path&) { return std::make_unique<store::memory_key_store>(); }},
+        {"sqlite",
+         [](const std::filesystem::path& dir) -> std::unique_ptr<core::key_store> {
+             auto s = store::sqlite_key_store::open((dir / "keys.db").string());
+             if (!s) throw std::runtime_error(s.error().message);
+             return std::move(*s);
+         }},
+        {"dynamodb",
+         [](const std::filesystem::path& dir) -> std::unique_ptr<core::key_store> {
+             auto t = moto("keys-" + dir.filename().string());
+             return std::make_unique<store::dynamodb_key_store>(t.table, t.client);
+         }},
+    };
+}
+
+std::filesystem::path temp_dir() {
+    std::random_device rd;
+    auto dir = std::filesystem::temp_directory_path() / ("dinex-keys-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+class KeyStoreContract : public ::testing::TestWithParam<backend> {
+protected:
+    void SetUp() override {
+        dir_ = temp_dir();
+        keys_ = GetParam().open(dir_);
+    }
+    void TearDown() override {
+        keys_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    std::filesystem::path dir_;
+    std::unique_ptr<core::key_store> keys_;
+};
+
+TEST_P(KeyStoreContract, CreateFindListRevoke) {
+    EXPECT_EQ(keys_->list_keys()->size(), 0U);
+    auto a = auth::generate_key("scanner 1", role::writer, base_time).record;
+    auto b = auth::generate_key("support", role::reader, base_time + 1).record;
+    ASSERT_TRUE(keys_->create_key(a));
+    ASSERT_TRUE(keys_->create_key(b));
+    EXPECT_EQ(keys_->find_key(a.id).value(), a);
+    EXPECT_EQ(keys_->find_key("aaaaaaaaaaaa").value(), std::nullopt);
+    EXPECT_EQ(keys_->list_keys().value(), (std::vector{a, b}));
+
+    auto revoked = keys_->revoke_key(a.id, base_time + 5);
+    ASSERT_TRUE(revoked);
+    EXPECT_EQ(revoked->revoked_at, base_time + 5);
+    EXPECT_EQ(keys_->revoke_key(a.id, base_time + 9)->revoked_at, base_time + 5);  // the first time stays
+    EXPECT_EQ(keys_->find_key(a.id).value()->revoked_at, base_time + 5);
+    EXPECT_EQ(keys_->revoke_key("aaaaaaaaaaaa", base_time).error().code, core::errc::not_found);
+    EXPECT_FALSE(keys_->find_key(b.id).value()->revoked_at);
+}
+
+TEST_P(KeyStoreContract, DuplicateIdIsAConflict) {
+    auto a = auth::generate_key("x", role::admin, base_time).record;
+    ASSERT_TRUE(keys_->create_key(a));
+    auto copy = a;
+    copy.name = "other";
+    EXPECT_EQ(keys_->create_key(copy).error().code, core::errc::conflict);
+    EXPECT_EQ(keys_->find_key(a.id).value()->name, "x");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KeyStoreContract, ::testing::ValuesIn(backends()),
+                         [](const auto& p) { return p.param.name; });
+
+TEST(SqliteSchema, UpgradesAVersion1Database) {
+    const auto dir = temp_dir();
+    const auto path = (dir / "v1.db").string();
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        const char* v1 = R"sql(
+CREATE TABLE packages (tracking_id TEXT NOT NULL PRIMARY KEY, status TEXT NOT NULL, location TEXT NOT NULL,
+  notes TEXT, latitude REAL, longitude REAL, timestamp INTEGER NOT NULL, event_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  event_count INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX packages_by_expiry ON packages (expires_at);
+CREATE TABLE events (tracking_id TEXT NOT NULL, timestamp INTEGER NOT NULL, event_id TEXT NOT NULL,
+  status TEXT NOT NULL, location TEXT NOT NULL, received_at INTEGER NOT NULL, description TEXT, notes TEXT,
+  latitude REAL, longitude REAL, PRIMARY KEY (tracking_id, timestamp, event_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_by_event_id ON events (tracking_id, event_id);
+INSERT INTO packages VALUES ('TRK001','IN_TRANSIT','Lima',NULL,NULL,NULL,1764403200000,'E1',1764403200000,
+  1764403200000,1999999999999,1);
+INSERT INTO events VALUES ('TRK001',1764403200000,'E1','IN_TRANSIT','Lima',1764403200000,NULL,NULL,NULL,NULL);
+PRAGMA user_version = 1;
+)sql";
+        ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    {
+        auto s = store::sqlite_store::open({.path = path});
+        ASSERT_TRUE(s) << s.error().message;
+        const auto found = (*s)->find("TRK001", base_time, 10);
+        ASSERT_TRUE(found && *found);
+        EXPECT_EQ((*found)->events.size(), 1U);
+        auto keys = store::sqlite_key_store::open(path);
+        ASSERT_TRUE(keys);
+        auto k = auth::generate_key("after upgrade", role::writer, base_time).record;
+        EXPECT_TRUE((*keys)->create_key(k));
+        EXPECT_EQ((*keys)->find_key(k.id).value(), k);
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), store::sqlite_store::schema_version);
+    EXPECT_EQ(store::sqlite_store::schema_version, 2);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(DynamodbRateLimiter, FixedWindowSharedByInstances) {
+    std::random_device rd;
+    auto t = moto("ratelimit-" + std::to_string(rd()));
+    // Two limiters on one table: two Lambda instances.
+    store::dynamodb_rate_limiter one(t.table, t.client), two(t.table, t.client);
+    const core::rate_limit lim{2, 4};  // windows of 2 s, 4 requests each
+    const core::millis start = 1'764'403'200'000;  // a window boundary
+    for (std::uint32_t i = 1; i <= 4; ++i) {
+        auto d = (i % 2 ? one : two).acquire("ip:198.51.100.1", lim, start + 100);
+        ASSERT_TRUE(d) << d.error().internal_message;
+        EXPECT_TRUE(d->allowed);
+        EXPECT_EQ(d->remaining, 4 - i);
+        EXPECT_EQ(d->reset_after, 1900);
+    }
+    auto d = one.acquire("ip:198.51.100.1", lim, start + 500);
+    ASSERT_TRUE(d);
+    EXPECT_FALSE(d->allowed);
+    EXPECT_EQ(d->retry_after, 1500);
+    EXPECT_TRUE(two.acquire("ip:198.51.100.2", lim, start + 500)->allowed);  // another client
+    EXPECT_TRUE(two.acquire("ip:198.51.100.1", lim, start + 2000)->allowed);  // the next window
+}
+
+}  // namespace
+}  // namespace dinex

@@ -1,0 +1,167 @@
+"""Errors are visible: the Lambda on the DynamoDB store with the endpoint on a closed port. Every
+request that needs the store gets a clean 503 JSON error (never a crash, never a hang), the process
+keeps serving, and the CloudWatch Embedded Metric Format line written for each request counts it
+in ServerErrors (client errors in ClientErrors). The EMF documents are parsed and checked against
+the structure the EMF specification requires."""
+import hashlib
+import json
+import socket
+import time
+import unittest
+
+from lambda_harness import LambdaProcess
+
+ORIGINAL = {"tracking_id": "TRK001", "location": "Lima", "status": "IN_TRANSIT"}
+# A writer API key configured by hash (docs/SECURITY.md: role:id:sha256hex), so POSTs are allowed
+# without asking the store for the key.
+WRITER_KEY = "dnx_lambdatests2_" + "a" * 52
+KEYS = {"DINEX_API_KEY_HASHES": "writer:lambdatests2:" + hashlib.sha256(WRITER_KEY.encode()).hexdigest()}
+WRITER = {"x-api-key": WRITER_KEY}
+# The store's client retries transport errors 5 times with backoff (25 ms base, full jitter, 1 s
+# cap): at most 25+50+100+200 ms of waiting when every connect is refused at once.
+RETRY_BUDGET_S = 5.0
+
+
+def check_emf(testcase, doc):
+    """The structure of one EMF document (CloudWatch EMF specification)."""
+    aws = doc["_aws"]
+    testcase.assertEqual(set(aws), {"Timestamp", "CloudWatchMetrics"})
+    testcase.assertIsInstance(aws["Timestamp"], int)
+    testcase.assertLess(abs(aws["Timestamp"] - time.time() * 1000), 60_000)  # epoch milliseconds
+    for directive in aws["CloudWatchMetrics"]:
+        testcase.assertEqual(set(directive), {"Namespace", "Dimensions", "Metrics"})
+        testcase.assertEqual(directive["Namespace"], "DINEX/Tracking")
+        for dimension_set in directive["Dimensions"]:
+            testcase.assertLessEqual(len(dimension_set), 30)
+            for name in dimension_set:
+                testcase.assertIsInstance(doc[name], str, name)
+        for metric in directive["Metrics"]:
+            testcase.assertEqual(set(metric), {"Name", "Unit"})
+            testcase.assertIn(metric["Unit"], ("Count", "Milliseconds"))
+            value = doc[metric["Name"]]
+            testcase.assertTrue(isinstance(value, (int, float)) and not isinstance(value, bool), metric)
+
+
+class DependencyDownTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # A bound socket that never listens: connects to it are refused, and no one else gets the port.
+        cls.blocker = socket.socket()
+        cls.blocker.bind(("127.0.0.1", 0))
+        port = cls.blocker.getsockname()[1]
+        cls.fn = LambdaProcess(env={
+            "TABLE_NAME": "dinex-tracking-dev", "ENVIRONMENT": "staging",
+            "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:%d" % port, "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "AWS_LAMBDA_FUNCTION_NAME": "dinex-tracking-staging", **KEYS}, clear_env=True).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fn.stop()
+        cls.blocker.close()
+
+    def emf_records(self):
+        return [r for r in self.fn.log_records() if "_aws" in r]
+
+    def request(self, *args, **kw):
+        """One request; returns (status, body, elapsed seconds, the EMF request line written for it)."""
+        before = len([r for r in self.emf_records() if "Requests" in r])
+        started = time.monotonic()
+        st, _, body, _ = self.fn.http(*args, **kw)
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            lines = [r for r in self.emf_records() if "Requests" in r]
+            if len(lines) > before:
+                self.assertEqual(len(lines), before + 1, lines)
+                check_emf(self, lines[-1])
+                return st, body, elapsed, lines[-1]
+            time.sleep(0.02)
+        self.fail("no EMF line for %r" % (args,))
+
+    def assert_server_error(self, st, body, elapsed, emf):
+        self.assertIn(st, (500, 503), body)
+        self.assertEqual(set(body), {"error", "request_id"}, body)
+        self.assertIn(body["error"]["code"], ("unavailable", "internal"))
+        self.assertTrue(body["error"]["message"])
+        self.assertLess(elapsed, RETRY_BUDGET_S)
+        self.assertEqual((emf["Requests"], emf["ServerErrors"], emf["ClientErrors"]), (1, 1, 0), emf)
+        self.assertEqual(emf["Environment"], "staging")
+        self.assertEqual(emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"], [["Environment"], []])
+        self.assertGreaterEqual(emf["Latency"], 0)
+
+    def test_post_is_a_clean_503_counted_in_server_errors(self):
+        st, body, elapsed, emf = self.request("POST", "/tracking", body=ORIGINAL, headers=WRITER)
+        self.assertEqual(st, 503, body)
+        self.assert_server_error(st, body, elapsed, emf)
+        print("POST with DynamoDB down: %d after %.0f ms (retries included)" % (st, elapsed * 1000))
+
+    def test_get_is_a_clean_503_and_serving_goes_on(self):
+        for _ in range(3):
+            st, body, elapsed, emf = self.request("GET", "/tracking", query="tracking_id=TRK001")
+            self.assertEqual(st, 503, body)
+            self.assert_server_error(st, body, elapsed, emf)
+        # Requests that need no store are still answered, and counted as successes.
+        st, body, _, emf = self.request("GET", "/", headers={"accept": "text/html"})
+        self.assertEqual(st, 200)
+        self.assertEqual((emf["ServerErrors"], emf["ClientErrors"]), (0, 0), emf)
+        self.assertIsNone(self.fn.proc.poll())
+
+    def test_client_errors_are_counted_apart(self):
+        st, body, _, emf = self.request("POST", "/tracking", body=dict(ORIGINAL, status="LOST_IN_SPACE"),
+                                      headers=WRITER)
+        self.assertEqual(st, 422, body)  # refused before the store is asked
+        self.assertEqual((emf["Requests"], emf["ServerErrors"], emf["ClientErrors"]), (1, 0, 1), emf)
+        st, body, _, emf = self.request("GET", "/tracking")
+        self.assertEqual(st, 400, body)
+        self.assertEqual((emf["ServerErrors"], emf["ClientErrors"]), (0, 1), emf)
+
+    def test_no_tracking_event_metric_for_refused_writes(self):
+        self.request("POST", "/tracking", body=ORIGINAL, headers=WRITER)
+        self.assertEqual([r for r in self.emf_records() if "TrackingEvents" in r], [])
+
+    def test_an_invalid_event_is_an_invocation_error_without_an_emf_request_line(self):
+        before = len(self.emf_records())
+        res = self.fn.invoke(b"{not an event")
+        self.assertEqual(res.kind, "error")
+        self.assertEqual(res.json()["errorType"], "InvalidEvent")
+        st, body, _, _ = self.request("GET", "/tracking", query="tracking_id=TRK001")
+        self.assertEqual(st, 503, body)
+        self.assertEqual(len(self.emf_records()), before + 1)  # only the GET's
+
+    def test_every_stdout_line_is_one_json_object(self):
+        self.request("GET", "/tracking", query="tracking_id=TRK001")
+        for line in list(self.fn.lines):
+            doc = json.loads(line)
+            self.assertIsInstance(doc, dict)
+
+
+class HealthyStoreEmfTest(unittest.TestCase):
+    """On a working store (memory), accepted POSTs also write a TrackingEvents line with Status."""
+
+    def test_tracking_events_by_status(self):
+        fn = LambdaProcess(env={"DINEX_STORE": "memory", **KEYS}).start()
+        try:
+            st, _, body, _ = fn.http("POST", "/tracking", body=ORIGINAL, headers=WRITER)
+            self.assertEqual(st, 201, body)
+            st, _, body, _ = fn.http("POST", "/tracking", body=dict(ORIGINAL, status="picked_up", event_id="e-2",
+                                                                      timestamp=int(time.time()) - 3600),
+                                     headers=WRITER)
+            self.assertEqual(st, 201, body)  # a late arrival: stored in the history
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and len([r for r in fn.log_records() if "Requests" in r]) < 2:
+                time.sleep(0.02)
+            events = [r for r in fn.log_records() if "TrackingEvents" in r]
+            self.assertEqual([e["Status"] for e in events], ["IN_TRANSIT", "PICKED_UP"])
+            for e in events:
+                check_emf(self, e)
+                self.assertEqual(e["Environment"], "dev")  # ENVIRONMENT unset
+                self.assertEqual(e["TrackingEvents"], 1)
+                self.assertEqual(e["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+                                 [["Environment", "Status"], ["Environment"]])
+        finally:
+            fn.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
