@@ -225,13 +225,16 @@ class LambdaLocalScriptTest(unittest.TestCase):
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         script = os.path.join(os.environ.get("DINEX_SOURCE_DIR", "../.."), "scripts", "lambda-local")
-        key = new_key()  # a writer key given by hash, as the harness does
-        env = dict(os.environ, DINEX_STORE="memory", DINEX_API_KEY_HASHES=key_hash_entry("writer", key))
-        proc = subprocess.Popen(["/usr/bin/python3", script, "--port", str(port), "--bootstrap",
+        env = dict(os.environ, DINEX_STORE="memory")
+        env.pop("DINEX_API_KEY_HASHES", None)
+        proc = subprocess.Popen(["/usr/bin/python3", script, "--port", str(port), "--writer-key", "--bootstrap",
                                  os.environ["DINEX_BINARY"]], env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
         try:
             self.assertIn("Lambda shape on", proc.stdout.readline())
+            printed = proc.stdout.readline().strip()
+            self.assertTrue(printed.startswith("writer key: dnx_"), printed)
+            key = printed[len("writer key: "):]
 
             def call(method, path, body=None):
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
