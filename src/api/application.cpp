@@ -119,16 +119,44 @@ core::package public_view(core::package p) {
     return p;
 }
 
-application::application(core::tracking_service& service, app_config config, access_control access)
+std::optional<metrics_access> parse_metrics_access(std::string_view text) noexcept {
+    if (text == "public") return metrics_access::open;
+    if (text == "admin") return metrics_access::admin;
+    if (text == "off") return metrics_access::off;
+    return std::nullopt;
+}
+
+application::application(core::tracking_service& service, app_config config, access_control access,
+                         obs::registry* metrics)
     : service_(service),
       config_(std::move(config)),
       access_(access),
       cache_(config_.lookup_cache_entries),
-      public_cache_(config_.lookup_cache_entries) {}
+      public_cache_(config_.lookup_cache_entries),
+      metrics_(metrics),
+      events_("dinex_tracking_events_total",
+              "Tracking events answered by POST /tracking: created (new current state), late_arrival (history "
+              "only) or replay (already stored), by the event's status.",
+              {{"status", event_statuses}, {"outcome", event_outcomes}}),
+      rate_limited_("dinex_rate_limited_requests_total", "Requests refused with 429 by the per-client rate limit, "
+                    "by the client's role.",
+                    {{"role", limited_roles}}) {
+    if (metrics_) {
+        metrics_->add(events_);
+        metrics_->add(rate_limited_);
+    }
+}
+
+application::~application() {
+    if (metrics_) {
+        metrics_->remove(events_);
+        metrics_->remove(rate_limited_);
+    }
+}
 
 std::optional<response> application::charge(const request& req, std::string_view client,
                                              const core::rate_limit& limit, core::millis now,
-                                             std::vector<header>* headers) {
+                                             std::vector<header>* headers, std::size_t role_index) {
     if (!access_.limiter || limit.unlimited()) return std::nullopt;
     auto d = access_.limiter->acquire(client, limit, now);
     // A limiter that cannot answer (its table is down) lets the request through: the route-wide
@@ -143,6 +171,7 @@ std::optional<response> application::charge(const request& req, std::string_view
         if (headers) *headers = std::move(h);
         return std::nullopt;
     }
+    rate_limited_.inc(rate_limited_.slot({role_index}));
     const std::string retry = std::to_string(std::max<core::millis>(1, (d->retry_after + 999) / 1000));
     response r = error_response(error::make(errc::resource_exhausted,
                                             "too many requests; retry in " + retry + " s"),
@@ -159,7 +188,7 @@ application::admission application::admit(const request& req, core::action what)
     ip_client.append(req.remote_address);
     if (!access_.keys) {
         a.full_view = true;
-        a.refusal = charge(req, ip_client, config_.rate_limits.anonymous, now, &a.limit_headers);
+        a.refusal = charge(req, ip_client, config_.rate_limits.anonymous, now, &a.limit_headers, 0);
         return a;
     }
     auto unauthenticated = [&](const error& e) {
@@ -175,7 +204,7 @@ application::admission application::admit(const request& req, core::action what)
         if (!access_.keys->verifiable_without_store(cred.key, now)) {
             std::string verify_client = "verify:";
             verify_client.append(req.remote_address);
-            if ((a.refusal = charge(req, verify_client, config_.rate_limits.anonymous, now, nullptr))) return a;
+            if ((a.refusal = charge(req, verify_client, config_.rate_limits.anonymous, now, nullptr, 0))) return a;
         }
         auto who = access_.keys->verify(cred.key, now);
         if (!who) {
@@ -187,7 +216,9 @@ application::admission application::admit(const request& req, core::action what)
     }
     std::string client = ip_client;
     if (a.who) client = std::string("key:").append(a.who->key_id);
-    if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers))) return a;
+    // Role positions in limited_roles: anonymous first, then core::role's order.
+    const std::size_t role_index = a.who ? 1 + static_cast<std::size_t>(a.who->key_role) : 0;
+    if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers, role_index))) return a;
     if (auto denied = core::authorize(a.who, what, config_.public_lookup)) {
         a.refusal = denied->code == errc::unauthenticated ? unauthenticated(*denied)
                                                            : error_response(*denied, req.request_id);
@@ -218,7 +249,9 @@ std::vector<header> application::cors_headers(const request& req) const {
 }
 
 void application::handle(request req, completion done) {
-    const route_match route = match_route(req.path);
+    route_match route = match_route(req.path);
+    // Metrics switched off (or no registry): /metrics is no route at all.
+    if (route.id == route_id::metrics && (!metrics_ || config_.metrics == metrics_access::off)) route = {};
     response res;
     res.route = route.label;
 
@@ -274,6 +307,18 @@ void application::handle(request req, completion done) {
             };
             return handle_record(req, std::move(res), wrapped);
         }
+        case route_id::metrics: {
+            if (!is_get) break;
+            if (config_.metrics == metrics_access::admin) {
+                admission a = admit(req, core::action::read_metrics);
+                if (a.refusal) {
+                    a.refusal->route = route.label;
+                    return finish(std::move(*a.refusal));
+                }
+            }
+            handle_metrics(req, res);
+            return finish(std::move(res));
+        }
         case route_id::web_page:
             if (!is_get) break;
             handle_web(req, "index.html", res);
@@ -302,6 +347,14 @@ void application::handle_health(const request& req, response& res) {
         return;
     }
     set_json(res, 200, encode_health("ok", config_.version, store));
+}
+
+void application::handle_metrics(const request& req, response& res) {
+    (void)req;
+    res.status = 200;
+    res.body = obs::write_prometheus(metrics_->collect());
+    res.set_header("content-type", std::string(obs::prometheus_content_type));
+    res.set_header("cache-control", "no-store");
 }
 
 void application::handle_lookup(const request& req, response& res, bool full_view) {
@@ -380,6 +433,7 @@ void application::handle_record(request& req, response res, completion& done) {
             cache_.invalidate(r->stored.tracking_id);
             public_cache_.invalidate(r->stored.tracking_id);
         }
+        events_.inc(events_.slot({static_cast<std::size_t>(r->stored.state), static_cast<std::size_t>(r->kind)}));
         response ok;
         ok.route = route;
         set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));

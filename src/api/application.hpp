@@ -1,7 +1,9 @@
 #pragma once
 // The one entry point every front-end calls: Request in, Response out (through a completion,
 // because durable writes finish on the store's writer thread).
+#include <array>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,8 +13,13 @@
 #include "auth/limits.hpp"
 #include "core/access.hpp"
 #include "core/tracking_service.hpp"
+#include "obs/metrics.hpp"
 
 namespace dinex::api {
+
+// Who may read GET /metrics: anyone, an admin key only, or nobody (404).
+enum class metrics_access { open, admin, off };
+std::optional<metrics_access> parse_metrics_access(std::string_view text) noexcept;
 
 struct app_config {
     std::string version = "dev";
@@ -25,6 +32,7 @@ struct app_config {
     bool public_lookup = true;
     // Rate and burst per role, when a rate limiter is given.
     auth::role_limits rate_limits{};
+    metrics_access metrics = metrics_access::open;
 };
 
 // Authentication and rate limiting (docs/SECURITY.md). Without an authenticator every request is
@@ -49,7 +57,19 @@ response error_response(const core::error& e, std::string_view request_id);
 
 class application {
 public:
-    application(core::tracking_service& service, app_config config, access_control access = {});
+    // `metrics`: the registry GET /metrics answers from; the application adds its own counters
+    // (tracking events, rate-limited requests) to it. Without one, /metrics answers 404.
+    application(core::tracking_service& service, app_config config, access_control access = {},
+                obs::registry* metrics = nullptr);
+    ~application();
+    application(const application&) = delete;
+    application& operator=(const application&) = delete;
+
+    static constexpr std::array<std::string_view, 3> event_outcomes = {"created", "late_arrival", "replay"};
+    static constexpr std::array<std::string_view, 4> limited_roles = {"anonymous", "reader", "writer", "admin"};
+    static constexpr std::array<std::string_view, 10> event_statuses = {
+        "INFO_RECEIVED",    "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP",
+        "DELIVERY_FAILED", "DELIVERED", "EXCEPTION",  "RETURN_TO_SENDER", "CANCELLED"};
 
     // `done` runs exactly once, on this thread (reads, errors) or on a store thread (writes).
     void handle(request req, completion done);
@@ -67,7 +87,8 @@ private:
     };
     admission admit(const request& req, core::action what);
     std::optional<response> charge(const request& req, std::string_view client, const core::rate_limit& limit,
-                                   core::millis now, std::vector<header>* headers);
+                                   core::millis now, std::vector<header>* headers, std::size_t role_index);
+    void handle_metrics(const request& req, response& res);
 
     void handle_lookup(const request& req, response& res, bool full_view);
     void handle_record(request& req, response res, completion& done);
@@ -80,6 +101,9 @@ private:
     access_control access_;
     lookup_cache cache_;
     lookup_cache public_cache_;  // the anonymous view, kept apart from the full one
+    obs::registry* metrics_;
+    obs::counter_family events_;        // dinex_tracking_events_total{status,outcome}
+    obs::counter_family rate_limited_;  // dinex_rate_limited_requests_total{role}
 };
 
 }  // namespace dinex::api

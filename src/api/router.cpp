@@ -27,6 +27,7 @@ route_match match_exact(std::string_view path) noexcept {
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}};
     if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}};
+    if (path == "/metrics") return {route_id::metrics, "/metrics", "GET, HEAD, OPTIONS", {}, {}};
     if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD, OPTIONS", {}, {}};
     constexpr std::string_view assets = "/assets/";
     if (path.starts_with(assets) && is_asset_name(path.substr(assets.size()))) {
@@ -46,7 +47,8 @@ route_match match_route(std::string_view path) noexcept {
     const std::string_view stage = path.substr(1, slash - 1);
     const std::string_view rest = path.substr(slash);
     // A route's own name is never a stage: "/tracking/health" is not "/health".
-    if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets") return {};
+    if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets" ||
+        stage == "metrics") return {};
     route_match m = match_exact(rest);
     if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
     m.stage = stage;

@@ -61,6 +61,7 @@ bool configure(const lambda_options& o, stack_options& s, std::string& error) {
         if (const char* table = std::getenv("TABLE_NAME")) s.dynamodb_table = table;
     }
     s.cors_origins = o.cors_origins;
+    s.metrics = "off";  // no scrape in Lambda: its metrics are EMF lines (docs/OBSERVABILITY-LAMBDA.md)
     if (!parse_number(o.retention_days, 1U, 3650U, s.retention_days)) {
         error = "invalid configuration: DINEX_RETENTION_DAYS must be 1..3650, got '" + o.retention_days + "'";
         return false;

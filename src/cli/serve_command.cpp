@@ -69,6 +69,7 @@ int serve(serve_options o) {
     server_cfg.read_timeout = std::chrono::seconds(o.read_timeout_seconds);
     server_cfg.keep_alive_timeout = std::chrono::seconds(o.keep_alive_timeout_seconds);
     server_cfg.max_connections = o.max_connections;
+    server_cfg.metrics = &stack->metrics;
     server::http_server http(*stack->app, log, server_cfg);
     try {
         http.listen();
@@ -153,6 +154,10 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--rate-limiter", o->stack.rate_limiter,
                     "Where the counters live: memory (this process) or dynamodb (shared by instances; --store dynamodb)")
         ->envname("DINEX_RATE_LIMITER")
+        ->capture_default_str();
+    cmd->add_option("--metrics", o->stack.metrics,
+                    "Who may read GET /metrics (Prometheus): public, admin (an admin API key) or off (404)")
+        ->envname("DINEX_METRICS")
         ->capture_default_str();
     cmd->add_option("--api-key-hashes", o->stack.configured_keys,
                     "Keys given by configuration, as role:id:sha256hex,... (hashes only)")

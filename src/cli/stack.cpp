@@ -152,9 +152,21 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         return nullptr;
     }
 
+    const auto metrics_access = api::parse_metrics_access(o.metrics);
+    if (!metrics_access) {
+        error = "--metrics must be public, admin or off, not '" + o.metrics + "'";
+        return nullptr;
+    }
+    stack->measured_store = std::make_unique<store::measured_store>(*stack->store);
+    stack->measured_store->register_in(stack->metrics);
+    stack->process_metrics.register_in(stack->metrics);
+    stack->build_info = std::make_unique<obs::build_info>(DINEX_VERSION, std::string(stack->store->backend_name()));
+    stack->build_info->register_in(stack->metrics);
+
     core::service_config service_cfg;
     service_cfg.lifecycle.retention = static_cast<core::millis>(o.retention_days) * 86'400'000;
-    stack->service = std::make_unique<core::tracking_service>(*stack->store, stack->clock, stack->ids, service_cfg);
+    stack->service =
+        std::make_unique<core::tracking_service>(*stack->measured_store, stack->clock, stack->ids, service_cfg);
 
     stack->authenticator = std::make_unique<auth::authenticator>(*stack->keys);
     if (auto bad = stack->authenticator->add_configured_keys(o.configured_keys, stack->clock.now())) {
@@ -186,10 +198,12 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     app_cfg.cors_origins = split_list(o.cors_origins);
     app_cfg.max_body_bytes = o.max_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
+    app_cfg.metrics = *metrics_access;
     stack->app = std::make_unique<api::application>(
         *stack->service, app_cfg,
         api::access_control{.keys = stack->authenticator.get(),
-                            .limiter = limits.all_unlimited() ? nullptr : stack->limiter.get()});
+                            .limiter = limits.all_unlimited() ? nullptr : stack->limiter.get()},
+        &stack->metrics);
     return stack;
 }
 

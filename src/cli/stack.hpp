@@ -10,6 +10,8 @@
 #include "core/ports.hpp"
 #include "core/system_ports.hpp"
 #include "core/tracking_service.hpp"
+#include "obs/metrics.hpp"
+#include "store/measured/measured_store.hpp"
 
 namespace dinex::cli {
 
@@ -26,12 +28,18 @@ struct stack_options {
     std::string rate_limits;         // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
     std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
+    std::string metrics = "public";  // GET /metrics: public, admin (admin key) or off (404)
 };
 
 struct service_stack {
+    // First, so it outlives every component listed in it.
+    obs::registry metrics;
+    obs::process_metrics process_metrics;
+    std::unique_ptr<obs::build_info> build_info;
     core::system_clock clock;
     core::ulid_generator ids{clock};
     std::unique_ptr<core::store> store;
+    std::unique_ptr<store::measured_store> measured_store;  // what the service uses: `store`, timed
     std::unique_ptr<core::key_store> keys;
     std::unique_ptr<auth::authenticator> authenticator;
     std::unique_ptr<core::rate_limiter> limiter;

@@ -22,6 +22,7 @@ std::optional<role> parse_role(std::string_view text) noexcept;
 enum class action {
     lookup,  // GET /tracking
     record,  // POST /tracking
+    read_metrics,  // GET /metrics, when it is not public
 };
 
 // Who is asking: a verified key, or nobody (anonymous).

@@ -96,6 +96,18 @@ std::string request_metrics(std::string_view environment, std::int64_t timestamp
     return format(doc);
 }
 
+std::string notification_metrics(std::string_view environment, std::int64_t timestamp_ms, std::uint64_t sent,
+                                 std::uint64_t failures, std::uint64_t malformed) {
+    document doc;
+    doc.timestamp_ms = timestamp_ms;
+    doc.dimensions = {{"Environment", environment}};
+    doc.dimension_sets = {{"Environment"}, {}};
+    doc.metrics = {{"NotificationsSent", count, static_cast<double>(sent)},
+                   {"NotificationFailures", count, static_cast<double>(failures)},
+                   {"MalformedStreamRecords", count, static_cast<double>(malformed)}};
+    return format(doc);
+}
+
 std::string tracking_event_metrics(std::string_view environment, std::int64_t timestamp_ms,
                                    core::status status) {
     document doc;

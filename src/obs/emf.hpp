@@ -56,6 +56,12 @@ std::string request_metrics(std::string_view environment, std::int64_t timestamp
 std::string tracking_event_metrics(std::string_view environment, std::int64_t timestamp_ms,
                                    core::status status);
 
+// One DynamoDB Streams batch of the notification consumer: NotificationsSent, NotificationFailures
+// (publishes that failed and will be retried by Lambda) and MalformedStreamRecords (skipped for
+// good). Dimension sets [["Environment"], []]. The NotificationFailures alarm reads this line.
+std::string notification_metrics(std::string_view environment, std::int64_t timestamp_ms, std::uint64_t sent,
+                                 std::uint64_t failures, std::uint64_t malformed);
+
 // The environment label: $ENVIRONMENT, or "dev" when unset or empty.
 std::string environment_from_env();
 

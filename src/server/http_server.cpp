@@ -18,6 +18,7 @@
 
 #include "api/application.hpp"
 #include "obs/log.hpp"
+#include "obs/metrics.hpp"
 
 namespace dinex::server {
 namespace net = boost::asio;
@@ -91,6 +92,8 @@ struct http_server::impl {
     request_ids ids;
     std::atomic<bool> stopping{false};
     std::atomic<std::size_t> connections{0};
+    // Counted per request with relaxed atomics on the thread's own shard: no lock, no allocation.
+    obs::http_metrics metrics;
 
     std::mutex sessions_mutex;
     std::set<std::weak_ptr<session>, std::owner_less<std::weak_ptr<session>>> sessions;
@@ -111,6 +114,13 @@ struct http_server::impl {
           contexts(make_contexts(thread_count(config.threads))),
           ioc(*contexts.front()) {
         for (auto& ctx : contexts) keep_running.push_back(net::make_work_guard(ctx->get_executor()));
+        if (config.metrics) metrics.register_in(*config.metrics);
+    }
+    ~impl() {
+        if (config.metrics) {
+            config.metrics->remove(metrics.requests());
+            config.metrics->remove(metrics.durations());
+        }
     }
 
     void stop_all() {
@@ -317,6 +327,7 @@ private:
 
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
         server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, bytes_out});
+        server_.metrics.observe(res.route, method, res.status, ms / 1000.0);
 
         stream_.expires_after(server_.config.read_timeout);
         net::async_write(stream_, net::buffer(*out),

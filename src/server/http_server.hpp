@@ -13,6 +13,7 @@ class application;
 }
 namespace dinex::obs {
 class logger;
+class registry;
 }
 
 namespace dinex::server {
@@ -29,6 +30,8 @@ struct server_config {
     std::chrono::seconds read_timeout{15};       // a whole request must arrive within this
     std::chrono::seconds keep_alive_timeout{60}; // an idle connection is closed after this
     std::chrono::seconds shutdown_grace{15};     // in-flight requests get this long on stop
+    // Where the server's request counters are listed for /metrics (they are counted either way).
+    obs::registry* metrics = nullptr;
 };
 
 class http_server {

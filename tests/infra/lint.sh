@@ -5,6 +5,7 @@
 #   lint.sh groovy       the Jenkinsfile, with npm-groovy-lint (CodeNarc; needs Java)
 #   lint.sh dockerfile   every Dockerfile, with dockerfile-utils (npm)
 #   lint.sh compose      every compose file, with docker-compose config -q (Debian, v1)
+#   lint.sh promtool     the Prometheus alert rules (check rules) and their unit tests (test rules)
 #   lint.sh npm-install  installs tests/infra/node_modules from package-lock.json when missing
 # Build output, node_modules and .git are never linted.
 set -euo pipefail
@@ -103,12 +104,41 @@ case ${1:-} in
     need docker-compose
     docker-compose version --short
     for f in "${compose[@]}"; do
-      (cd "$(dirname "$f")" && docker-compose -f "$(basename "$f")" config -q)
+      # A compose file that needs secrets from .env is checked with its committed .env.example
+      # when no .env exists (as on CI).
+      env_args=()
+      if [[ ! -e "$(dirname "$f")/.env" && -e "$(dirname "$f")/.env.example" ]]; then env_args=(--env-file .env.example); fi
+      (cd "$(dirname "$f")" && docker-compose "${env_args[@]}" -f "$(basename "$f")" config -q)
       echo "lint: docker-compose config -q passed on $f"
     done
     ;;
+  promtool)
+    need promtool
+    promtool --version | head -1
+    rules=monitoring/prometheus/rules.yml
+    promtool check rules "$rules"
+    # Every alert has a unit test (with the alert firing: exp_alerts not empty, checked by review).
+    missing=0
+    while read -r name; do
+      if ! grep -Eq "alertname: ${name}\$" monitoring/prometheus/rules.test.yml; then
+        echo "lint: alert $name has no test in monitoring/prometheus/rules.test.yml" >&2
+        missing=1
+      fi
+    done < <(sed -n 's/^ *- alert: *//p' "$rules")
+    ((missing == 0)) || exit 1
+    (cd monitoring/prometheus && promtool test rules rules.test.yml)
+    # The stack's Prometheus configuration, with the rules where the container mounts them.
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    cp "$rules" "$tmp/rules.yml"
+    sed "s|/etc/prometheus/rules.yml|$tmp/rules.yml|" monitoring/prometheus/prometheus.yml >"$tmp/prometheus.yml"
+    promtool check config "$tmp/prometheus.yml"
+    amtool=$(command -v amtool || true)
+    if [[ -n $amtool ]]; then "$amtool" check-config monitoring/alertmanager/alertmanager.yml; fi
+    echo "lint: promtool passed on $rules and its tests"
+    ;;
   *)
-    echo "usage: $0 npm-install|shellcheck|yamllint|groovy|dockerfile|compose" >&2
+    echo "usage: $0 npm-install|shellcheck|yamllint|groovy|dockerfile|compose|promtool" >&2
     exit 2
     ;;
 esac

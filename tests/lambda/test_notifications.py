@@ -272,6 +272,15 @@ class NotificationsTest(unittest.TestCase):
             failed = [r for r in down.log_records() if r.get("msg") == "notification publish failed"]
             self.assertEqual(len(failed), 1)
             self.assertIn("transport", failed[0]["error"])
+            # The failure is counted where the NotificationFailures alarm sees it (EMF).
+            deadline = time.monotonic() + 5
+            emf = []
+            while not emf and time.monotonic() < deadline:
+                emf = [r for r in down.log_records() if "NotificationFailures" in r]
+                time.sleep(0.05)
+            self.assertEqual((emf[-1]["NotificationFailures"], emf[-1]["NotificationsSent"]), (1, 0))
+            self.assertIn("NotificationFailures", [m["Name"] for m in
+                                                   emf[-1]["_aws"]["CloudWatchMetrics"][0]["Metrics"]])
         finally:
             down.stop()
 

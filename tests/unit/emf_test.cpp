@@ -58,6 +58,15 @@ TEST(Emf, TrackingEventExactLine) {
               "\n");
 }
 
+TEST(Emf, NotificationBatchExactLine) {
+    EXPECT_EQ(emf::notification_metrics("prod", t0, 3, 1, 0),
+              R"({"_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
+              R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"NotificationsSent","Unit":"Count"},)"
+              R"({"Name":"NotificationFailures","Unit":"Count"},{"Name":"MalformedStreamRecords","Unit":"Count"}]}]},)"
+              R"("Environment":"prod","NotificationsSent":3,"NotificationFailures":1,"MalformedStreamRecords":0})"
+              "\n");
+}
+
 TEST(Emf, NumbersAreJsonNumbers) {
     auto latency = [](double ms) {
         return json::parse(emf::request_metrics("dev", t0, 200, ms)).as_object().at("Latency");
