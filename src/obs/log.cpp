@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 
@@ -97,26 +98,26 @@ logger::~logger() {
 
 void logger::access(const access_record& r) {
     if (!enabled(level::info)) return;
-    std::string line;
-    line.reserve(256);
+    // One line per request: built in a reused per-thread string, numbers with to_chars.
+    thread_local std::string line;
+    line.clear();
     start_line(line, level::info);
     add_string(line, "msg", "request");
     add_string(line, "request_id", r.request_id);
     add_string(line, "method", r.method);
     add_string(line, "route", r.route);
-    add_key(line, "status");
-    line += std::to_string(r.status);
-    add_key(line, "duration_ms");
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", r.duration_ms);
-    line += buf;
+    add_key(line, "status");
+    line.append(buf, std::to_chars(buf, buf + sizeof buf, r.status).ptr);
+    add_key(line, "duration_ms");
+    line.append(buf, std::to_chars(buf, buf + sizeof buf, r.duration_ms, std::chars_format::fixed, 3).ptr);
     add_string(line, "client", r.client);
     add_key(line, "bytes_in");
-    line += std::to_string(r.bytes_in);
+    line.append(buf, std::to_chars(buf, buf + sizeof buf, r.bytes_in).ptr);
     add_key(line, "bytes_out");
-    line += std::to_string(r.bytes_out);
+    line.append(buf, std::to_chars(buf, buf + sizeof buf, r.bytes_out).ptr);
     line += "}\n";
-    append_line(std::move(line));
+    append_line(line);
 }
 
 void logger::log(level l, std::string_view msg, std::initializer_list<field> fields) {
@@ -142,39 +143,51 @@ void logger::log(level l, std::string_view msg, std::initializer_list<field> fie
         }
     }
     line += "}\n";
-    append_line(std::move(line));
+    append_line(line);
     if (l >= level::error) flush();
 }
 
-void logger::append_line(std::string&& line) {
-    bool wake = false;
+void logger::append_line(std::string_view line) {
+    // Each thread keeps to one shard (assigned in turn), so two request threads never share a lock.
+    static std::atomic<std::size_t> next_shard{0};
+    thread_local const std::size_t my_shard = next_shard.fetch_add(1, std::memory_order_relaxed) % shard_count;
     {
-        const std::lock_guard lock(mutex_);
-        buffer_ += line;
-        wake = buffer_.size() >= flush_threshold;
+        shard& s = shards_[my_shard];
+        const std::lock_guard lock(s.mutex);
+        s.lines.append(line);
     }
-    if (wake) cv_.notify_one();
+    if (buffered_.fetch_add(line.size(), std::memory_order_relaxed) + line.size() >= flush_threshold) {
+        cv_.notify_one();
+    }
 }
 
-void logger::flush() {
+std::string logger::take_all() {
     std::string data;
-    {
-        const std::lock_guard lock(mutex_);
-        data.swap(buffer_);
+    for (auto& s : shards_) {
+        const std::lock_guard lock(s.mutex);
+        if (s.lines.empty()) continue;
+        if (data.empty()) {
+            data.swap(s.lines);
+        } else {
+            data += s.lines;
+            s.lines.clear();
+        }
     }
-    write_all(data);
+    buffered_.store(0, std::memory_order_relaxed);
+    return data;
 }
+
+void logger::flush() { write_all(take_all()); }
 
 void logger::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-        cv_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_),
-                     [this] { return stopping_ || buffer_.size() >= flush_threshold; });
-        std::string data;
-        data.swap(buffer_);
+        cv_.wait_for(lock, std::chrono::milliseconds(flush_interval_ms_), [this] {
+            return stopping_ || buffered_.load(std::memory_order_relaxed) >= flush_threshold;
+        });
         const bool stop = stopping_;
         lock.unlock();
-        write_all(data);
+        write_all(take_all());
         if (stop) return;
         lock.lock();
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Structured logs: one JSON object per line on stdout, with a fixed set of keys. Lines are
 // buffered and written by a background thread, so a request never waits on the terminal or pipe.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <initializer_list>
@@ -50,17 +51,28 @@ public:
     void flush();
 
 private:
-    void append_line(std::string&& line);
+    void append_line(std::string_view line);
     void run();
+    // Moves every shard's lines into one string, shard by shard.
+    std::string take_all();
     void write_all(const std::string& data);
+
+    // Lines wait in shards, one per writing thread as far as the count allows, so request threads
+    // do not contend on one lock for every access line.
+    struct alignas(64) shard {
+        std::mutex mutex;
+        std::string lines;
+    };
+    static constexpr std::size_t shard_count = 16;
 
     level min_level_;
     int fd_;
     int flush_interval_ms_;
-    std::mutex mutex_;
-    std::mutex write_mutex_;  // keeps two flushes from interleaving their bytes
+    shard shards_[shard_count];
+    std::atomic<std::size_t> buffered_{0};  // bytes in all shards, to wake the flusher early
+    std::mutex mutex_;                       // for cv_ and stopping_
+    std::mutex write_mutex_;                 // keeps two flushes from interleaving their bytes
     std::condition_variable cv_;
-    std::string buffer_;
     bool stopping_ = false;
     std::thread flusher_;
 };

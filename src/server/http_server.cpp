@@ -76,13 +76,23 @@ std::string lower(std::string_view s) {
 
 class session;
 
+// One io_context and its thread's bookkeeping. Deadlines are checked by one sweep per context
+// (every 250 ms) against a clock the sweep itself reads, instead of a timer armed per read and
+// per write: on the hot path a deadline is one assignment, not a timer-queue operation.
+struct worker_context {
+    net::io_context io{1};
+    net::steady_timer sweep{io};
+    std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now();
+    std::vector<std::weak_ptr<session>> sessions;  // touched only on this context's thread
+};
+
 struct http_server::impl {
     api::application& app;
     obs::logger& log;
     server_config config;
     // One io_context per thread (nginx's worker model): no locks in the reactor, no cross-thread
     // wake-ups. The first one also runs the acceptor, the signals and the shutdown timer.
-    std::vector<std::unique_ptr<net::io_context>> contexts;
+    std::vector<std::unique_ptr<worker_context>> contexts;
     std::vector<net::executor_work_guard<executor_type>> keep_running;
     std::atomic<std::size_t> next_context{0};
     net::io_context& ioc;
@@ -98,9 +108,9 @@ struct http_server::impl {
     std::mutex sessions_mutex;
     std::set<std::weak_ptr<session>, std::owner_less<std::weak_ptr<session>>> sessions;
 
-    static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned n) {
-        std::vector<std::unique_ptr<net::io_context>> out;
-        for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    static std::vector<std::unique_ptr<worker_context>> make_contexts(unsigned n) {
+        std::vector<std::unique_ptr<worker_context>> out;
+        for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<worker_context>());
         return out;
     }
     static unsigned thread_count(unsigned configured) {
@@ -112,8 +122,8 @@ struct http_server::impl {
           log(l),
           config(std::move(c)),
           contexts(make_contexts(thread_count(config.threads))),
-          ioc(*contexts.front()) {
-        for (auto& ctx : contexts) keep_running.push_back(net::make_work_guard(ctx->get_executor()));
+          ioc(contexts.front()->io) {
+        for (auto& ctx : contexts) keep_running.push_back(net::make_work_guard(ctx->io.get_executor()));
         if (config.metrics) metrics.register_in(*config.metrics);
     }
     ~impl() {
@@ -125,20 +135,21 @@ struct http_server::impl {
 
     void stop_all() {
         for (auto& guard : keep_running) guard.reset();
-        for (auto& ctx : contexts) ctx->stop();
+        for (auto& ctx : contexts) ctx->io.stop();
     }
 
     std::chrono::steady_clock::time_point drain_deadline{};
 
     void accept();
+    void sweep(worker_context& ctx);
     void begin_shutdown();
     void wait_for_drain();
 };
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(http_server::impl& server, socket_type&& socket)
-        : server_(server), stream_(std::move(socket)) {
+    session(http_server::impl& server, worker_context& ctx, socket_type&& socket)
+        : server_(server), ctx_(ctx), stream_(std::move(socket)) {
         beast::error_code ec;
         const auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) client_ = ep.address().to_string();
@@ -146,8 +157,19 @@ public:
     }
     ~session() { --server_.connections; }
 
+    // Called by the sweep on this session's thread.
+    bool expired(std::chrono::steady_clock::time_point now) const noexcept { return now > deadline_; }
+    void close_now() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.close();
+    }
+
     void start() {
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            self->ctx_.sessions.push_back(self);
+            self->read();
+        });
     }
 
     // Called on shutdown from any thread: an idle connection closes now, a busy one after its
@@ -172,8 +194,8 @@ private:
         // The first byte of a request may take the keep-alive time; once it starts, the whole
         // request must arrive within the read timeout (slow clients cannot hold a thread: reads
         // are asynchronous, and the deadline closes them).
-        stream_.expires_after(requests_served_ == 0 ? server_.config.read_timeout
-                                                    : server_.config.keep_alive_timeout);
+        deadline_ = ctx_.now + (requests_served_ == 0 ? server_.config.read_timeout
+                                                      : server_.config.keep_alive_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                     self->on_header(ec);
@@ -184,7 +206,6 @@ private:
         if (ec) return on_read_error(ec);
         busy_ = true;
         started_ = std::chrono::steady_clock::now();
-        stream_.expires_after(server_.config.read_timeout);
         const auto& h = parser_->get();
         if (h.target().size() > server_.config.max_target_bytes) {
             return reject(414, "the request target is longer than " + std::to_string(server_.config.max_target_bytes) +
@@ -212,6 +233,9 @@ private:
     }
 
     void read_body() {
+        // Most requests (every GET) end with their header: no further read, no timer to arm.
+        if (parser_->is_done()) return dispatch_request();
+        deadline_ = ctx_.now + server_.config.read_timeout;
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
                              if (ec) return self->on_read_error(ec);
@@ -256,6 +280,7 @@ private:
     }
 
     void dispatch_request() {
+        deadline_ = std::chrono::steady_clock::time_point::max();
         auto& msg = parser_->get();
         api::request req;
         req.method = std::string(msg.method_string());
@@ -280,8 +305,9 @@ private:
         server_.app.handle(std::move(req), [self = shared_from_this(), keep_alive, version, head, bytes_in,
                                             method = std::move(method),
                                             request_id = std::move(request_id)](api::response res) mutable {
-            // Writes complete on the store's thread: hop back onto this connection's strand.
-            net::post(self->stream_.get_executor(),
+            // Writes complete on the store's thread: hop back onto this connection's thread. Reads
+            // answer inline, already on it: dispatch runs those at once instead of queueing them.
+            net::dispatch(self->stream_.get_executor(),
                       [self, res = std::move(res), keep_alive, version, head, bytes_in, method = std::move(method),
                        request_id = std::move(request_id)]() mutable {
                           self->write_response(std::move(res), request_id, method, bytes_in, version,
@@ -296,44 +322,45 @@ private:
         // parser, which admits no CR or LF), and one contiguous write is the cheapest there is.
         const std::size_t bytes_out = res.body.size();
         const bool has_body = res.status != 204 && res.status != 304;
-        auto out = std::make_shared<std::string>();
-        out->reserve(256 + res.headers.size() * 48 + (head ? 0 : bytes_out));
-        *out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-        *out += std::to_string(res.status);
-        *out += ' ';
-        *out += http::obsolete_reason(static_cast<http::status>(res.status));
-        *out += "\r\n";
+        // Written into a buffer the session keeps (no allocation once warm). One write is in
+        // flight at a time. (A gathered write of head and moved body measured no faster.)
+        std::string& out = head_out_;
+        out.clear();
+        out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+        out += std::to_string(res.status);
+        out += ' ';
+        out += http::obsolete_reason(static_cast<http::status>(res.status));
+        out += "\r\n";
         for (const auto& h : res.headers) {
-            *out += h.name;
-            *out += ": ";
-            *out += h.value;
-            *out += "\r\n";
+            out += h.name;
+            out += ": ";
+            out += h.value;
+            out += "\r\n";
         }
-        *out += "x-content-type-options: nosniff\r\nx-request-id: ";
-        *out += request_id;
-        *out += "\r\n";
+        out += "x-content-type-options: nosniff\r\nx-request-id: ";
+        out += request_id;
+        out += "\r\n";
         if (has_body) {
-            *out += "content-length: ";
-            *out += std::to_string(bytes_out);
-            *out += "\r\n";
+            out += "content-length: ";
+            out += std::to_string(bytes_out);
+            out += "\r\n";
         }
         if (!keep_alive) {
-            *out += "connection: close\r\n";
+            out += "connection: close\r\n";
         } else if (version == 10) {
-            *out += "connection: keep-alive\r\n";
+            out += "connection: keep-alive\r\n";
         }
-        *out += "\r\n";
-        if (has_body && !head) *out += res.body;
+        out += "\r\n";
+        if (has_body && !head) out += res.body;
 
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
         server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, bytes_out});
         server_.metrics.observe(res.route, method, res.status, ms / 1000.0);
 
-        stream_.expires_after(server_.config.read_timeout);
-        net::async_write(stream_, net::buffer(*out),
-                         [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
-                             self->after_write(ec, keep_alive);
-                         });
+        deadline_ = ctx_.now + server_.config.read_timeout;
+        net::async_write(stream_, net::buffer(head_out_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+            self->after_write(ec, keep_alive);
+        });
     }
 
     void after_write(beast::error_code ec, bool keep_alive) {
@@ -350,7 +377,12 @@ private:
     }
 
     http_server::impl& server_;
+    worker_context& ctx_;
+    std::string head_out_;  // the answer being written, reused from request to request
     stream_type stream_;
+    // No deadline while the application works on the request (a durable write waits for its group
+    // commit); reads and writes set one.
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     beast::flat_buffer buffer_;  // bounded by the parser's header and body limits
     std::optional<http::request_parser<http::string_body>> parser_;
     std::string client_;
@@ -362,7 +394,7 @@ private:
 
 void http_server::impl::accept() {
     auto& target = *contexts[next_context.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
-    acceptor.async_accept(target.get_executor(), [this](beast::error_code ec, socket_type socket) {
+    acceptor.async_accept(target.io.get_executor(), [this, &target](beast::error_code ec, socket_type socket) {
         if (ec) {
             if (ec == net::error::operation_aborted || stopping) return;
             log.log(obs::level::warn, "accept failed", {{"error", std::string_view(ec.message())}});
@@ -376,7 +408,7 @@ void http_server::impl::accept() {
             return accept();
         }
         ++connections;
-        auto s = std::make_shared<session>(*this, std::move(socket));
+        auto s = std::make_shared<session>(*this, target, std::move(socket));
         {
             const std::lock_guard lock(sessions_mutex);
             if (sessions.size() > 1024) std::erase_if(sessions, [](const auto& w) { return w.expired(); });
@@ -384,6 +416,20 @@ void http_server::impl::accept() {
         }
         s->start();
         accept();
+    });
+}
+
+void http_server::impl::sweep(worker_context& ctx) {
+    ctx.now = std::chrono::steady_clock::now();
+    std::erase_if(ctx.sessions, [&](const std::weak_ptr<session>& w) {
+        const auto s = w.lock();
+        if (!s) return true;
+        if (s->expired(ctx.now)) s->close_now();  // its pending read or write ends with an error
+        return false;
+    });
+    ctx.sweep.expires_after(std::chrono::milliseconds(250));
+    ctx.sweep.async_wait([this, &ctx](beast::error_code ec) {
+        if (!ec) sweep(ctx);
     });
 }
 
@@ -442,10 +488,13 @@ void http_server::run() {
     impl_->signals.async_wait([this](beast::error_code ec, int) {
         if (!ec) impl_->begin_shutdown();
     });
+    for (auto& ctx : impl_->contexts) {
+        net::post(ctx->io, [this, c = ctx.get()] { impl_->sweep(*c); });
+    }
     impl_->accept();
     std::vector<std::thread> workers;
     for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
-        workers.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+        workers.emplace_back([ctx = impl_->contexts[i].get()] { ctx->io.run(); });
     }
     impl_->ioc.run();
     for (auto& t : workers) t.join();
