@@ -26,7 +26,8 @@ std::string string_field(const boost::json::object& o, std::initializer_list<std
     return {};
 }
 
-// The text of the first <name>…</name> (no attributes, no nesting): enough for AWS error documents.
+}  // namespace
+
 std::string_view xml_element(std::string_view body, std::string_view name) {
     // Built with append: GCC 12 at -O3 reports a false -Wrestrict on operator+ here.
     std::string open;
@@ -42,8 +43,6 @@ std::string_view xml_element(std::string_view body, std::string_view name) {
     if (end == std::string_view::npos) return {};
     return body.substr(from, end - from);
 }
-
-}  // namespace
 
 bool aws_error::condition_failed() const noexcept {
     if (kind == error_kind::conditional_check_failed) return true;

@@ -46,4 +46,8 @@ struct aws_error {
 
 [[nodiscard]] aws_error transport_error(std::string message);
 
+// The text of the first <name>…</name> in an AWS XML document (no attributes on the element, no
+// nesting of the same name): enough for the Query protocol's answers and errors.
+[[nodiscard]] std::string_view xml_element(std::string_view body, std::string_view name);
+
 }  // namespace dinex::aws

@@ -11,20 +11,6 @@ namespace dinex::notify {
 
 namespace {
 
-// The text of the first <name>…</name> (no attributes on it, no nesting): enough for PublishResponse.
-std::string_view xml_element(std::string_view body, std::string_view name) {
-    std::string open;
-    open.append("<").append(name).append(">");
-    std::string close;
-    close.append("</").append(name).append(">");
-    const auto start = body.find(open);
-    if (start == std::string_view::npos) return {};
-    const auto from = start + open.size();
-    const auto end = body.find(close, from);
-    if (end == std::string_view::npos) return {};
-    return body.substr(from, end - from);
-}
-
 void add_param(std::string& out, std::string_view name, std::string_view value) {
     if (!out.empty()) out += '&';
     out += form_encode(name);
@@ -109,7 +95,7 @@ std::string publish_form(const core::notification& n, std::string_view topic_arn
 
 std::expected<std::string, aws::aws_error> parse_publish_answer(int http_status, std::string_view body) {
     if (http_status != 200) return std::unexpected(aws::classify(http_status, body));
-    const auto id = xml_element(body, "MessageId");
+    const auto id = aws::xml_element(body, "MessageId");
     if (id.empty()) {
         return std::unexpected(aws::aws_error{aws::error_kind::server, http_status, {},
                                               "Publish answered 200 without a MessageId", {}});
