@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "auth/authenticator.hpp"
 
 #include <iterator>
@@ -14,13 +15,7 @@ core::error authenticator::refused() {
 }
 
 std::optional<std::string> authenticator::add_configured_keys(std::string_view spec, core::millis now) {
-    while (!spec.empty()) {
-        const auto comma = spec.find(',');
-        std::string_view item = spec.substr(0, comma);
-        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item.empty()) continue;
+    for (const std::string_view item : core::split_list(spec)) {
         const auto c1 = item.find(':');
         const auto c2 = c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
         if (c2 == std::string_view::npos) return "expected role:id:sha256hex, got '" + std::string(item) + "'";

@@ -1,3 +1,4 @@
+#include "core/text.hpp"
 #include "auth/limits.hpp"
 
 #include <charconv>
@@ -24,13 +25,7 @@ std::optional<std::string> parse_role_limits(std::string_view spec, role_limits&
         limits = role_limits{{0, 0}, {0, 0}, {0, 0}, {0, 0}};
         return std::nullopt;
     }
-    while (!spec.empty()) {
-        const auto comma = spec.find(',');
-        std::string_view item = spec.substr(0, comma);
-        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (item.empty()) continue;
+    for (const std::string_view item : core::split_list(spec)) {
         const auto eq = item.find('=');
         if (eq == std::string_view::npos) return "expected ROLE=RATE/BURST, got '" + std::string(item) + "'";
         const std::string_view name = item.substr(0, eq);

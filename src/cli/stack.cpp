@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/text.hpp"
 #include "aws/credentials.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "auth/gcra_limiter.hpp"
@@ -19,20 +20,6 @@
 
 namespace dinex::cli {
 
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= s.size()) {
-        const auto comma = s.find(',', start);
-        std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-        while (!item.empty() && item.back() == ' ') item.pop_back();
-        if (!item.empty()) out.push_back(std::move(item));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-    }
-    return out;
-}
 
 namespace {
 
@@ -195,7 +182,8 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     app_cfg.public_lookup = o.public_lookup;
     app_cfg.rate_limits = limits;
     app_cfg.version = DINEX_VERSION;
-    app_cfg.cors_origins = split_list(o.cors_origins);
+    app_cfg.cors_origins.clear();
+    for (const auto origin : core::split_list(o.cors_origins)) app_cfg.cors_origins.emplace_back(origin);
     app_cfg.max_body_bytes = o.max_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
     app_cfg.metrics = *metrics_access;

@@ -54,8 +54,6 @@ struct service_stack {
 // On failure returns a message for the operator (the store could not be opened, …).
 std::unique_ptr<service_stack> build_stack(const stack_options& options, std::string& error);
 
-std::vector<std::string> split_list(const std::string& s);
-
 // The key store of `options.store` alone (for `keys create|list|revoke`).
 std::unique_ptr<core::key_store> build_key_store(const stack_options& options, std::string& error);
 
