@@ -32,13 +32,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-void set_json(response& res, int status, std::string body) {
-    res.status = status;
-    res.body = std::move(body);
-    res.set_header("content-type", std::string(json_type));
-    res.set_header("cache-control", "no-store");
-}
-
 // JSON bodies only. A missing Content-Type is accepted because the original clients (API
 // Gateway in front of a handler that parsed any body) did not always send one.
 std::optional<error> check_content_type(std::string_view value) {
@@ -67,7 +60,15 @@ std::optional<error> check_content_type(std::string_view value) {
     return std::nullopt;
 }
 
-// The first value of `name` in a raw query string, percent-decoded.
+}  // namespace
+
+void set_json(response& res, int status, std::string body) {
+    res.status = status;
+    res.body = std::move(body);
+    res.set_header("content-type", std::string(json_type));
+    res.set_header("cache-control", "no-store");
+}
+
 std::optional<std::string> query_param(std::string_view query, std::string_view name) {
     auto params = boost::urls::parse_query(query);
     if (!params) return std::nullopt;
@@ -76,8 +77,6 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 int http_status(errc code) noexcept {
     switch (code) {
@@ -127,7 +126,7 @@ std::optional<metrics_access> parse_metrics_access(std::string_view text) noexce
 }
 
 application::application(core::tracking_service& service, app_config config, access_control access,
-                         obs::registry* metrics)
+                         obs::registry* metrics, webhook_admin webhooks)
     : service_(service),
       config_(std::move(config)),
       access_(access),
@@ -145,6 +144,7 @@ application::application(core::tracking_service& service, app_config config, acc
         metrics_->add(events_);
         metrics_->add(rate_limited_);
     }
+    if (webhooks.ids) subscriptions_.emplace(webhooks.store, service_.clock_source(), *webhooks.ids, webhooks.settings);
 }
 
 application::~application() {
@@ -319,6 +319,30 @@ void application::handle(request req, completion done) {
             handle_metrics(req, res);
             return finish(std::move(res));
         }
+        case route_id::subscriptions:
+        case route_id::subscription:
+        case route_id::subscription_deliveries: {
+            if (!subscriptions_) {
+                response r = error_response(error::field(errc::not_found, "no route for " + req.path, "path", "route"),
+                                            req.request_id);
+                r.route = route.label;
+                return finish(std::move(r));
+            }
+            admission a = admit(req, core::action::manage_webhooks);
+            if (a.refusal) {
+                a.refusal->route = route.label;
+                return finish(std::move(*a.refusal));
+            }
+            const bool has_body = req.method == "POST" || req.method == "PATCH";
+            if (auto bad = has_body ? body_problem(req) : std::nullopt) {
+                res = error_response(*bad, req.request_id);
+                res.route = route.label;
+            } else {
+                subscriptions_->handle(req, route, res);
+            }
+            for (auto& h : a.limit_headers) res.headers.push_back(std::move(h));
+            return finish(std::move(res));
+        }
         case route_id::web_page:
             if (!is_get) break;
             handle_web(req, "index.html", res);
@@ -393,6 +417,15 @@ void application::handle_lookup(const request& req, response& res, bool full_vie
     set_json(res, 200, std::move(body));
 }
 
+std::optional<error> application::body_problem(const request& req) const {
+    if (req.body.size() > config_.max_body_bytes) {
+        return error::field(errc::payload_too_large,
+                            "the body is larger than " + std::to_string(config_.max_body_bytes) + " bytes", "body",
+                            "max_bytes:" + std::to_string(config_.max_body_bytes));
+    }
+    return check_content_type(req.header_value("content-type"));
+}
+
 void application::handle_record(request& req, response res, completion& done) {
     const auto route = res.route;
     auto reject = [&](const error& e) {
@@ -400,12 +433,7 @@ void application::handle_record(request& req, response res, completion& done) {
         r.route = route;
         done(std::move(r));
     };
-    if (req.body.size() > config_.max_body_bytes) {
-        return reject(error::field(errc::payload_too_large,
-                                   "the body is larger than " + std::to_string(config_.max_body_bytes) + " bytes",
-                                   "body", "max_bytes:" + std::to_string(config_.max_body_bytes)));
-    }
-    if (auto bad = check_content_type(req.header_value("content-type"))) return reject(*bad);
+    if (auto bad = body_problem(req)) return reject(*bad);
 
     auto input = decode_event_input(req.body);
     if (!input) return reject(input.error());

@@ -9,6 +9,7 @@
 
 #include "api/http.hpp"
 #include "api/lookup_cache.hpp"
+#include "api/subscriptions.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/limits.hpp"
 #include "core/access.hpp"
@@ -43,11 +44,24 @@ struct access_control {
     core::rate_limiter* limiter = nullptr;
 };
 
+// The webhook admin API (/subscriptions…, admin key only). Without it those routes answer 404.
+struct webhook_admin {
+    core::webhook_store* store = nullptr;
+    core::id_generator* ids = nullptr;
+    subscription_settings settings{};
+};
+
 inline constexpr std::string_view www_authenticate = "Bearer realm=\"dinex-tracking\"";
 
 // What an anonymous lookup shows (OWASP API1): every field, but no free-text notes and
 // coordinates rounded to 2 decimals (about 1 km).
 core::package public_view(core::package p);
+
+// A JSON body with its content type, never cached.
+void set_json(response& res, int status, std::string body);
+
+// The first value of `name` in a raw query string, percent-decoded.
+std::optional<std::string> query_param(std::string_view query, std::string_view name);
 
 // The single table from the core's error codes to HTTP status codes.
 int http_status(core::errc code) noexcept;
@@ -60,7 +74,7 @@ public:
     // `metrics`: the registry GET /metrics answers from; the application adds its own counters
     // (tracking events, rate-limited requests) to it. Without one, /metrics answers 404.
     application(core::tracking_service& service, app_config config, access_control access = {},
-                obs::registry* metrics = nullptr);
+                obs::registry* metrics = nullptr, webhook_admin webhooks = {});
     ~application();
     application(const application&) = delete;
     application& operator=(const application&) = delete;
@@ -92,6 +106,8 @@ private:
 
     void handle_lookup(const request& req, response& res, bool full_view);
     void handle_record(request& req, response res, completion& done);
+    // Too large, or not JSON: the checks every request body goes through first.
+    std::optional<core::error> body_problem(const request& req) const;
     void handle_web(const request& req, std::string_view asset, response& res);
     std::vector<header> cors_headers(const request& req) const;
     bool origin_allowed(std::string_view origin) const noexcept;
@@ -99,6 +115,7 @@ private:
     core::tracking_service& service_;
     app_config config_;
     access_control access_;
+    std::optional<subscription_api> subscriptions_;
     lookup_cache cache_;
     lookup_cache public_cache_;  // the anonymous view, kept apart from the full one
     obs::registry* metrics_;

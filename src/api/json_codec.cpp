@@ -1,5 +1,6 @@
 #include "api/json_codec.hpp"
 
+#include "api/json_body.hpp"
 #include "api/json_writer.hpp"
 #include "core/time.hpp"
 
@@ -85,21 +86,11 @@ struct decoder {
 }  // namespace
 
 core::result<core::event_input> decode_event_input(std::string_view body) {
-    json::error_code ec;
-    json::parse_options opts;
-    opts.max_depth = 16;
-    json::value root = json::parse(body, ec, {}, opts);
-    if (ec) {
-        return core::fail(error::field(errc::invalid_argument,
-                                       "the body is not valid JSON: " + ec.message(), "body", "json"));
-    }
-    if (!root.is_object()) {
-        return core::fail(error::field(errc::invalid_argument, "the body must be a JSON object",
-                                       "body", "type:object"));
-    }
+    auto root = parse_object_body(body);
+    if (!root) return core::fail(std::move(root.error()));
     core::event_input in;
     decoder d;
-    for (const auto& kv : root.get_object()) {
+    for (const auto& kv : *root) {
         const std::string_view key = kv.key();
         const json::value& v = kv.value();
         if (key == "tracking_id") {
@@ -137,13 +128,7 @@ core::result<core::event_input> decode_event_input(std::string_view body) {
             d.errors.push_back({std::string(key), "unknown_field"});
         }
     }
-    if (!d.errors.empty()) {
-        std::string msg = "the body has fields of the wrong type or not allowed: ";
-        for (std::size_t i = 0; i < d.errors.size(); ++i) {
-            msg += (i ? ", " : "") + d.errors[i].field + " (" + d.errors[i].rule + ")";
-        }
-        return core::fail(error::make(errc::invalid_argument, std::move(msg), std::move(d.errors)));
-    }
+    if (!d.errors.empty()) return core::fail(field_errors(std::move(d.errors)));
     return in;
 }
 

@@ -58,6 +58,12 @@ public:
         out_ += "null";
         return *this;
     }
+    // A value that is already JSON (written by another encoder), inserted as it is.
+    json_writer& raw(std::string_view json) {
+        separate();
+        out_ += json;
+        return *this;
+    }
 
     std::string take() { return std::move(out_); }
 

@@ -23,15 +23,45 @@ bool is_stage_name(std::string_view s) noexcept {
     return true;
 }
 
+// Subscription ids are ULIDs; anything of that alphabet and a sane length reaches the handler,
+// which answers 404 for an unknown one.
+bool is_id_segment(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 64) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+route_match match_subscriptions(std::string_view rest) noexcept {
+    // rest: what follows "/subscriptions"
+    if (rest.empty()) return {route_id::subscriptions, "/subscriptions", "GET, HEAD, POST, OPTIONS", {}, {}, {}};
+    if (rest.front() != '/') return {};
+    rest.remove_prefix(1);
+    const auto slash = rest.find('/');
+    const std::string_view id = rest.substr(0, slash);
+    if (!is_id_segment(id)) return {};
+    if (slash == std::string_view::npos) {
+        return {route_id::subscription, "/subscriptions/{id}", "GET, HEAD, PATCH, DELETE, OPTIONS", {}, {}, id};
+    }
+    if (rest.substr(slash) == "/deliveries") {
+        return {route_id::subscription_deliveries, "/subscriptions/{id}/deliveries", "GET, HEAD, OPTIONS", {}, {}, id};
+    }
+    return {};
+}
+
 route_match match_exact(std::string_view path) noexcept {
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-    if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}};
-    if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}};
-    if (path == "/metrics") return {route_id::metrics, "/metrics", "GET, HEAD, OPTIONS", {}, {}};
-    if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD, OPTIONS", {}, {}};
+    if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}, {}};
+    if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}, {}};
+    if (path == "/metrics") return {route_id::metrics, "/metrics", "GET, HEAD, OPTIONS", {}, {}, {}};
+    if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD, OPTIONS", {}, {}, {}};
+    constexpr std::string_view subscriptions = "/subscriptions";
+    if (path.starts_with(subscriptions)) return match_subscriptions(path.substr(subscriptions.size()));
     constexpr std::string_view assets = "/assets/";
     if (path.starts_with(assets) && is_asset_name(path.substr(assets.size()))) {
-        return {route_id::web_asset, "/assets", "GET, HEAD, OPTIONS", {}, path.substr(assets.size())};
+        return {route_id::web_asset, "/assets", "GET, HEAD, OPTIONS", {}, path.substr(assets.size()), {}};
     }
     return {};
 }
@@ -48,7 +78,7 @@ route_match match_route(std::string_view path) noexcept {
     const std::string_view rest = path.substr(slash);
     // A route's own name is never a stage: "/tracking/health" is not "/health".
     if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets" ||
-        stage == "metrics") return {};
+        stage == "metrics" || stage == "subscriptions") return {};
     route_match m = match_exact(rest);
     if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
     m.stage = stage;

@@ -6,7 +6,17 @@
 
 namespace dinex::api {
 
-enum class route_id { health, tracking, metrics, web_page, web_asset, unmatched };
+enum class route_id {
+    health,
+    tracking,
+    metrics,
+    web_page,
+    web_asset,
+    subscriptions,            // /subscriptions
+    subscription,             // /subscriptions/{id}
+    subscription_deliveries,  // /subscriptions/{id}/deliveries
+    unmatched
+};
 
 struct route_match {
     route_id id = route_id::unmatched;
@@ -14,6 +24,7 @@ struct route_match {
     std::string_view allow;                // methods, for 405 and OPTIONS
     std::string_view stage;                // the stage prefix, when one was stripped
     std::string_view asset;                // web_asset: the file name
+    std::string_view resource;             // subscription routes: the {id} segment
 };
 
 route_match match_route(std::string_view path) noexcept;

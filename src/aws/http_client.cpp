@@ -133,6 +133,18 @@ struct http_client::impl {
             return std::unexpected(http_error{"resolving " + u.host + ": timed out"});
         }
         if (ec) return std::unexpected(http_error{describe("resolving " + u.host, ec)});
+        std::vector<tcp::endpoint> allowed;
+        std::string refusal;
+        for (const auto& entry : endpoints) {
+            const std::string address = entry.endpoint().address().to_string();
+            auto reason = options.refuse_address ? options.refuse_address(address) : std::nullopt;
+            if (!reason) {
+                allowed.push_back(entry.endpoint());
+            } else if (refusal.empty()) {
+                refusal = "refused to connect to " + u.host + " (" + address + "): " + *reason;
+            }
+        }
+        if (allowed.empty()) return std::unexpected(http_error{refusal.empty() ? "no address for " + u.host : refusal});
 
         if (u.tls) {
             c->secure.emplace(c->ioc, tls);
@@ -152,7 +164,7 @@ struct http_client::impl {
         }
         auto& tcp_layer = c->lowest();
         tcp_layer.expires_after(options.connect_timeout);
-        ec = c->run([&](auto handler) { tcp_layer.async_connect(endpoints, std::move(handler)); });
+        ec = c->run([&](auto handler) { tcp_layer.async_connect(allowed, std::move(handler)); });
         if (ec) return std::unexpected(http_error{describe("connecting to " + u.authority, ec)});
         if (u.tls) {
             tcp_layer.expires_after(options.connect_timeout);

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstddef>
 #include <expected>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -40,6 +42,10 @@ struct http_client_options {
     std::size_t max_idle_per_endpoint = 8;  // kept-alive connections waiting for reuse
     bool verify_peer = true;                // off only for tests against self-signed servers
     std::string ca_file;                    // extra CA bundle (PEM); the system store is always used
+    // Asked for every address a host name resolves to; a reason refuses it. The connection goes
+    // only to an address that was accepted, so a name cannot be re-resolved to another one in
+    // between (webhooks use it against server-side request forgery).
+    std::function<std::optional<std::string>(std::string_view address)> refuse_address;
 };
 
 class http_client {

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/stack.hpp"
 #include "cli/sweeper.hpp"
+#include "notify/webhook_dispatcher.hpp"
 #include "obs/log.hpp"
 #include "server/http_server.hpp"
 
@@ -23,6 +24,13 @@ struct serve_options {
     unsigned read_timeout_seconds = 15;
     unsigned keep_alive_timeout_seconds = 60;
     std::size_t max_connections = 10'000;
+    // Webhooks (docs/NOTIFICATIONS.md).
+    unsigned webhook_workers = 4;
+    unsigned webhook_timeout_seconds = 10;
+    unsigned webhook_first_retry_ms = 1000;
+    unsigned webhook_max_retry_seconds = 3600;
+    unsigned webhook_retry_window_hours = 24;
+    unsigned webhook_disable_after = 40;
 };
 
 // Checked here rather than with CLI11 validators: CLI11 reads every subcommand's environment
@@ -39,6 +47,18 @@ std::string invalid_option(const serve_options& o) {
         return "--keep-alive-timeout must be 1 to 3600";
     }
     if (o.max_connections < 1) return "--max-connections must be at least 1";
+    if (o.webhook_workers < 1 || o.webhook_workers > 64) return "--webhook-workers must be 1 to 64";
+    if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return "--webhook-timeout must be 1 to 60";
+    if (o.webhook_first_retry_ms < 10 || o.webhook_first_retry_ms > 3'600'000) {
+        return "--webhook-first-retry-ms must be 10 to 3600000";
+    }
+    if (o.webhook_max_retry_seconds < 1 || o.webhook_max_retry_seconds > 86400) {
+        return "--webhook-max-retry-delay must be 1 to 86400";
+    }
+    if (o.webhook_retry_window_hours < 1 || o.webhook_retry_window_hours > 168) {
+        return "--webhook-retry-window must be 1 to 168";
+    }
+    if (o.webhook_disable_after < 1 || o.webhook_disable_after > 1000) return "--webhook-disable-after must be 1 to 1000";
     if (o.stack.max_body_bytes < 1024 || o.stack.max_body_bytes > 16 * 1024 * 1024) {
         return "--max-body-bytes must be 1024 to 16777216";
     }
@@ -79,6 +99,21 @@ int serve(serve_options o) {
     }
 
     expiry_sweeper sweeper(*stack->service, log, std::chrono::seconds(o.sweep_interval_seconds));
+    std::unique_ptr<notify::webhook_dispatcher> webhooks;
+    if (auto* outbox = stack->store->webhooks()) {
+        notify::dispatcher_options d;
+        d.workers = o.webhook_workers;
+        d.timeout = std::chrono::seconds(o.webhook_timeout_seconds);
+        d.retry.first_delay = o.webhook_first_retry_ms;
+        d.retry.max_delay = core::millis{o.webhook_max_retry_seconds} * 1000;
+        d.retry.window = core::millis{o.webhook_retry_window_hours} * 3'600'000;
+        d.retry.disable_after = o.webhook_disable_after;
+        d.allow_private = o.stack.allow_private_webhooks;
+        d.user_agent = std::string("dinex-tracking-webhooks/") + DINEX_VERSION;
+        webhooks = std::make_unique<notify::webhook_dispatcher>(*outbox, stack->clock, log, d);
+        webhooks->register_in(stack->metrics);
+        webhooks->start();
+    }
     const std::string url = "http://" + o.host + ":" + std::to_string(http.port()) + "/";
     log.log(obs::level::info, "listening",
             {{"host", std::string_view(o.host)},
@@ -91,6 +126,7 @@ int serve(serve_options o) {
 
     http.run();  // until SIGINT/SIGTERM; in-flight requests finish first
 
+    if (webhooks) webhooks->stop();  // attempts under way finish; the rest stays in the outbox
     sweeper.stop();
     stack->shutdown();
     log.log(obs::level::info, "stopped");
@@ -162,6 +198,30 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--api-key-hashes", o->stack.configured_keys,
                     "Keys given by configuration, as role:id:sha256hex,... (hashes only)")
         ->envname("DINEX_API_KEY_HASHES");
+    cmd->add_flag("--allow-private-webhooks", o->stack.allow_private_webhooks,
+                  "Allow webhook receivers on loopback, private and link-local addresses (tests, closed networks)")
+        ->envname("DINEX_ALLOW_PRIVATE_WEBHOOKS");
+    cmd->add_option("--webhook-workers", o->webhook_workers, "Webhook deliveries attempted at once")
+        ->envname("DINEX_WEBHOOK_WORKERS")
+        ->capture_default_str();
+    cmd->add_option("--webhook-timeout", o->webhook_timeout_seconds, "Seconds a receiver has to answer one delivery")
+        ->envname("DINEX_WEBHOOK_TIMEOUT")
+        ->capture_default_str();
+    cmd->add_option("--webhook-first-retry-ms", o->webhook_first_retry_ms,
+                    "Delay before the first retry of a failed delivery; it doubles per failure")
+        ->envname("DINEX_WEBHOOK_FIRST_RETRY_MS")
+        ->capture_default_str();
+    cmd->add_option("--webhook-max-retry-delay", o->webhook_max_retry_seconds, "Longest delay between retries, seconds")
+        ->envname("DINEX_WEBHOOK_MAX_RETRY_DELAY")
+        ->capture_default_str();
+    cmd->add_option("--webhook-retry-window", o->webhook_retry_window_hours,
+                    "Hours a delivery is retried before it is given up")
+        ->envname("DINEX_WEBHOOK_RETRY_WINDOW")
+        ->capture_default_str();
+    cmd->add_option("--webhook-disable-after", o->webhook_disable_after,
+                    "Consecutive failed attempts after which a subscription is disabled")
+        ->envname("DINEX_WEBHOOK_DISABLE_AFTER")
+        ->capture_default_str();
     return {cmd, [o] { return serve(*o); }};
 }
 

@@ -191,7 +191,10 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         *stack->service, app_cfg,
         api::access_control{.keys = stack->authenticator.get(),
                             .limiter = limits.all_unlimited() ? nullptr : stack->limiter.get()},
-        &stack->metrics);
+        &stack->metrics,
+        api::webhook_admin{.store = stack->store->webhooks(),
+                           .ids = &stack->ids,
+                           .settings = {.allow_private = o.allow_private_webhooks}});
     return stack;
 }
 

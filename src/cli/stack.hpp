@@ -29,6 +29,7 @@ struct stack_options {
     std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
     std::string metrics = "public";  // GET /metrics: public, admin (admin key) or off (404)
+    bool allow_private_webhooks = false;  // webhook receivers on loopback/private/link-local addresses
 };
 
 struct service_stack {

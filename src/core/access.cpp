@@ -35,6 +35,10 @@ std::optional<error> authorize(const std::optional<principal>& who, action what,
             if (!who) return error::make(errc::unauthenticated, "an API key with the admin role is required");
             if (who->key_role == role::admin) return std::nullopt;
             return error::make(errc::permission_denied, "only an admin API key may read the metrics");
+        case action::manage_webhooks:
+            if (!who) return error::make(errc::unauthenticated, "an API key with the admin role is required");
+            if (who->key_role == role::admin) return std::nullopt;
+            return error::make(errc::permission_denied, "only an admin API key may manage webhook subscriptions");
     }
     return error::make(errc::permission_denied, "not allowed");
 }

@@ -23,6 +23,7 @@ enum class action {
     lookup,  // GET /tracking
     record,  // POST /tracking
     read_metrics,  // GET /metrics, when it is not public
+    manage_webhooks,  // /subscriptions…
 };
 
 // Who is asking: a verified key, or nobody (anonymous).

@@ -27,6 +27,8 @@ public:
 
 using append_callback = std::move_only_function<void(result<append_outcome>)>;
 
+class webhook_store;  // core/webhooks.hpp
+
 // Persistence of packages and their events. `append` must apply `decide` atomically with the
 // writes it implies: two concurrent appends for one package behave as if one ran after the other.
 class store {
@@ -50,6 +52,11 @@ public:
 
     // A cheap round trip to the back-end for deep health checks.
     virtual result<void> ping() = 0;
+
+    // Webhook subscriptions and the outbox, for a store that writes outbox rows in the same
+    // transaction as the events (the local stores); nullptr when it does not (DynamoDB: its
+    // stream feeds SNS instead).
+    virtual webhook_store* webhooks() noexcept { return nullptr; }
 };
 
 // One accepted state change, as subscribers receive it (`tracking.updated`, DESIGN.md §6).

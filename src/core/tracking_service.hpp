@@ -59,6 +59,7 @@ public:
     result<std::size_t> purge_expired();
 
     millis now() { return clock_.now(); }
+    clock& clock_source() noexcept { return clock_; }
     store& backing_store() noexcept { return store_; }
     const service_config& config() const noexcept { return cfg_; }
 

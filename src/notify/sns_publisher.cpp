@@ -31,22 +31,6 @@ std::expected<sns_options, std::string> sns_options_from_environment(const aws::
     return o;
 }
 
-std::string message_json(const core::notification& n) {
-    boost::json::object o;
-    o["type"] = message_type;
-    o["tracking_id"] = n.tracking_id;
-    o["status"] = core::to_string(n.state);
-    if (n.previous) {
-        o["previous_status"] = core::to_string(*n.previous);
-    } else {
-        o["previous_status"] = nullptr;
-    }
-    o["location"] = n.location;
-    o["timestamp"] = core::format_rfc3339(n.timestamp);
-    o["event_id"] = n.event_id;
-    return boost::json::serialize(o);
-}
-
 std::string subject(const core::notification& n) {
     std::string s = "Tracking update: ";
     s.append(n.tracking_id).append(" is ").append(core::to_string(n.state));

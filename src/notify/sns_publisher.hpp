@@ -14,10 +14,10 @@
 #include "aws/http_client.hpp"
 #include "aws/retry.hpp"
 #include "core/ports.hpp"
+#include "notify/message.hpp"
 
 namespace dinex::notify {
 
-inline constexpr std::string_view message_type = "tracking.updated";
 inline constexpr std::size_t max_subject_chars = 100;  // SNS refuses longer subjects
 
 struct sns_options {
@@ -33,9 +33,6 @@ struct sns_options {
 // AWS_ENDPOINT_URL, else https://sns.<region>.amazonaws.com. The error names what is missing.
 std::expected<sns_options, std::string> sns_options_from_environment(const aws::env_lookup& env = nullptr);
 
-// {"type":"tracking.updated","tracking_id","status","previous_status" (null for a new package),
-//  "location","timestamp" (RFC 3339, ms, UTC),"event_id"} — the Message subscribers read.
-std::string message_json(const core::notification& n);
 // "Tracking update: TRK001 is IN_TRANSIT": printable ASCII only (others become '?'), at most
 // 100 characters, as SNS requires of a Subject.
 std::string subject(const core::notification& n);

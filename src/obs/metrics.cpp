@@ -342,7 +342,7 @@ std::size_t route_index(std::string_view route) noexcept {
     for (std::size_t i = 0; i < routes.size(); ++i) {
         if (routes[i] == route) return i;
     }
-    return 5;  // unmatched
+    return route_index("unmatched");
 }
 
 std::size_t method_index(std::string_view method) noexcept {

@@ -157,6 +157,10 @@ PRAGMA user_version = 1;
         auto k = auth::generate_key("after upgrade", role::writer, base_time).record;
         EXPECT_TRUE((*keys)->create_key(k));
         EXPECT_EQ((*keys)->find_key(k.id).value(), k);
+        // Version 3: the webhook tables exist.
+        core::subscription sub{.id = "01SUBSCRIPTIONAFTERUPGRADE", .url = "https://example.com/hook"};
+        EXPECT_TRUE((*s)->create_subscription(sub));
+        EXPECT_EQ((*s)->list_subscriptions().value().size(), 1U);
     }
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -164,7 +168,7 @@ PRAGMA user_version = 1;
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int(st, 0), store::sqlite_store::schema_version);
-    EXPECT_EQ(store::sqlite_store::schema_version, 2);
+    EXPECT_EQ(store::sqlite_store::schema_version, 3);
     sqlite3_finalize(st);
     sqlite3_close(db);
     std::filesystem::remove_all(dir);

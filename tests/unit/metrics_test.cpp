@@ -103,7 +103,8 @@ TEST(Metrics, HttpLabelsComeFromFixedLists) {
     using namespace obs::http_labels;
     EXPECT_EQ(routes[route_index("/tracking")], "/tracking");
     EXPECT_EQ(routes[route_index("/tracking/ABC123")], "unmatched");
-    EXPECT_EQ(methods[method_index("DELETE")], "other");
+    EXPECT_EQ(methods[method_index("DELETE")], "DELETE");
+    EXPECT_EQ(methods[method_index("TRACE")], "other");
     EXPECT_EQ(codes[code_index(429)], "429");
     EXPECT_EQ(codes[code_index(418)], "other");
     obs::http_metrics m;

@@ -25,6 +25,7 @@ public:
     void append(core::submission sub, const core::lifecycle_policy& policy, core::append_callback done) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+    core::webhook_store* webhooks() noexcept override { return inner_.webhooks(); }
 
     // For tests.
     const obs::histogram_family& durations() const noexcept { return durations_; }

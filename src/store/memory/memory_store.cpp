@@ -1,5 +1,7 @@
 #include "store/memory/memory_store.hpp"
 
+#include <algorithm>
+
 namespace dinex::store {
 
 bool memory_store::should_fail() {
@@ -32,6 +34,7 @@ void memory_store::append(core::submission sub, const core::lifecycle_policy& po
         return;
     }
     core::result<core::append_outcome> outcome;
+    bool deliveries_added = false;
     {
         const std::lock_guard lock(mutex_);
         const core::event& in = sub.incoming;
@@ -56,7 +59,23 @@ void memory_store::append(core::submission sub, const core::lifecycle_policy& po
             const event_key key{in.timestamp, in.event_id};
             r.events.emplace(key, outcome->stored);
             r.by_id.emplace(in.event_id, key);
+            if (auto n = core::notification_of(*outcome)) {
+                for (const auto& [id, subscriber] : subscriptions_) {
+                    if (!core::wants(subscriber, *n)) continue;
+                    core::delivery d;
+                    d.id = delivery_ids_.next_id();
+                    d.subscription_id = id;
+                    d.message = *n;
+                    d.created_at = d.next_attempt_at = in.received_at;
+                    outbox_.emplace(d.id, std::move(d));
+                    deliveries_added = true;
+                }
+            }
         }
+    }
+    if (deliveries_added) {
+        const std::lock_guard lock(wake_mutex_);
+        if (wake_) wake_();
     }
     done(std::move(outcome));
 }
@@ -70,6 +89,166 @@ core::result<std::size_t> memory_store::purge_expired(core::millis now) {
 core::result<void> memory_store::ping() {
     if (should_fail()) return core::fail(core::error::unavailable_error("memory store: injected failure"));
     return {};
+}
+
+// ---- Webhook subscriptions and the outbox ----
+
+namespace {
+core::error injected() { return core::error::unavailable_error("memory store: injected failure"); }
+}  // namespace
+
+core::result<void> memory_store::create_subscription(const core::subscription& s) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    if (!subscriptions_.emplace(s.id, s).second) {
+        return core::fail(core::error::make(core::errc::conflict, "a subscription with id " + s.id + " exists"));
+    }
+    return {};
+}
+
+core::result<std::vector<core::subscription>> memory_store::list_subscriptions() {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    std::vector<core::subscription> out;
+    for (const auto& [id, s] : subscriptions_) out.push_back(s);
+    return out;
+}
+
+core::result<std::optional<core::subscription>> memory_store::find_subscription(std::string_view id) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    const auto it = subscriptions_.find(std::string(id));
+    if (it == subscriptions_.end()) return std::optional<core::subscription>();
+    return it->second;
+}
+
+core::result<void> memory_store::delete_subscription(std::string_view id) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    if (subscriptions_.erase(std::string(id)) == 0) return core::fail(core::subscription_not_found(id));
+    std::erase_if(outbox_, [&](const auto& kv) { return kv.second.subscription_id == id; });
+    return {};
+}
+
+core::result<core::subscription> memory_store::set_enabled(std::string_view id, bool enabled, core::millis now,
+                                                           std::string_view reason) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    const auto it = subscriptions_.find(std::string(id));
+    if (it == subscriptions_.end()) return core::fail(core::subscription_not_found(id));
+    core::subscription& s = it->second;
+    if (s.enabled != enabled) {
+        s.enabled = enabled;
+        s.disabled_at = enabled ? std::nullopt : std::optional<core::millis>(now);
+        s.disabled_reason = enabled ? std::string() : std::string(reason);
+        s.consecutive_failures = 0;
+        s.paused_until = 0;
+    }
+    return s;
+}
+
+core::result<std::vector<core::delivery>> memory_store::due_deliveries(core::millis now, std::size_t limit,
+                                                                      const std::vector<std::string>& in_flight) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    std::vector<core::delivery> out;
+    for (const auto& [id, d] : outbox_) {
+        if (d.state != core::delivery_state::pending || d.next_attempt_at > now) continue;
+        const auto s = subscriptions_.find(d.subscription_id);
+        if (s == subscriptions_.end() || !s->second.enabled || s->second.paused_until > now) continue;
+        if (std::find(in_flight.begin(), in_flight.end(), id) != in_flight.end()) continue;
+        out.push_back(d);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+}
+
+core::result<core::attempt_effect> memory_store::record_attempt(const core::delivery& d, const core::attempt_report& r,
+                                                                const core::retry_policy& policy, double jitter01) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    const auto s = subscriptions_.find(d.subscription_id);
+    if (s == subscriptions_.end()) return core::fail(core::subscription_not_found(d.subscription_id));
+    core::subscription& sub = s->second;
+    const core::attempt_effect e = core::apply_attempt(sub, d, r, policy, jitter01);
+    if (auto it = outbox_.find(d.id); it != outbox_.end() && it->second.state == core::delivery_state::pending) {
+        core::delivery& stored = it->second;
+        stored.state = e.state;
+        stored.attempts += 1;
+        stored.next_attempt_at = e.next_attempt_at;
+        stored.last_attempt_at = r.at;
+        stored.last_http_status = r.http_status;
+        stored.last_error = r.error;
+    }
+    sub.consecutive_failures = e.consecutive_failures;
+    sub.paused_until = e.paused_until;
+    if (e.state == core::delivery_state::delivered) sub.last_success_at = r.at;
+    if (e.disable && sub.enabled) {
+        sub.enabled = false;
+        sub.disabled_at = r.at;
+        sub.disabled_reason = e.disabled_reason;
+    }
+    return e;
+}
+
+core::result<core::delivery_page> memory_store::deliveries_of(std::string_view subscription_id, std::size_t limit,
+                                                              std::optional<std::string_view> cursor) {
+    if (should_fail()) return core::fail(injected());
+    if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
+    const std::lock_guard lock(mutex_);
+    if (!subscriptions_.contains(std::string(subscription_id))) return core::fail(core::subscription_not_found(subscription_id));
+    core::delivery_page page;
+    auto it = cursor ? outbox_.lower_bound(std::string(*cursor)) : outbox_.end();
+    while (it != outbox_.begin()) {
+        --it;
+        if (it->second.subscription_id != subscription_id) continue;
+        if (page.items.size() == limit) {
+            page.next_cursor = page.items.back().id;
+            break;
+        }
+        page.items.push_back(it->second);
+    }
+    return page;
+}
+
+core::result<core::outbox_counts> memory_store::counts() {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    core::outbox_counts c;
+    for (const auto& [id, d] : outbox_) c.pending += d.state == core::delivery_state::pending ? 1 : 0;
+    for (const auto& [id, s] : subscriptions_) (s.enabled ? c.enabled_subscriptions : c.disabled_subscriptions) += 1;
+    return c;
+}
+
+core::result<std::size_t> memory_store::purge_deliveries(core::millis before) {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    return std::erase_if(outbox_, [before](const auto& kv) {
+        const core::delivery& d = kv.second;
+        return d.state != core::delivery_state::pending && d.last_attempt_at.value_or(0) < before;
+    });
+}
+
+core::result<std::optional<core::millis>> memory_store::next_due() {
+    if (should_fail()) return core::fail(injected());
+    const std::lock_guard lock(mutex_);
+    std::optional<core::millis> earliest;
+    for (const auto& [id, d] : outbox_) {
+        if (d.state != core::delivery_state::pending) continue;
+        const auto s = subscriptions_.find(d.subscription_id);
+        if (s == subscriptions_.end() || !s->second.enabled) continue;
+        const core::millis at = std::max(d.next_attempt_at, s->second.paused_until);
+        if (!earliest || at < *earliest) earliest = at;
+    }
+    return earliest;
+}
+
+void memory_store::on_new_deliveries(std::function<void()> wake) {
+    const std::lock_guard lock(wake_mutex_);
+    wake_ = std::move(wake);
 }
 
 }  // namespace dinex::store

@@ -10,10 +10,12 @@
 #include <unordered_map>
 
 #include "core/ports.hpp"
+#include "core/system_ports.hpp"
+#include "core/webhooks.hpp"
 
 namespace dinex::store {
 
-class memory_store final : public core::store {
+class memory_store final : public core::store, public core::webhook_store {
 public:
     std::string_view backend_name() const noexcept override { return "memory"; }
     core::result<std::optional<core::package>> find(std::string_view tracking_id, core::millis now,
@@ -22,6 +24,24 @@ public:
                 core::append_callback done) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+    core::webhook_store* webhooks() noexcept override { return this; }
+
+    core::result<void> create_subscription(const core::subscription& s) override;
+    core::result<std::vector<core::subscription>> list_subscriptions() override;
+    core::result<std::optional<core::subscription>> find_subscription(std::string_view id) override;
+    core::result<void> delete_subscription(std::string_view id) override;
+    core::result<core::subscription> set_enabled(std::string_view id, bool enabled, core::millis now,
+                                                 std::string_view reason) override;
+    core::result<std::vector<core::delivery>> due_deliveries(core::millis now, std::size_t limit,
+                                                             const std::vector<std::string>& in_flight) override;
+    core::result<core::attempt_effect> record_attempt(const core::delivery& d, const core::attempt_report& r,
+                                                      const core::retry_policy& policy, double jitter01) override;
+    core::result<core::delivery_page> deliveries_of(std::string_view subscription_id, std::size_t limit,
+                                                    std::optional<std::string_view> cursor) override;
+    core::result<core::outbox_counts> counts() override;
+    core::result<std::size_t> purge_deliveries(core::millis before) override;
+    core::result<std::optional<core::millis>> next_due() override;
+    void on_new_deliveries(std::function<void()> wake) override;
 
     // The next `n` calls of any operation fail with `unavailable` (a simulated outage).
     void fail_next(int n) { failures_left_ = n; }
@@ -43,8 +63,14 @@ private:
         std::unordered_map<std::string, event_key> by_id;
     };
 
-    std::mutex mutex_;
+    std::mutex mutex_;  // guards packages, subscriptions and the outbox: one atomic step for all
     std::unordered_map<std::string, record> packages_;
+    std::map<std::string, core::subscription> subscriptions_;
+    std::map<std::string, core::delivery> outbox_;  // by id (ULID): creation order
+    core::system_clock clock_;
+    core::ulid_generator delivery_ids_{clock_};
+    std::mutex wake_mutex_;
+    std::function<void()> wake_;
     std::atomic<int> failures_left_{0};
 };
 

@@ -3,6 +3,8 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -11,6 +13,10 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/system_ports.hpp"
+#include "core/text.hpp"
+#include "core/webhooks.hpp"
 
 namespace dinex::store {
 namespace {
@@ -193,6 +199,45 @@ CREATE TABLE api_keys (
     revoked_at   INTEGER
 ) WITHOUT ROWID;
 )sql",
+    // 3: webhook subscriptions and their outbox (docs/NOTIFICATIONS.md). Outbox rows are written
+    // in the transaction of the event that made them; delivery ids are ULIDs, so ordering by id is
+    // ordering by creation.
+    R"sql(
+CREATE TABLE subscriptions (
+    id                    TEXT    NOT NULL PRIMARY KEY,
+    url                   TEXT    NOT NULL,
+    statuses              TEXT    NOT NULL,
+    tracking_id           TEXT,
+    secret                TEXT    NOT NULL,
+    created_at            INTEGER NOT NULL,
+    enabled               INTEGER NOT NULL,
+    disabled_at           INTEGER,
+    disabled_reason       TEXT    NOT NULL,
+    consecutive_failures  INTEGER NOT NULL,
+    paused_until          INTEGER NOT NULL,
+    last_success_at       INTEGER
+) WITHOUT ROWID;
+CREATE TABLE outbox (
+    id                TEXT    NOT NULL PRIMARY KEY,
+    subscription_id   TEXT    NOT NULL,
+    tracking_id       TEXT    NOT NULL,
+    status            TEXT    NOT NULL,
+    previous_status   TEXT,
+    location          TEXT    NOT NULL,
+    timestamp         INTEGER NOT NULL,
+    event_id          TEXT    NOT NULL,
+    state             TEXT    NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts          INTEGER NOT NULL,
+    created_at        INTEGER NOT NULL,
+    next_attempt_at   INTEGER NOT NULL,
+    last_attempt_at   INTEGER,
+    last_http_status  INTEGER,
+    last_error        TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX outbox_due ON outbox (subscription_id, next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_history ON outbox (subscription_id, id);
+CREATE INDEX outbox_finished ON outbox (last_attempt_at) WHERE state <> 'pending';
+)sql",
 };
 static_assert(std::size(migrations) == sqlite_store::schema_version);
 
@@ -247,6 +292,68 @@ std::optional<double> lon_of(const std::optional<core::position>& p) {
     return p ? std::optional<double>(p->longitude) : std::nullopt;
 }
 
+constexpr const char* subscription_columns =
+    "id, url, statuses, tracking_id, secret, created_at, enabled, disabled_at, disabled_reason, "
+    "consecutive_failures, paused_until, last_success_at";
+constexpr const char* delivery_columns =
+    "id, subscription_id, tracking_id, status, previous_status, location, timestamp, event_id, state, "
+    "attempts, created_at, next_attempt_at, last_attempt_at, last_http_status, last_error";
+
+std::optional<core::millis> opt_int64(const statement::run& r, int col) {
+    if (!r.opt_text(col)) return std::nullopt;
+    return r.int64(col);
+}
+
+// Statuses of a subscription as stored: "DELIVERED,EXCEPTION", empty for all.
+std::string join_statuses(const std::vector<core::status>& statuses) {
+    std::string out;
+    for (const auto st : statuses) {
+        if (!out.empty()) out.push_back(',');
+        out.append(core::to_string(st));
+    }
+    return out;
+}
+
+core::subscription read_subscription(const statement::run& r) {
+    core::subscription s;
+    s.id = r.text(0);
+    s.url = r.text(1);
+    const std::string statuses = r.text(2);
+    for (const auto name : core::split_list(statuses)) {
+        if (const auto st = core::parse_status(name)) s.statuses.push_back(*st);
+    }
+    s.tracking_id = r.opt_text(3);
+    s.secret = r.text(4);
+    s.created_at = r.int64(5);
+    s.enabled = r.int64(6) != 0;
+    s.disabled_at = opt_int64(r, 7);
+    s.disabled_reason = r.text(8);
+    s.consecutive_failures = static_cast<std::uint32_t>(r.int64(9));
+    s.paused_until = r.int64(10);
+    s.last_success_at = opt_int64(r, 11);
+    return s;
+}
+
+core::delivery read_delivery(const statement::run& r) {
+    core::delivery d;
+    d.id = r.text(0);
+    d.subscription_id = r.text(1);
+    d.message.tracking_id = r.text(2);
+    d.message.state = core::parse_status(r.text(3)).value_or(core::status::exception);
+    if (const auto prev = r.opt_text(4)) d.message.previous = core::parse_status(*prev);
+    d.message.location = r.text(5);
+    d.message.timestamp = r.int64(6);
+    d.message.event_id = r.text(7);
+    d.state = core::parse_delivery_state(r.text(8)).value_or(core::delivery_state::pending);
+    d.attempts = static_cast<std::uint32_t>(r.int64(9));
+    d.created_at = r.int64(10);
+    d.next_attempt_at = r.int64(11);
+    d.last_attempt_at = opt_int64(r, 12);
+    if (const auto st = opt_int64(r, 13)) d.last_http_status = static_cast<int>(*st);
+    d.last_error = r.text(14);
+    return d;
+}
+
 // Moves the schema of `handle`'s database to sqlite_store::schema_version, in one transaction.
 void migrate_schema(db_handle& handle) {
     handle.exec("BEGIN IMMEDIATE");
@@ -296,6 +403,15 @@ struct write_connection {
     statement begin, commit, rollback, savepoint, release, rollback_to;
     statement state, event_by_id, insert_event, upsert_state, delete_events, delete_package;
     statement expired_ids;
+    statement insert_delivery;
+
+    // The subscriptions, as committed: the append path matches every state change against them
+    // without a query. Reloaded after a commit that changed which ones exist or are enabled.
+    std::vector<core::subscription> subscriptions;
+    bool subscriptions_changed = false;
+    bool deliveries_added = false;
+    core::system_clock clock;
+    core::ulid_generator delivery_ids{clock};
 
     explicit write_connection(const std::string& path)
         : handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
@@ -334,6 +450,41 @@ struct write_connection {
         delete_package = statement(handle.db, "DELETE FROM packages WHERE tracking_id = ?1");
         expired_ids = statement(
             handle.db, "SELECT tracking_id FROM packages WHERE expires_at < ?1 LIMIT ?2");
+        insert_delivery = statement(
+            handle.db,
+            "INSERT INTO outbox (id, subscription_id, tracking_id, status, previous_status, location, "
+            "timestamp, event_id, state, attempts, created_at, next_attempt_at, last_error) VALUES (?1, ?2, "
+            "?3, ?4, ?5, ?6, ?7, ?8, 'pending', 0, ?9, ?9, '')");
+        load_subscriptions();
+    }
+
+    void load_subscriptions() {
+        std::vector<core::subscription> loaded;
+        statement all(handle.db, (std::string("SELECT ") + subscription_columns + " FROM subscriptions").c_str());
+        statement::run r(all);
+        while (r.step()) loaded.push_back(read_subscription(r));
+        subscriptions = std::move(loaded);
+    }
+
+    // One outbox row per subscription that wants `n`, in the current transaction.
+    void add_deliveries(const core::notification& n, core::millis now) {
+        for (const auto& sub : subscriptions) {
+            if (!core::wants(sub, n)) continue;
+            const std::optional<std::string> previous =
+                n.previous ? std::optional<std::string>(std::string(core::to_string(*n.previous))) : std::nullopt;
+            statement::run(insert_delivery)
+                .bind(1, delivery_ids.next_id())
+                .bind(2, sub.id)
+                .bind(3, n.tracking_id)
+                .bind(4, core::to_string(n.state))
+                .bind(5, previous)
+                .bind(6, n.location)
+                .bind(7, n.timestamp)
+                .bind(8, n.event_id)
+                .bind(9, now)
+                .exec();
+            deliveries_added = true;
+        }
     }
 
     void migrate() { migrate_schema(handle); }
@@ -413,6 +564,9 @@ struct append_job final : write_job {
             .bind(11, s.expires_at)
             .bind(12, static_cast<std::int64_t>(s.event_count))
             .exec();
+        // The outbox rows commit (or roll back) with the event: a state change is never
+        // acknowledged without its deliveries, nor delivered without being stored.
+        if (auto n = core::notification_of(*outcome)) c.add_deliveries(*n, in.received_at);
     }
     void failed(const core::error& e) override { outcome = core::fail(e); }
     void finish(const core::error* commit_error) override {
@@ -451,6 +605,23 @@ struct purge_job final : write_job {
     }
 };
 
+// Any write of the webhook side, run by the writer in its group transaction. `fn` either writes and
+// returns a value, or returns an error without writing.
+template <class T>
+struct call_job final : write_job {
+    std::function<core::result<T>(write_connection&)> fn;
+    std::optional<core::result<T>> out;
+    std::promise<core::result<T>> promise;
+
+    explicit call_job(std::function<core::result<T>(write_connection&)> f) : fn(std::move(f)) {}
+    void apply(write_connection& c) override { out = fn(c); }
+    void failed(const core::error& e) override { out = core::fail(e); }
+    void finish(const core::error* commit_error) override {
+        if (commit_error) out = core::fail(*commit_error);
+        promise.set_value(out ? std::move(*out) : core::fail(core::error::internal_error("job not run")));
+    }
+};
+
 }  // namespace
 
 struct sqlite_store::impl {
@@ -466,7 +637,38 @@ struct sqlite_store::impl {
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<read_connection>> idle_readers;
 
+    std::mutex wake_mutex;
+    std::function<void()> wake_dispatcher;
+
     explicit impl(sqlite_options o) : options(std::move(o)) {}
+
+    // Runs `fn` on the writer thread inside a group transaction and waits for the commit.
+    template <class T>
+    core::result<T> write(std::function<core::result<T>(write_connection&)> fn) {
+        auto job = std::make_unique<call_job<T>>(std::move(fn));
+        auto future = job->promise.get_future();
+        std::unique_ptr<write_job> base = std::move(job);
+        if (!enqueue(base)) return core::fail(core::error::unavailable_error("sqlite: store stopping or queue full"));
+        return future.get();
+    }
+
+    // Runs `fn` with a pooled read connection; sqlite failures become errors.
+    template <class F>
+    auto read(F&& fn) -> decltype(fn(std::declval<read_connection&>())) {
+        std::unique_ptr<read_connection> c;
+        try {
+            c = acquire_reader();
+            auto out = fn(*c);
+            release_reader(std::move(c));
+            return out;
+        } catch (const sqlite_failure& f) {
+            if (c) {
+                if (!sqlite3_get_autocommit(c->handle.db)) sqlite3_exec(c->handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
+                release_reader(std::move(c));
+            }
+            return core::fail(to_error(f));
+        }
+    }
 
     // Returns false when the store is stopping or the queue is full.
     bool enqueue(std::unique_ptr<write_job>& job) {
@@ -532,7 +734,23 @@ struct sqlite_store::impl {
                 sqlite3_exec(c.handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
             }
         }
+        after_commit(c, group_error.has_value());
         for (auto& job : batch) job->finish(group_error ? &*group_error : nullptr);
+    }
+
+    void after_commit(write_connection& c, bool rolled_back) {
+        if (c.subscriptions_changed) {
+            c.subscriptions_changed = false;
+            try {
+                c.load_subscriptions();
+            } catch (const sqlite_failure&) {
+                c.subscriptions_changed = true;  // the next group tries again
+            }
+        }
+        if (std::exchange(c.deliveries_added, false) && !rolled_back) {
+            const std::lock_guard lock(wake_mutex);
+            if (wake_dispatcher) wake_dispatcher();
+        }
     }
 
     std::unique_ptr<read_connection> acquire_reader() {
@@ -670,6 +888,234 @@ core::result<void> sqlite_store::ping() {
         return core::fail(to_error(f));
     }
     return {};
+}
+
+// ---- Webhook subscriptions and the outbox ----
+
+namespace {
+
+std::optional<core::subscription> subscription_by_id(sqlite3* db, std::string_view id) {
+    statement st(db, (std::string("SELECT ") + subscription_columns + " FROM subscriptions WHERE id = ?1").c_str());
+    statement::run r(st);
+    r.bind(1, id);
+    if (!r.step()) return std::nullopt;
+    return read_subscription(r);
+}
+
+}  // namespace
+
+core::result<void> sqlite_store::create_subscription(const core::subscription& sub) {
+    return impl_->write<void>([sub](write_connection& c) -> core::result<void> {
+        if (subscription_by_id(c.handle.db, sub.id)) {
+            return core::fail(core::error::make(core::errc::conflict, "a subscription with id " + sub.id + " exists"));
+        }
+        statement st(c.handle.db,
+                     "INSERT INTO subscriptions (id, url, statuses, tracking_id, secret, created_at, enabled, "
+                     "disabled_at, disabled_reason, consecutive_failures, paused_until, last_success_at) VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        // Bound values are not copied (SQLITE_STATIC): they must outlive exec().
+        const std::string statuses = join_statuses(sub.statuses);
+        statement::run r(st);
+        r.bind(1, sub.id).bind(2, sub.url).bind(3, statuses).bind(4, sub.tracking_id);
+        r.bind(5, sub.secret).bind(6, sub.created_at).bind(7, std::int64_t{sub.enabled ? 1 : 0});
+        if (sub.disabled_at) r.bind(8, *sub.disabled_at); else r.bind_null(8);
+        r.bind(9, sub.disabled_reason).bind(10, std::int64_t{sub.consecutive_failures}).bind(11, sub.paused_until);
+        if (sub.last_success_at) r.bind(12, *sub.last_success_at); else r.bind_null(12);
+        r.exec();
+        c.subscriptions_changed = true;
+        return {};
+    });
+}
+
+core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions() {
+    return impl_->read([](read_connection& c) -> core::result<std::vector<core::subscription>> {
+        statement st(c.handle.db,
+                     (std::string("SELECT ") + subscription_columns + " FROM subscriptions ORDER BY id").c_str());
+        std::vector<core::subscription> out;
+        statement::run r(st);
+        while (r.step()) out.push_back(read_subscription(r));
+        return out;
+    });
+}
+
+core::result<std::optional<core::subscription>> sqlite_store::find_subscription(std::string_view id) {
+    return impl_->read([id](read_connection& c) -> core::result<std::optional<core::subscription>> {
+        return subscription_by_id(c.handle.db, id);
+    });
+}
+
+core::result<void> sqlite_store::delete_subscription(std::string_view id_view) {
+    return impl_->write<void>([id = std::string(id_view)](write_connection& c) -> core::result<void> {
+        if (!subscription_by_id(c.handle.db, id)) return core::fail(core::subscription_not_found(id));
+        {
+            statement st(c.handle.db, "DELETE FROM outbox WHERE subscription_id = ?1");
+            statement::run(st).bind(1, id).exec();
+        }
+        statement st(c.handle.db, "DELETE FROM subscriptions WHERE id = ?1");
+        statement::run(st).bind(1, id).exec();
+        c.subscriptions_changed = true;
+        return {};
+    });
+}
+
+core::result<core::subscription> sqlite_store::set_enabled(std::string_view id_view, bool enabled, core::millis now,
+                                                           std::string_view reason_view) {
+    return impl_->write<core::subscription>(
+        [id = std::string(id_view), enabled, now,
+         reason = std::string(reason_view)](write_connection& c) -> core::result<core::subscription> {
+            auto sub = subscription_by_id(c.handle.db, id);
+            if (!sub) return core::fail(core::subscription_not_found(id));
+            if (sub->enabled == enabled) return std::move(*sub);
+            statement st(c.handle.db,
+                         "UPDATE subscriptions SET enabled = ?2, disabled_at = ?3, disabled_reason = ?4, "
+                         "consecutive_failures = 0, paused_until = 0 WHERE id = ?1");
+            const std::string stored_reason = enabled ? std::string() : reason;
+            statement::run r(st);
+            r.bind(1, id).bind(2, std::int64_t{enabled ? 1 : 0});
+            if (enabled) r.bind_null(3); else r.bind(3, now);
+            r.bind(4, stored_reason).exec();
+            c.subscriptions_changed = true;
+            return std::move(*subscription_by_id(c.handle.db, id));
+        });
+}
+
+core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(core::millis now, std::size_t limit,
+                                                                      const std::vector<std::string>& in_flight) {
+    return impl_->read([&](read_connection& c) -> core::result<std::vector<core::delivery>> {
+        std::vector<std::string> ready;
+        {
+            statement st(c.handle.db, "SELECT id FROM subscriptions WHERE enabled = 1 AND paused_until <= ?1 ORDER BY id");
+            statement::run r(st);
+            r.bind(1, now);
+            while (r.step()) ready.push_back(r.text(0));
+        }
+        statement st(c.handle.db, (std::string("SELECT ") + delivery_columns +
+                                   " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
+                                   "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3")
+                                      .c_str());
+        std::vector<core::delivery> out;
+        for (const auto& sub : ready) {
+            statement::run r(st);
+            r.bind(1, sub).bind(2, now).bind(3, static_cast<std::int64_t>(limit + in_flight.size()));
+            while (r.step() && out.size() < limit) {
+                auto d = read_delivery(r);
+                if (std::find(in_flight.begin(), in_flight.end(), d.id) == in_flight.end()) out.push_back(std::move(d));
+            }
+            if (out.size() >= limit) break;
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
+        });
+        return out;
+    });
+}
+
+core::result<core::attempt_effect> sqlite_store::record_attempt(const core::delivery& d, const core::attempt_report& report,
+                                                                const core::retry_policy& policy, double jitter01) {
+    return impl_->write<core::attempt_effect>([d, report, policy, jitter01](
+                                                  write_connection& c) -> core::result<core::attempt_effect> {
+        auto sub = subscription_by_id(c.handle.db, d.subscription_id);
+        if (!sub) return core::fail(core::subscription_not_found(d.subscription_id));
+        const core::attempt_effect e = core::apply_attempt(*sub, d, report, policy, jitter01);
+        {
+            statement st(c.handle.db,
+                         "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
+                         "last_attempt_at = ?4, last_http_status = ?5, last_error = ?6 WHERE id = ?1 AND state = 'pending'");
+            statement::run r(st);
+            r.bind(1, d.id).bind(2, core::to_string(e.state)).bind(3, e.next_attempt_at).bind(4, report.at);
+            if (report.http_status) r.bind(5, std::int64_t{*report.http_status}); else r.bind_null(5);
+            r.bind(6, report.error).exec();
+        }
+        statement st(c.handle.db,
+                     "UPDATE subscriptions SET consecutive_failures = ?2, paused_until = ?3, "
+                     "last_success_at = CASE WHEN ?4 THEN ?5 ELSE last_success_at END, "
+                     "enabled = CASE WHEN ?6 THEN 0 ELSE enabled END, "
+                     "disabled_at = CASE WHEN ?6 AND enabled = 1 THEN ?5 ELSE disabled_at END, "
+                     "disabled_reason = CASE WHEN ?6 AND enabled = 1 THEN ?7 ELSE disabled_reason END "
+                     "WHERE id = ?1");
+        const bool delivered = e.state == core::delivery_state::delivered;
+        statement::run(st)
+            .bind(1, d.subscription_id)
+            .bind(2, std::int64_t{e.consecutive_failures})
+            .bind(3, e.paused_until)
+            .bind(4, std::int64_t{delivered ? 1 : 0})
+            .bind(5, report.at)
+            .bind(6, std::int64_t{e.disable ? 1 : 0})
+            .bind(7, e.disabled_reason)
+            .exec();
+        if (e.disable) c.subscriptions_changed = true;
+        return e;
+    });
+}
+
+core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view subscription_id, std::size_t limit,
+                                                              std::optional<std::string_view> cursor) {
+    if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
+    return impl_->read([&](read_connection& c) -> core::result<core::delivery_page> {
+        if (!subscription_by_id(c.handle.db, subscription_id)) return core::fail(core::subscription_not_found(subscription_id));
+        statement st(c.handle.db, (std::string("SELECT ") + delivery_columns +
+                                   " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3")
+                                      .c_str());
+        core::delivery_page page;
+        statement::run r(st);
+        // "~" sorts after every ULID character: no cursor starts at the newest.
+        r.bind(1, subscription_id).bind(2, cursor ? *cursor : std::string_view("~"));
+        r.bind(3, static_cast<std::int64_t>(limit + 1));
+        while (r.step()) page.items.push_back(read_delivery(r));
+        if (page.items.size() > limit) {
+            page.items.pop_back();
+            page.next_cursor = page.items.back().id;
+        }
+        return page;
+    });
+}
+
+core::result<core::outbox_counts> sqlite_store::counts() {
+    return impl_->read([](read_connection& c) -> core::result<core::outbox_counts> {
+        core::outbox_counts out;
+        statement pending(c.handle.db, "SELECT count(*) FROM outbox WHERE state = 'pending'");
+        if (statement::run r(pending); r.step()) out.pending = static_cast<std::uint64_t>(r.int64(0));
+        statement subs(c.handle.db, "SELECT coalesce(sum(enabled), 0), count(*) FROM subscriptions");
+        if (statement::run r(subs); r.step()) {
+            out.enabled_subscriptions = static_cast<std::uint64_t>(r.int64(0));
+            out.disabled_subscriptions = static_cast<std::uint64_t>(r.int64(1)) - out.enabled_subscriptions;
+        }
+        return out;
+    });
+}
+
+core::result<std::size_t> sqlite_store::purge_deliveries(core::millis before) {
+    std::size_t total = 0;
+    const std::int64_t chunk = static_cast<std::int64_t>(impl_->options.purge_chunk);
+    for (;;) {
+        auto removed = impl_->write<std::size_t>([before, chunk](write_connection& c) -> core::result<std::size_t> {
+            statement st(c.handle.db,
+                         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 'pending' AND "
+                         "last_attempt_at < ?1 LIMIT ?2)");
+            statement::run(st).bind(1, before).bind(2, chunk).exec();
+            return static_cast<std::size_t>(sqlite3_changes(c.handle.db));
+        });
+        if (!removed) return removed;
+        total += *removed;
+        if (static_cast<std::int64_t>(*removed) < chunk) return total;
+    }
+}
+
+core::result<std::optional<core::millis>> sqlite_store::next_due() {
+    return impl_->read([](read_connection& c) -> core::result<std::optional<core::millis>> {
+        statement st(c.handle.db,
+                     "SELECT min(max(s.paused_until, (SELECT min(o.next_attempt_at) FROM outbox o WHERE "
+                     "o.subscription_id = s.id AND o.state = 'pending'))) FROM subscriptions s WHERE s.enabled = 1 "
+                     "AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscription_id = s.id AND o.state = 'pending')");
+        statement::run r(st);
+        if (!r.step()) return std::optional<core::millis>();
+        return opt_int64(r, 0);
+    });
+}
+
+void sqlite_store::on_new_deliveries(std::function<void()> wake) {
+    const std::lock_guard lock(impl_->wake_mutex);
+    impl_->wake_dispatcher = std::move(wake);
 }
 
 // ---- API keys ----

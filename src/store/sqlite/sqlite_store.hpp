@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/ports.hpp"
+#include "core/webhooks.hpp"
 
 namespace dinex::store {
 
@@ -17,7 +18,7 @@ struct sqlite_options {
     std::size_t purge_chunk = 2000;   // packages deleted per transaction by purge_expired
 };
 
-class sqlite_store final : public core::store {
+class sqlite_store final : public core::store, public core::webhook_store {
 public:
     // Opens (or creates) the database and migrates its schema to the current version.
     static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
@@ -33,12 +34,30 @@ public:
                 core::append_callback done) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+    core::webhook_store* webhooks() noexcept override { return this; }
+
+    core::result<void> create_subscription(const core::subscription& s) override;
+    core::result<std::vector<core::subscription>> list_subscriptions() override;
+    core::result<std::optional<core::subscription>> find_subscription(std::string_view id) override;
+    core::result<void> delete_subscription(std::string_view id) override;
+    core::result<core::subscription> set_enabled(std::string_view id, bool enabled, core::millis now,
+                                                 std::string_view reason) override;
+    core::result<std::vector<core::delivery>> due_deliveries(core::millis now, std::size_t limit,
+                                                             const std::vector<std::string>& in_flight) override;
+    core::result<core::attempt_effect> record_attempt(const core::delivery& d, const core::attempt_report& r,
+                                                      const core::retry_policy& policy, double jitter01) override;
+    core::result<core::delivery_page> deliveries_of(std::string_view subscription_id, std::size_t limit,
+                                                    std::optional<std::string_view> cursor) override;
+    core::result<core::outbox_counts> counts() override;
+    core::result<std::size_t> purge_deliveries(core::millis before) override;
+    core::result<std::optional<core::millis>> next_due() override;
+    void on_new_deliveries(std::function<void()> wake) override;
 
     // Commits what is queued, then stops the writer and closes every connection. Appends after
     // stop() fail with `unavailable`. Called by the destructor.
     void stop();
 
-    static constexpr int schema_version = 2;  // 1: packages, events; 2: api_keys
+    static constexpr int schema_version = 3;  // 1: packages, events; 2: api_keys; 3: webhooks
 
     struct impl;
 

@@ -1,0 +1,32 @@
+#include "api/json_body.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace dinex::api {
+
+core::result<boost::json::object> parse_object_body(std::string_view body) {
+    boost::json::error_code ec;
+    boost::json::parse_options opts;
+    opts.max_depth = 16;
+    boost::json::value root = boost::json::parse(body, ec, {}, opts);
+    if (ec) {
+        return core::fail(core::error::field(core::errc::invalid_argument, "the body is not valid JSON: " + ec.message(),
+                                             "body", "json"));
+    }
+    if (!root.is_object()) {
+        return core::fail(
+            core::error::field(core::errc::invalid_argument, "the body must be a JSON object", "body", "type:object"));
+    }
+    return std::move(root.get_object());
+}
+
+core::error field_errors(std::vector<core::field_error> errors) {
+    std::string msg = "the body has fields of the wrong type or not allowed: ";
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+        if (i) msg += ", ";
+        msg.append(errors[i].field).append(" (").append(errors[i].rule).append(")");
+    }
+    return core::error::make(core::errc::invalid_argument, std::move(msg), std::move(errors));
+}
+
+}  // namespace dinex::api
