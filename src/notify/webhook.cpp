@@ -98,7 +98,7 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
     if (url.size() > max_webhook_url_length) {
         return core::fail(url_error("url is longer than 2048 characters", "max_length:2048"));
     }
-    const auto parsed = boost::urls::parse_absolute_uri(url);
+    const auto parsed = boost::urls::parse_uri(url);
     if (!parsed) return core::fail(url_error("url is not an absolute URL", "absolute_url"));
     const auto scheme = parsed->scheme_id();
     if (scheme != boost::urls::scheme::http && scheme != boost::urls::scheme::https) {

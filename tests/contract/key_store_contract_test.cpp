@@ -158,7 +158,9 @@ PRAGMA user_version = 1;
         EXPECT_TRUE((*keys)->create_key(k));
         EXPECT_EQ((*keys)->find_key(k.id).value(), k);
         // Version 3: the webhook tables exist.
-        core::subscription sub{.id = "01SUBSCRIPTIONAFTERUPGRADE", .url = "https://example.com/hook"};
+        core::subscription sub;
+        sub.id = "01SUBSCRIPTIONAFTERUPGRADE";
+        sub.url = "https://example.com/hook";
         EXPECT_TRUE((*s)->create_subscription(sub));
         EXPECT_EQ((*s)->list_subscriptions().value().size(), 1U);
     }

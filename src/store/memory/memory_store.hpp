@@ -68,7 +68,7 @@ private:
     std::map<std::string, core::subscription> subscriptions_;
     std::map<std::string, core::delivery> outbox_;  // by id (ULID): creation order
     core::system_clock clock_;
-    core::ulid_generator delivery_ids_{clock_};
+    core::monotonic_ulid_generator delivery_ids_{clock_};
     std::mutex wake_mutex_;
     std::function<void()> wake_;
     std::atomic<int> failures_left_{0};

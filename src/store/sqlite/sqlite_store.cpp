@@ -411,7 +411,7 @@ struct write_connection {
     bool subscriptions_changed = false;
     bool deliveries_added = false;
     core::system_clock clock;
-    core::ulid_generator delivery_ids{clock};
+    core::monotonic_ulid_generator delivery_ids{clock};
 
     explicit write_connection(const std::string& path)
         : handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
