@@ -509,6 +509,10 @@ class ApiTest(unittest.TestCase):
             self.assertTrue(any(r.split(" ", 1)[1] == path for r in declared), f"{path} has no route")
         if '"/assets/"' in router:
             self.assertIn("GET /assets/{proxy+}", declared)
+        # Webhook subscriptions belong to the local server (its SQLite outbox); on AWS subscribers
+        # use the SNS topic, so API Gateway must not route /subscriptions.
+        self.assertIn('"/subscriptions"', router)
+        self.assertFalse(any("/subscriptions" in r for r in declared))
         self.assertFalse(any(r.startswith("OPTIONS ") for r in declared), "OPTIONS is answered by API Gateway CORS")
 
 

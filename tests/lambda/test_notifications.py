@@ -30,6 +30,15 @@ def moto_state():
         return json.load(f)
 
 
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
 def closed_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -131,6 +140,9 @@ class NotificationsTest(unittest.TestCase):
         cls.filtered_id = "NB" + uuid.uuid4().hex[:10].upper()
         cls.sns.subscribe(TopicArn=cls.topic, Protocol="http", Endpoint=cls.subscriber.url(cls.by_id_path),
                           Attributes={"FilterPolicy": json.dumps({"tracking_id": [cls.filtered_id]})})
+        # The sample filter policy of docs/NOTIFICATIONS.md.
+        cls.sns.subscribe(TopicArn=cls.topic, Protocol="http", Endpoint=cls.subscriber.url("/delivered-or-exception"),
+                          Attributes={"FilterPolicy": json.dumps({"status": ["DELIVERED", "EXCEPTION"]})})
         cls.fn = cls.lambda_fn({})
         cls.seen_sequence = set()
 
@@ -252,6 +264,19 @@ class NotificationsTest(unittest.TestCase):
         self.assertTrue(logs)
         self.assertEqual((logs[-1]["published"], logs[-1]["malformed"]), (3, 0))
 
+    def test_2b_the_documented_filter_policy_passes_only_delivered_and_exception(self):
+        c = "NF" + uuid.uuid4().hex[:10].upper()
+        path = "/delivered-or-exception"
+        before = len(self.subscriber.by_path.get(path, []))
+        for i, st in enumerate(["PICKED_UP", "IN_TRANSIT", "EXCEPTION", "OUT_FOR_DELIVERY", "DELIVERED"]):
+            self.post(self.fn, tracking_id=c, status=st, location="Lima", event_id="c-%d" % i,
+                      timestamp="2026-11-2%dT10:00:00Z" % (i + 1))
+        self.assertEqual(self.deliver(self.fn, self.new_stream_records()), {"batchItemFailures": []})
+        self.assertTrue(wait_until(lambda: len(self.subscriber.by_path.get(path, [])) >= before + 2))
+        time.sleep(0.3)  # nothing else may arrive on the filtered subscription
+        got = [json.loads(g["Message"]) for g in self.subscriber.by_path.get(path, [])[before:]]
+        self.assertEqual([(m["tracking_id"], m["status"]) for m in got], [(c, "EXCEPTION"), (c, "DELIVERED")])
+
     def test_3_sns_down_then_redelivered_nothing_lost(self):
         c = "NC" + uuid.uuid4().hex[:10].upper()
         down = self.lambda_fn({"AWS_ENDPOINT_URL_SNS": "http://127.0.0.1:%d" % closed_port()})
@@ -269,7 +294,10 @@ class NotificationsTest(unittest.TestCase):
             # before it was a state change, so nothing is acknowledged that was not published.
             self.assertEqual(answer, {"batchItemFailures": expected})
             self.assertEqual(len(self.subscriber.notifications), before)
-            failed = [r for r in down.log_records() if r.get("msg") == "notification publish failed"]
+            # Log lines reach stdout within the logger's flush interval.
+            failed = []
+            wait_until(lambda: failed.extend(r for r in down.log_records()
+                                             if r.get("msg") == "notification publish failed") or failed)
             self.assertEqual(len(failed), 1)
             self.assertIn("transport", failed[0]["error"])
             # The failure is counted where the NotificationFailures alarm sees it (EMF).
