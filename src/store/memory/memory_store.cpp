@@ -59,7 +59,7 @@ void memory_store::append(core::submission sub, const core::lifecycle_policy& po
             const event_key key{in.timestamp, in.event_id};
             r.events.emplace(key, outcome->stored);
             r.by_id.emplace(in.event_id, key);
-            if (auto n = core::notification_of(*outcome)) {
+            if (auto n = subscriptions_.empty() ? std::nullopt : core::notification_of(*outcome)) {
                 for (const auto& [id, subscriber] : subscriptions_) {
                     if (!core::wants(subscriber, *n)) continue;
                     core::delivery d;

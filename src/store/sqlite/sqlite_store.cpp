@@ -566,6 +566,7 @@ struct append_job final : write_job {
             .exec();
         // The outbox rows commit (or roll back) with the event: a state change is never
         // acknowledged without its deliveries, nor delivered without being stored.
+        if (c.subscriptions.empty()) return;
         if (auto n = core::notification_of(*outcome)) c.add_deliveries(*n, in.received_at);
     }
     void failed(const core::error& e) override { outcome = core::fail(e); }
