@@ -57,7 +57,7 @@ core::result<subscription_input> decode_subscription(std::string_view body, bool
                     errors.push_back({field, "type:string"});
                     continue;
                 }
-                const auto st = core::parse_status(item.get_string());
+                const auto st = core::parse_status_input(item.get_string());
                 if (!st) {
                     errors.push_back({field, "one_of:" + core::status_list()});
                 } else if (std::find(in.statuses.begin(), in.statuses.end(), *st) == in.statuses.end()) {

@@ -72,10 +72,11 @@ std::expected<parsed_url, http_error> parse_url(const std::string& url) {
     if (p.host.empty()) return std::unexpected(http_error{"no host in " + url});
     const std::string default_port = p.tls ? "443" : "80";
     p.port = u->has_port() ? std::string(u->port()) : default_port;
-    // IPv6 literals keep their brackets in the Host header.
+    // IPv6 literals: the resolver takes the bare address, the Host header keeps one pair of
+    // brackets (encoded_host() already has them).
+    if (u->host_type() == boost::urls::host_type::ipv6) p.host = u->host_address();
     const std::string host_for_header =
         u->host_type() == boost::urls::host_type::ipv6 ? "[" + p.host + "]" : p.host;
-    if (u->host_type() == boost::urls::host_type::ipv6) p.host = u->host_address();
     p.authority = p.port == default_port ? host_for_header : host_for_header + ":" + p.port;
     return p;
 }
@@ -195,6 +196,18 @@ struct http_client::impl {
             if (c.secure) http::async_read(*c.secure, c.buffer, parser, std::move(handler));
             else http::async_read(*c.plain, c.buffer, parser, std::move(handler));
         });
+        if (ec == http::error::body_limit && options.status_past_body_limit && parser.is_header_done()) {
+            // The caller wants the status only: answer it, without the body, and drop the
+            // connection (the rest of the body is still on the wire).
+            http_response out;
+            out.status = static_cast<int>(parser.get().result_int());
+            for (const auto& field : parser.get()) {
+                out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            }
+            c.reused = false;
+            c.close();
+            return out;
+        }
         if (ec) {
             // Over TLS, a peer that closed without close_notify (servers and load balancers
             // dropping an idle connection do) reads as stream_truncated, not end of stream.

@@ -42,6 +42,9 @@ struct http_client_options {
     std::size_t max_idle_per_endpoint = 8;  // kept-alive connections waiting for reuse
     bool verify_peer = true;                // off only for tests against self-signed servers
     std::string ca_file;                    // extra CA bundle (PEM); the system store is always used
+    // An answer whose body is over max_body_bytes is returned with its status and headers and no
+    // body (its connection is closed) instead of failing: for callers that need only the status.
+    bool status_past_body_limit = false;
     // Asked for every address a host name resolves to; a reason refuses it. The connection goes
     // only to an address that was accepted, so a name cannot be re-resolved to another one in
     // between (webhooks use it against server-side request forgery).

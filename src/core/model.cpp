@@ -25,6 +25,14 @@ std::optional<status> parse_status(std::string_view text) noexcept {
     return std::nullopt;
 }
 
+std::optional<status> parse_status_input(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    std::string upper(text);
+    for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    return parse_status(upper);
+}
+
 std::string status_list() {
     std::string out;
     for (const status s : all_statuses) {

@@ -31,6 +31,8 @@ inline constexpr std::array<status, 10> all_statuses = {
 
 std::string_view to_string(status s) noexcept;
 std::optional<status> parse_status(std::string_view text) noexcept;
+// What clients may send: surrounding blanks and any letter case ("  in_transit").
+std::optional<status> parse_status_input(std::string_view text);
 // "INFO_RECEIVED, PICKED_UP, …" for error messages.
 std::string status_list();
 

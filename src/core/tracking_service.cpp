@@ -115,9 +115,7 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
     if (!in.status) {
         errors.push_back({"status", "required"});
     } else {
-        std::string upper(trim(*in.status));
-        for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-        if (auto s = parse_status(upper)) {
+        if (auto s = parse_status_input(*in.status)) {
             ev.state = *s;
         } else {
             errors.push_back({"status", "one_of:" + status_list()});

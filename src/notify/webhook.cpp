@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
@@ -56,6 +57,10 @@ std::optional<std::string> refused_v6(const boost::asio::ip::address_v6& a) {
         return refused_v4(boost::asio::ip::address_v4({b[12], b[13], b[14], b[15]}));
     }
     if (b[0] == 0x20 && b[1] == 0x02) return refused_v4(boost::asio::ip::address_v4({b[2], b[3], b[4], b[5]}));
+    // The deprecated IPv4-compatible form (::a.b.c.d) is judged as the IPv4 address it embeds.
+    if (std::all_of(b.begin(), b.begin() + 12, [](unsigned char x) { return x == 0; })) {
+        return refused_v4(boost::asio::ip::address_v4({b[12], b[13], b[14], b[15]}));
+    }
     return std::nullopt;
 }
 
@@ -109,6 +114,13 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
     }
     if (parsed->has_fragment()) return core::fail(url_error("url must not have a fragment", "no_fragment"));
     if (parsed->encoded_host().empty()) return core::fail(url_error("url must name a host", "host_required"));
+    // Boost.URL 1.81 reads "http://1.2.3.4.example.com/" as host 1.2.3.4 and path ".example.com/";
+    // after an authority a path must start with '/', so such a split is that misreading: refuse
+    // it rather than deliver to another host than the one named.
+    if (!parsed->encoded_path().empty() && !parsed->encoded_path().starts_with('/')) {
+        return core::fail(url_error("url has a host name that starts with an IPv4 address, which is not supported",
+                                    "host_name"));
+    }
     if (allow_private) return {};
 
     std::string host(parsed->encoded_host());
@@ -120,8 +132,10 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
                                     "--allow-private-webhooks to allow it",
                                     "public_address"));
     }
-    const auto kind = parsed->host_type();
-    if (kind == boost::urls::host_type::ipv4 || kind == boost::urls::host_type::ipv6) {
+    // An IP literal is judged now; a name when connecting, by every address it resolves to.
+    boost::system::error_code not_an_address;
+    (void)boost::asio::ip::make_address(host, not_an_address);
+    if (!not_an_address) {
         if (auto why = refused_address(host)) {
             return core::fail(url_error("url points at a " + *why + " address; start the server with "
                                         "--allow-private-webhooks to allow it",

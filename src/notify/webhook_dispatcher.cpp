@@ -22,6 +22,7 @@ aws::http_client_options client_options(const dispatcher_options& o) {
     h.connect_timeout = o.timeout;
     h.request_timeout = o.timeout;
     h.max_body_bytes = o.max_response_bytes;
+    h.status_past_body_limit = true;  // a receiver's 2xx counts whatever it says after it
     h.max_idle_per_endpoint = o.workers;
     if (!o.allow_private) h.refuse_address = [](std::string_view a) { return refused_address(a); };
     return h;
@@ -164,6 +165,9 @@ void webhook_dispatcher::work() {
 void webhook_dispatcher::attempt(const core::delivery& d) {
     auto sub = store_.find_subscription(d.subscription_id);
     if (!sub || !*sub) return;  // deleted meanwhile (its deliveries went with it), or unreadable: next round
+    // Taken before another attempt paused the subscription, or an admin disabled it: it waits in
+    // the outbox, so a receiver that is down is probed once per delay, not once per queued delivery.
+    if (!(*sub)->enabled || (*sub)->paused_until > clock_.now()) return;
 
     const std::string body = message_json(d.message);
     const std::string timestamp = std::to_string(clock_.now() / 1000);
