@@ -272,12 +272,15 @@ def markdown(fig):
            "moto server" if fig.get("python_cpu_ms_per_call") else "assumed",
            FULL_VCPU_MB, pg["cpu_ms"], pq["cpu_ms"], pg["billed_ms"], pq["billed_ms"], pg["log_bytes"]))
     out.append("")
-    out.append("Reading it: API Gateway's $1.00 dominates every GET; the C++ function's Lambda line is mostly "
-               "the billed wait for DynamoDB (its own CPU is well under a millisecond even at 128 MB), while the "
-               "original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than the original's "
-               "because it does more: history, idempotency and ordering in one transaction, the status index, "
-               "and shared rate limits. Not counted: X-Ray traces (tracing is Active: $5.00 per million traces "
-               "recorded, ~5 % sampled by default), data transfer out, storage, KMS requests.")
+    out.append("Reading it: API Gateway's $1.00 is the largest line of a GET; the C++ function's Lambda line is "
+               "mostly the billed wait for DynamoDB (its own CPU is about a millisecond even at 128 MB's share of "
+               "a core), while the original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than the original's "
+               "because it does more: history, idempotency and ordering in one transaction (6 WRU), the status "
+               "index (2 WRU) and shared rate limits — the counter's UpdateItem on every request (%s per million) "
+               "costs more than the function itself; `DINEX_RATE_LIMITER=memory` (per-instance limits) would "
+               "remove it. Not counted: X-Ray traces (tracing is Active: $5.00 per million traces "
+               "recorded, ~5 %% sampled by default), data transfer out, storage, KMS requests."
+               % _money(PRICES["ddb_per_million_wru"] * ddb_units()["get"]["wru"]))
     out.append("")
     out.append("Sources (%s prices, looked up %s):" % (REGION, PRICES_LOOKED_UP))
     out.append("")

@@ -305,9 +305,10 @@ def section_micro(micro):
             continue
         unit = b.get("time_unit", "ns")
         rows.append(["`%s`" % b["name"], "%.1f %s" % (b["real_time"], unit), "%.1f %s" % (b["cpu_time"], unit)])
-    ctx = micro.get("context", {})
-    head = ("`build/release/bench/micro/micro_benchmarks` (Google Benchmark, release build%s)."
-            % (", library built as %s" % ctx["library_build_type"] if "library_build_type" in ctx else ""))
+    head = ("`build/release/bench/micro/micro_benchmarks --benchmark_min_time=…` (Google Benchmark; our code "
+            "is the release build — the \"library built as debug\" warning is about Debian's libbenchmark "
+            "itself). Time is wall-clock per iteration: on a busy machine it exceeds CPU time by what "
+            "other processes took.")
     return head + "\n\n" + table(["benchmark", "time", "CPU"], rows)
 
 
