@@ -179,15 +179,17 @@ def machine():
 
 def section_summary(run, m):
     quick = run.get("mode") == "quick"
+    busy = num((run.get("loadavg_start") or "0").split()[0]) > 0.5
+    load = ("load average %s (1, 5, 15 min) at the start, %s at the end; a quiet machine starts below 0.5"
+            % (run.get("loadavg_start", "?"), run.get("loadavg_end", "?")))
     lines = []
-    if quick:
-        lines.append("> **Figures from a `--quick` run on a busy machine** (other builds were using the same two "
-                     "cores: load average %s at the start, %s at the end). Short runs, smaller scale: use them to "
-                     "see the shape, not as the reference figures — `bench/run` on a quiet machine gives those."
-                     % (run.get("loadavg_start", "?"), run.get("loadavg_end", "?")))
+    if quick or busy:
+        lines.append("> **Figures from a %s%s** (%s). Use them to see the shape, not as reference figures: "
+                     "those come from `bench/run` on a quiet machine."
+                     % ("`--quick` run (short runs, smaller scale)" if quick else "full run",
+                        " on a busy machine — other processes were using the same two cores" if busy else "", load))
     else:
-        lines.append("> Full run; load average %s at the start, %s at the end (a quiet machine is below 0.2)."
-                     % (run.get("loadavg_start", "?"), run.get("loadavg_end", "?")))
+        lines.append("> Full run on a quiet machine (%s)." % load)
     lines.append("")
     lines.append(table(["", ""], [
         ["date", "%s → %s (UTC)" % (run.get("started", "?"), run.get("finished", "?"))],

@@ -55,6 +55,14 @@ class SectionTest(unittest.TestCase):
         out = report.replace_section("text\n", "cost", "x")
         self.assertTrue(out.endswith("<!-- bench:cost -->\nx\n<!-- /bench:cost -->\n"))
 
+    def test_the_summary_says_when_the_run_was_quick_or_the_machine_busy(self):
+        m = {"cpu": "x", "nproc": 2, "mem_gib": 1.0, "kernel": "k", "distro": "d", "compiler": "c"}
+        quiet = report.section_summary({"mode": "full", "loadavg_start": "0.05 0.1 0.2"}, m)
+        self.assertIn("quiet machine (", quiet)
+        busy = report.section_summary({"mode": "full", "loadavg_start": "3.1 2 1"}, m)
+        self.assertIn("busy machine", busy)
+        self.assertIn("`--quick` run", report.section_summary({"mode": "quick", "loadavg_start": "0.1"}, m))
+
     def test_latency_text(self):
         self.assertEqual(report.us_text("38"), "38 µs")
         self.assertEqual(report.us_text("3780"), "3.78 ms")
