@@ -279,7 +279,11 @@ def section_lambda(lam, anchor):
                      "%.1f µs / %.1f µs" % (f.get("user_us", 0), f.get("schedstat_us", 0))])
         rows.append(["log output per %s (stdout → CloudWatch Logs)" % name,
                      "%.0f B in %.1f lines" % (f.get("log_bytes", 0), f.get("log_lines", 0))])
-    rows.append(["RSS of the warm process (VmRSS / VmHWM)", "%.1f MiB / %.1f MiB" % (lam.get("rss_mib", 0), lam.get("hwm_mib", 0))])
+    rows.append(["RSS of the warm process after the GETs (VmRSS / VmHWM)",
+                 "%.1f MiB / %.1f MiB" % (lam.get("rss_mib", 0), lam.get("hwm_mib", 0))])
+    if "hwm_after_posts_mib" in lam:
+        rows.append(["peak RSS after the POSTs, their %d events held by the memory store (a test double: on AWS "
+                     "they are in DynamoDB)" % lam.get("invocations", 0), "%.1f MiB" % lam["hwm_after_posts_mib"]])
     if "zip_bytes" in lam:
         rows.append(["`deployment.zip`", "%.2f MiB (%d bytes)" % (lam["zip_bytes"] / 1048576.0, lam["zip_bytes"])])
     out.append(table(["figure", "measured"], rows, ["---", "---:"]))
