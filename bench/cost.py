@@ -286,4 +286,11 @@ def markdown(fig):
     out.append("")
     for name, url, what in SOURCES:
         out.append("- %s: <%s> — %s." % (name, url, what))
+    out.append("")
+    out.append("The official pages render most of their rate tables client-side, so the numbers were read from "
+               "stored copies and cross-checked: API Gateway in AWS's whitepaper *Best Practices for Designing "
+               "Amazon API Gateway Private APIs and Private Integration* (Cost optimization, Table 4); Lambda, "
+               "DynamoDB (the on-demand price cut of 1 November 2024), SNS and CloudWatch Logs (Lambda's tiered "
+               "log pricing of 1 May 2025 starts at the same $0.50/GB) in recent third-party summaries of those "
+               "pages. Check them before relying on a cent: they are constants at the top of `bench/cost.py`.")
     return "\n".join(out)
