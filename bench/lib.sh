@@ -6,7 +6,20 @@
 BENCH_BIN=build/release/src/cli/dinex-tracking
 # Where raw wrk output and the machine-readable results (TSV) go; bench/run sets its own.
 BENCH_OUT=${BENCH_OUT:-build/bench}
+# Ports: nginx BASE, the servers BASE+1 .. BASE+3. Another checkout's benchmark on the same machine
+# uses the same ones unless one of them sets BENCH_PORT_BASE (and two loads at once on two cores
+# measure neither: bench_port_free says so instead of measuring).
+BENCH_PORT_BASE=${BENCH_PORT_BASE:-18181}
 bench_pids=()
+
+# bench_port_free PORT: fails, naming the owner, when something already listens on PORT.
+bench_port_free() {
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; then
+    echo "bench: port $1 is in use — another benchmark running? ($(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:.*' | head -1))" >&2
+    echo "bench: wait for it (two loads at once on two cores measure neither), or set BENCH_PORT_BASE" >&2
+    return 1
+  fi
+}
 
 # bench_build TARGET...: installs wrk, nginx and sqlite3 when missing and builds the release targets.
 bench_build() {
@@ -44,6 +57,7 @@ bench_wait() {
 bench_serve() {
   local log=$1 port=$2 data=$3
   shift 3
+  bench_port_free "$port"
   "$BENCH_BIN" serve --port "$port" --data-dir "$data" --rate-limit off "$@" >"$log" 2>&1 &
   bench_server_pid=$!
   bench_pids+=("$bench_server_pid")
@@ -60,6 +74,7 @@ bench_stop() {
 # server's threads, access log off: the ceiling.
 bench_nginx() {
   local work=$1 port=$2
+  bench_port_free "$port"
   cat >"$work/nginx.conf" <<CONF
 worker_processes auto;
 pid $work/nginx.pid;
