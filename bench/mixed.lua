@@ -1,10 +1,5 @@
 -- wrk script: 90% lookups of a seeded package, 10% distinct durable writes.
-local thread_counter = 0
-
-function setup(thread)
-  thread:set("thread_id", thread_counter)
-  thread_counter = thread_counter + 1
-end
+dofile("bench/wrk_threads.lua")
 
 function init(args)
   run = args[1] or "M"

@@ -1,11 +1,6 @@
 -- wrk script: every request is a distinct tracking event (its own event_id), spread over
 -- 1,000 packages per wrk thread, so the server really stores each one durably.
-local thread_counter = 0
-
-function setup(thread)
-  thread:set("thread_id", thread_counter)
-  thread_counter = thread_counter + 1
-end
+dofile("bench/wrk_threads.lua")
 
 function init(args)
   run = args[1] or "R"

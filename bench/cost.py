@@ -1,0 +1,296 @@
+"""AWS cost per million requests, from the measured figures (bench/run -> bench/report.py).
+
+Everything the estimate assumes is a named constant below, with its source; the arithmetic is in
+`estimate()` and is printed step by step into docs/PERFORMANCE.md by `markdown()`.
+Prices: us-east-1, on-demand, first pricing tier, free tiers ignored; looked up 2026-11-29.
+"""
+import math
+
+PRICES_LOOKED_UP = "2026-11-29"
+REGION = "us-east-1"
+
+# --- Published prices (USD) -------------------------------------------------------------------
+PRICES = {
+    # https://aws.amazon.com/api-gateway/pricing/ — HTTP APIs, first 300 million requests a month,
+    # metered in 512 KB increments (also in the AWS whitepaper "Best Practices for Designing Amazon
+    # API Gateway Private APIs", Cost optimization, Table 4).
+    "apigw_http_per_million": 1.00,
+    # https://aws.amazon.com/lambda/pricing/ — requests, and duration per GB-second (first tier:
+    # 6 billion GB-s/month on x86_64, 7.5 billion on arm64); duration rounded up to 1 ms.
+    "lambda_per_million_requests": 0.20,
+    "lambda_gb_s_x86_64": 0.0000166667,
+    "lambda_gb_s_arm64": 0.0000133334,
+    # https://aws.amazon.com/dynamodb/pricing/on-demand/ — on-demand throughput since the
+    # 1 November 2024 price cut: per million write / read request units (Standard table class).
+    "ddb_per_million_wru": 0.625,
+    "ddb_per_million_rru": 0.125,
+    # https://aws.amazon.com/sns/pricing/ — standard topics, per million API requests (publishes),
+    # each 64 KB chunk of a payload one request. Deliveries to SQS and Lambda are free.
+    "sns_per_million_publishes": 0.50,
+    # https://aws.amazon.com/cloudwatch/pricing/ — Logs, Standard class, data ingested per GB
+    # (Lambda's tiered "vended logs" price starts at the same $0.50 for the first 10 TB).
+    "cwlogs_per_gb_ingested": 0.50,
+}
+
+SOURCES = [
+    ("API Gateway", "https://aws.amazon.com/api-gateway/pricing/", "HTTP API: $1.00 per million requests (first 300 M/month)"),
+    ("Lambda", "https://aws.amazon.com/lambda/pricing/",
+     "$0.20 per million requests; $0.0000166667 per GB-s (x86_64), $0.0000133334 per GB-s (arm64); 1 ms granularity"),
+    ("DynamoDB", "https://aws.amazon.com/dynamodb/pricing/on-demand/",
+     "on-demand: $0.625 per million WRU, $0.125 per million RRU; transactional read/write = 2 units; "
+     "strongly consistent read = 1 RRU per 4 KB, write = 1 WRU per 1 KB"),
+    ("SNS", "https://aws.amazon.com/sns/pricing/", "standard topic: $0.50 per million publishes (64 KB chunks)"),
+    ("CloudWatch Logs", "https://aws.amazon.com/cloudwatch/pricing/", "Standard class: $0.50 per GB ingested"),
+]
+
+# --- Assumptions (not measured here; change them and rerun bench/report.py) --------------------
+# Lambda gives a function CPU in proportion to its memory: one full vCPU at 1,769 MB
+# (Lambda developer guide, "Configuring function memory"). The CPU time measured on this machine
+# is scaled by 1769 / memory: an upper bound (short bursts may run faster).
+FULL_VCPU_MB = 1769
+# Round trip of one DynamoDB call from Lambda in the same region (DynamoDB's "single-digit
+# millisecond" latency): the function waits for it and the wait is billed. Same for both versions.
+DDB_CALL_MS = 5.0
+# Round trip of one SNS Publish (the stream consumer's and the original handler's).
+SNS_CALL_MS = 10.0
+# Lines Lambda itself writes per invocation (START, END, REPORT incl. the X-Ray trace id): bytes.
+LAMBDA_PLATFORM_LOG_BYTES = 400
+# One API Gateway access-log line (the JSON format of infrastructure/terraform/api.tf: 15 fields).
+APIGW_ACCESS_LOG_BYTES = 450
+# Events per package in a GET answer (the HTTP benchmark's package has 8).
+EVENTS_PER_PACKAGE = 8
+# Stream consumer invocations per state change: the event source mapping batches up to 100
+# records within 1 s; at a few requests per second each state change is its own batch (1.0, the
+# worst case, used here); under heavy load ~0.03.
+CONSUMER_INVOCATIONS_PER_CHANGE = 1.0
+# The original handler (Python 3.11, 256 MB, boto3) is not in this repository: its CPU per
+# request is taken from bench/python_anchor.py (boto3's client-side CPU per DynamoDB/SNS call,
+# measured on this machine) when available, else this value (ms of one full vCPU per AWS call).
+PYTHON_CPU_MS_PER_AWS_CALL_DEFAULT = 1.5
+# Python's own handler work per request (event parsing, json, logging), ms of one full vCPU.
+PYTHON_HANDLER_CPU_MS = 0.3
+# The original's log output per request (one print/log line), bytes.
+PYTHON_LOG_BYTES = 200
+
+
+# --- DynamoDB item sizes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)
+def _number_size(value):
+    digits = str(abs(value)).replace(".", "").strip("0") or "0"
+    return (len(digits) + 1) // 2 + 1
+
+
+def item_size(item):
+    """Bytes DynamoDB bills for an item: attribute names plus values (strings UTF-8, numbers
+    1 byte per two significant digits + 1)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        size += _number_size(value) if isinstance(value, (int, float)) else len(str(value).encode())
+    return size
+
+
+NOW_MS = 1_795_969_066_000
+ULID = "01M8M1J94FN45QA50G6TD0YS9F"
+# Items as src/store/dynamodb/item_codec.cpp writes them, for a typical event (tracking id of
+# 10 characters, location "Lima", a description, no notes, no coordinates).
+STATE_ITEM = {"tracking_id": "TRK0012345", "sk": "STATE", "status": "OUT_FOR_DELIVERY", "location": "Lima",
+              "timestamp": NOW_MS, "event_id": ULID, "created_at": NOW_MS, "updated_at": NOW_MS, "event_count": 8,
+              "version": 8, "gsi_status": "OUT_FOR_DELIVERY", "gsi_updated_at": NOW_MS,
+              "expires_at": NOW_MS // 1000, "expires_at_ms": NOW_MS}
+EVENT_ITEM = {"tracking_id": "TRK0012345", "sk": "EVENT#" + str(NOW_MS) + "#" + ULID, "event_id": ULID,
+              "status": "OUT_FOR_DELIVERY", "location": "Lima", "timestamp": NOW_MS, "received_at": NOW_MS,
+              "description": "Left the Lima hub", "expires_at": NOW_MS // 1000, "expires_at_ms": NOW_MS}
+MARKER_ITEM = dict(EVENT_ITEM, sk="DEDUP#" + ULID, event_sk=EVENT_ITEM["sk"])
+RATE_ITEM = {"tracking_id": "RL#writer:0123456789ab", "sk": "RL", "tat": NOW_MS, "expires_at": NOW_MS // 1000}
+
+
+def ddb_units():
+    """Request units per GET and per POST of this service on DynamoDB, and of the original."""
+    state, event, marker, rate = (item_size(i) for i in (STATE_ITEM, EVENT_ITEM, MARKER_ITEM, RATE_ITEM))
+    kb = lambda b: math.ceil(b / 1024)  # noqa: E731
+    four_kb = lambda b: math.ceil(b / 4096)  # noqa: E731
+    query_bytes = state + EVENTS_PER_PACKAGE * event
+    get_rru = four_kb(query_bytes)  # one strongly consistent Query: sizes summed, rounded up to 4 KB
+    rate_wru = kb(rate)  # the per-client rate-limit counter (UpdateItem) on every request
+    post_rru = 2 * four_kb(state) + 2 * four_kb(marker)  # TransactGetItems: state + idempotency marker
+    post_twru = 2 * (kb(event) + kb(marker) + kb(state))  # TransactWriteItems: 3 items x 2
+    gsi_wru = 2 * kb(state)  # the status index: its key (gsi_updated_at) changes -> delete + put
+    return {
+        "sizes": {"state": state, "event": event, "marker": marker, "rate": rate, "query": query_bytes},
+        "get": {"rru": get_rru, "wru": rate_wru, "calls": 2},
+        "post": {"rru": post_rru, "wru": post_twru + gsi_wru + rate_wru, "calls": 3,
+                 "detail": {"transact_wru": post_twru, "gsi_wru": gsi_wru, "rate_wru": rate_wru}},
+        # The original: GetItem of one item, eventually consistent (0.5 RRU per 4 KB), PutItem of one.
+        "orig_get": {"rru": 0.5, "wru": 0, "calls": 1},
+        "orig_post": {"rru": 0, "wru": kb(state), "calls": 2},  # PutItem + SNS Publish
+    }
+
+
+def memory_for(rss_mib):
+    """The smallest Lambda memory size (128 MB minimum) with at least 4x the measured RSS."""
+    return max(128, int(math.ceil(rss_mib * 4 / 64.0)) * 64)
+
+
+def estimate(fig):
+    """fig: {"get_cpu_us", "post_cpu_us", "get_log_bytes", "post_log_bytes", "rss_mib",
+    "python_cpu_ms_per_call" (optional)} -> cost rows per million requests."""
+    p = PRICES
+    units = ddb_units()
+    mem = memory_for(fig["rss_mib"])
+    py_call = fig.get("python_cpu_ms_per_call") or PYTHON_CPU_MS_PER_AWS_CALL_DEFAULT
+    rows = {}
+
+    def lambda_cost(billed_ms, memory_mb, arch):
+        gb_s = memory_mb / 1024.0 * billed_ms / 1000.0
+        return p["lambda_per_million_requests"] + 1e6 * gb_s * p["lambda_gb_s_" + arch]
+
+    def logs_cost(bytes_per_request):
+        return 1e6 * bytes_per_request / 1e9 * p["cwlogs_per_gb_ingested"]
+
+    for kind in ("get", "post"):
+        u = units[kind]
+        cpu_ms = fig[kind + "_cpu_us"] / 1000.0 * FULL_VCPU_MB / mem
+        wait_ms = u["calls"] * DDB_CALL_MS
+        billed = math.ceil(wait_ms + cpu_ms)
+        ddb = 1e6 * (u["rru"] * p["ddb_per_million_rru"] + u["wru"] * p["ddb_per_million_wru"]) / 1e6
+        sns = p["sns_per_million_publishes"] if kind == "post" else 0.0
+        consumer_billed = math.ceil(SNS_CALL_MS + cpu_ms) if kind == "post" else 0
+        log_bytes = fig[kind + "_log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES + APIGW_ACCESS_LOG_BYTES
+        if kind == "post":
+            log_bytes += CONSUMER_INVOCATIONS_PER_CHANGE * (LAMBDA_PLATFORM_LOG_BYTES + 200)
+        for arch in ("arm64", "x86_64"):
+            lam = lambda_cost(billed, mem, arch)
+            if kind == "post":
+                lam += CONSUMER_INVOCATIONS_PER_CHANGE * lambda_cost(consumer_billed, mem, arch)
+            rows[(kind, "cpp", arch)] = {
+                "memory": mem, "cpu_ms": cpu_ms, "wait_ms": wait_ms, "billed_ms": billed,
+                "consumer_billed_ms": consumer_billed, "apigw": p["apigw_http_per_million"], "lambda": lam,
+                "ddb": ddb, "rru": u["rru"], "wru": u["wru"], "sns": sns, "log_bytes": log_bytes,
+                "logs": logs_cost(log_bytes)}
+        # The original: Python 3.11, 256 MB, x86_64, boto3; DynamoDB and SNS calls in the handler.
+        o = units["orig_" + kind]
+        py_cpu_ms = (PYTHON_HANDLER_CPU_MS + o["calls"] * py_call) * FULL_VCPU_MB / 256
+        py_wait = DDB_CALL_MS + (SNS_CALL_MS if kind == "post" else 0.0)
+        py_billed = math.ceil(py_wait + py_cpu_ms)
+        py_log = PYTHON_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES + APIGW_ACCESS_LOG_BYTES
+        rows[(kind, "python", "x86_64")] = {
+            "memory": 256, "cpu_ms": py_cpu_ms, "wait_ms": py_wait, "billed_ms": py_billed, "consumer_billed_ms": 0,
+            "apigw": p["apigw_http_per_million"], "lambda": lambda_cost(py_billed, 256, "x86_64"),
+            "ddb": 1e6 * (o["rru"] * p["ddb_per_million_rru"] + o["wru"] * p["ddb_per_million_wru"]) / 1e6,
+            "rru": o["rru"], "wru": o["wru"], "sns": sns, "log_bytes": py_log, "logs": logs_cost(py_log)}
+    for r in rows.values():
+        r["total"] = r["apigw"] + r["lambda"] + r["ddb"] + r["sns"] + r["logs"]
+    for key in (("cpp", "arm64"), ("cpp", "x86_64"), ("python", "x86_64")):
+        g, q = rows[("get",) + key], rows[("post",) + key]
+        rows[("mix",) + key] = {k: 0.9 * g[k] + 0.1 * q[k] for k in
+                                ("apigw", "lambda", "ddb", "sns", "logs", "total")}
+    return {"rows": rows, "units": units, "memory": mem, "python_cpu_ms_per_call": py_call}
+
+
+def _money(x):
+    return "$%.3f" % x
+
+
+def markdown(fig):
+    """The cost section of PERFORMANCE.md."""
+    e = estimate(fig)
+    rows, u, mem = e["rows"], e["units"], e["memory"]
+    out = []
+    out.append("Per **million requests**, %s, on-demand prices looked up %s (free tiers ignored). "
+               "Inputs measured by this run: warm CPU per invocation (GET %.0f µs, POST %.0f µs, all threads, "
+               "user + system), the function's log output (GET %.0f B, POST %.0f B per invocation) and its "
+               "resident memory (%.1f MiB → **%d MB** is enough: the 128 MB minimum holds 4× the peak)."
+               % (REGION, PRICES_LOOKED_UP, fig["get_cpu_us"], fig["post_cpu_us"], fig["get_log_bytes"],
+                  fig["post_log_bytes"], fig["rss_mib"], mem))
+    out.append("")
+    out.append("| per million | GET, C++ arm64 | GET, C++ x86_64 | GET, original | POST, C++ arm64 | POST, C++ x86_64 | POST, original | 90/10 mix, C++ arm64 | 90/10 mix, original |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    cols = [("get", "cpp", "arm64"), ("get", "cpp", "x86_64"), ("get", "python", "x86_64"),
+            ("post", "cpp", "arm64"), ("post", "cpp", "x86_64"), ("post", "python", "x86_64"),
+            ("mix", "cpp", "arm64"), ("mix", "python", "x86_64")]
+    for label, key in (("API Gateway (HTTP API)", "apigw"), ("Lambda (requests + duration)", "lambda"),
+                       ("DynamoDB (on-demand)", "ddb"), ("SNS", "sns"), ("CloudWatch Logs", "logs"),
+                       ("**total**", "total")):
+        cells = [_money(rows[c][key]) for c in cols]
+        if key == "total":
+            cells = ["**%s**" % c for c in cells]
+        out.append("| %s | %s |" % (label, " | ".join(cells)))
+    out.append("")
+    g, q = rows[("get", "cpp", "arm64")], rows[("post", "cpp", "arm64")]
+    pg, pq = rows[("get", "python", "x86_64")], rows[("post", "python", "x86_64")]
+    p = PRICES
+    sz = u["sizes"]
+    out.append("How each line is computed (arm64 shown; x86_64 only changes the GB-s price):")
+    out.append("")
+    out.append("- **API Gateway**: 1,000,000 × $%.2f / 1 M = $%.2f, the same for both versions (answers are far below 512 KB)."
+               % (p["apigw_http_per_million"], p["apigw_http_per_million"]))
+    for name, r, k in (("GET", g, "get"), ("POST", q, "post")):
+        out.append(
+            "- **Lambda, %s**: CPU %.0f µs measured × %d/%d (CPU share of %d MB) = %.2f ms, plus %d DynamoDB "
+            "round trip(s) × %.0f ms (assumed) = %.2f ms → billed **%d ms**; 1 M × (%d/1024 GB × %d ms) = %.1f GB-s × $%.10f "
+            "+ $%.2f requests = $%.3f%s."
+            % (name, fig[k + "_cpu_us"], FULL_VCPU_MB, r["memory"], r["memory"], r["cpu_ms"], u[k]["calls"],
+               DDB_CALL_MS, r["wait_ms"] + r["cpu_ms"], r["billed_ms"], r["memory"], r["billed_ms"],
+               1e6 * r["memory"] / 1024.0 * r["billed_ms"] / 1000.0, p["lambda_gb_s_arm64"],
+               p["lambda_per_million_requests"], r["lambda"],
+               "" if k == "get" else
+               ", including the stream consumer: %.0f invocation per state change × (%d ms billed: one SNS "
+               "Publish, %.0f ms assumed)" % (CONSUMER_INVOCATIONS_PER_CHANGE, r["consumer_billed_ms"], SNS_CALL_MS)))
+    out.append(
+        "- **DynamoDB, GET**: one strongly consistent Query returns the STATE item (%d B) and %d events "
+        "(%d B each): %d B → %d RRU (4 KB each); plus the rate-limit counter's UpdateItem (%d B → %d WRU): "
+        "%d × $%.3f/M + %d × $%.3f/M = $%.3f."
+        % (sz["state"], EVENTS_PER_PACKAGE, sz["event"], sz["query"], u["get"]["rru"], sz["rate"], u["get"]["wru"],
+           u["get"]["rru"], p["ddb_per_million_rru"], u["get"]["wru"], p["ddb_per_million_wru"], g["ddb"]))
+    d = u["post"]["detail"]
+    out.append(
+        "- **DynamoDB, POST**: TransactGetItems of the state and the idempotency marker (2 items × 2 RRU "
+        "= %d RRU); TransactWriteItems of the event (%d B), the marker (%d B) and the state (%d B), each ≤ 1 KB "
+        "× 2 = %d WRU; the status index (GSI, projection ALL) rewrites the state's entry because its key "
+        "`gsi_updated_at` changes: delete + put = %d WRU; the rate-limit counter %d WRU. Total %d RRU + %d WRU "
+        "= %d × $%.3f/M + %d × $%.3f/M = $%.3f. (The table's stream is read by Lambda for free.)"
+        % (u["post"]["rru"], sz["event"], sz["marker"], sz["state"], d["transact_wru"], d["gsi_wru"], d["rate_wru"],
+           u["post"]["rru"], u["post"]["wru"], u["post"]["rru"], p["ddb_per_million_rru"], u["post"]["wru"],
+           p["ddb_per_million_wru"], q["ddb"]))
+    out.append("- **SNS**: one Publish per state change (every POST here, the upper bound: a late, older event "
+               "publishes nothing): $%.2f per million POSTs; deliveries to SQS or Lambda subscribers are free."
+               % p["sns_per_million_publishes"])
+    out.append(
+        "- **CloudWatch Logs**: per GET %d B = %.0f B our access log + EMF lines (measured) + %d B Lambda's "
+        "START/END/REPORT + %d B API Gateway access log; per POST %d B (with the consumer's lines); "
+        "1 M × bytes / 10⁹ × $%.2f/GB = $%.3f (GET), $%.3f (POST). Storage ($0.03/GB-month, 7 days in dev) is not counted."
+        % (g["log_bytes"], fig["get_log_bytes"], LAMBDA_PLATFORM_LOG_BYTES, APIGW_ACCESS_LOG_BYTES, q["log_bytes"],
+           p["cwlogs_per_gb_ingested"], g["logs"], q["logs"]))
+    out.append(
+        "- **The original** (Python 3.11, 256 MB, x86_64, boto3): its source is not in this repository, so its "
+        "duration is *not* measured. Assumed: a GET is one GetItem (eventually consistent, 0.5 RRU), a POST one "
+        "PutItem (%d WRU) and one SNS Publish; CPU per request = %.1f ms of handler work + %.2f ms of boto3 per AWS "
+        "call (%s), × %d/256 for the CPU share of 256 MB = %.1f ms (GET), %.1f ms (POST); plus the same network "
+        "waits → billed %d ms (GET), %d ms (POST); %d B of logs per request."
+        % (u["orig_post"]["wru"], PYTHON_HANDLER_CPU_MS, e["python_cpu_ms_per_call"],
+           "measured on this machine by bench/python_anchor.py: boto3's client-side CPU per call against a local "
+           "moto server" if fig.get("python_cpu_ms_per_call") else "assumed",
+           FULL_VCPU_MB, pg["cpu_ms"], pq["cpu_ms"], pg["billed_ms"], pq["billed_ms"], pg["log_bytes"]))
+    out.append("")
+    out.append("Reading it: API Gateway's $1.00 is the largest line of a GET; the C++ function's Lambda line is "
+               "mostly the billed wait for DynamoDB (its own CPU is about a millisecond even at 128 MB's share of "
+               "a core), while the original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than the original's "
+               "because it does more: history, idempotency and ordering in one transaction (6 WRU), the status "
+               "index (2 WRU) and shared rate limits — the counter's UpdateItem on every request (%s per million) "
+               "costs more than the function itself; `DINEX_RATE_LIMITER=memory` (per-instance limits) would "
+               "remove it. Not counted: X-Ray traces (tracing is Active: $5.00 per million traces "
+               "recorded, ~5 %% sampled by default), data transfer out, storage, KMS requests."
+               % _money(PRICES["ddb_per_million_wru"] * ddb_units()["get"]["wru"]))
+    out.append("")
+    out.append("Sources (%s prices, looked up %s):" % (REGION, PRICES_LOOKED_UP))
+    out.append("")
+    for name, url, what in SOURCES:
+        out.append("- %s: <%s> — %s." % (name, url, what))
+    out.append("")
+    out.append("The official pages render most of their rate tables client-side, so the numbers were read from "
+               "stored copies and cross-checked: API Gateway in AWS's whitepaper *Best Practices for Designing "
+               "Amazon API Gateway Private APIs and Private Integration* (Cost optimization, Table 4); Lambda, "
+               "DynamoDB (the on-demand price cut of 1 November 2024), SNS and CloudWatch Logs (Lambda's tiered "
+               "log pricing of 1 May 2025 starts at the same $0.50/GB) in recent third-party summaries of those "
+               "pages. Check them before relying on a cent: they are constants at the top of `bench/cost.py`.")
+    return "\n".join(out)
