@@ -11,6 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -153,6 +154,22 @@ struct db_handle {
             throw sqlite_failure(rc, msg);
         }
     }
+};
+
+// Statements prepared once per connection on first use, for the queries of the less frequent paths
+// (webhooks): preparing costs more than running them.
+class statement_cache {
+public:
+    explicit statement_cache(sqlite3* db) : db_(db) {}
+    statement& get(const std::string& sql) {
+        auto it = map_.find(sql);
+        if (it == map_.end()) it = map_.emplace(sql, statement(db_, sql.c_str())).first;
+        return it->second;
+    }
+
+private:
+    sqlite3* db_;
+    std::unordered_map<std::string, statement> map_;
 };
 
 // Versioned migrations; index i moves the schema from version i to i + 1.
@@ -384,6 +401,7 @@ void migrate_schema(db_handle& handle) {
 struct read_connection {
     db_handle handle;
     statement begin, commit, rollback, state, events, ping;
+    statement_cache prepared{handle.db};
     explicit read_connection(const std::string& path)
         : handle(path, SQLITE_OPEN_READONLY),
           begin(handle.db, "BEGIN"),
@@ -404,6 +422,7 @@ struct write_connection {
     statement state, event_by_id, insert_event, upsert_state, delete_events, delete_package;
     statement expired_ids;
     statement insert_delivery;
+    statement_cache prepared{nullptr};
 
     // The subscriptions, as committed: the append path matches every state change against them
     // without a query. Reloaded after a commit that changed which ones exist or are enabled.
@@ -450,6 +469,7 @@ struct write_connection {
         delete_package = statement(handle.db, "DELETE FROM packages WHERE tracking_id = ?1");
         expired_ids = statement(
             handle.db, "SELECT tracking_id FROM packages WHERE expires_at < ?1 LIMIT ?2");
+        prepared = statement_cache(handle.db);
         insert_delivery = statement(
             handle.db,
             "INSERT INTO outbox (id, subscription_id, tracking_id, status, previous_status, location, "
@@ -460,8 +480,7 @@ struct write_connection {
 
     void load_subscriptions() {
         std::vector<core::subscription> loaded;
-        statement all(handle.db, (std::string("SELECT ") + subscription_columns + " FROM subscriptions").c_str());
-        statement::run r(all);
+        statement::run r(prepared.get(std::string("SELECT ") + subscription_columns + " FROM subscriptions"));
         while (r.step()) loaded.push_back(read_subscription(r));
         subscriptions = std::move(loaded);
     }
@@ -895,9 +914,8 @@ core::result<void> sqlite_store::ping() {
 
 namespace {
 
-std::optional<core::subscription> subscription_by_id(sqlite3* db, std::string_view id) {
-    statement st(db, (std::string("SELECT ") + subscription_columns + " FROM subscriptions WHERE id = ?1").c_str());
-    statement::run r(st);
+std::optional<core::subscription> subscription_by_id(statement_cache& prepared, std::string_view id) {
+    statement::run r(prepared.get(std::string("SELECT ") + subscription_columns + " FROM subscriptions WHERE id = ?1"));
     r.bind(1, id);
     if (!r.step()) return std::nullopt;
     return read_subscription(r);
@@ -907,11 +925,10 @@ std::optional<core::subscription> subscription_by_id(sqlite3* db, std::string_vi
 
 core::result<void> sqlite_store::create_subscription(const core::subscription& sub) {
     return impl_->write<void>([sub](write_connection& c) -> core::result<void> {
-        if (subscription_by_id(c.handle.db, sub.id)) {
+        if (subscription_by_id(c.prepared, sub.id)) {
             return core::fail(core::error::make(core::errc::conflict, "a subscription with id " + sub.id + " exists"));
         }
-        statement st(c.handle.db,
-                     "INSERT INTO subscriptions (id, url, statuses, tracking_id, secret, created_at, enabled, "
+        statement& st = c.prepared.get("INSERT INTO subscriptions (id, url, statuses, tracking_id, secret, created_at, enabled, "
                      "disabled_at, disabled_reason, consecutive_failures, paused_until, last_success_at) VALUES "
                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
         // Bound values are not copied (SQLITE_STATIC): they must outlive exec().
@@ -930,8 +947,7 @@ core::result<void> sqlite_store::create_subscription(const core::subscription& s
 
 core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions() {
     return impl_->read([](read_connection& c) -> core::result<std::vector<core::subscription>> {
-        statement st(c.handle.db,
-                     (std::string("SELECT ") + subscription_columns + " FROM subscriptions ORDER BY id").c_str());
+        statement& st = c.prepared.get((std::string("SELECT ") + subscription_columns + " FROM subscriptions ORDER BY id"));
         std::vector<core::subscription> out;
         statement::run r(st);
         while (r.step()) out.push_back(read_subscription(r));
@@ -941,18 +957,18 @@ core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions()
 
 core::result<std::optional<core::subscription>> sqlite_store::find_subscription(std::string_view id) {
     return impl_->read([id](read_connection& c) -> core::result<std::optional<core::subscription>> {
-        return subscription_by_id(c.handle.db, id);
+        return subscription_by_id(c.prepared, id);
     });
 }
 
 core::result<void> sqlite_store::delete_subscription(std::string_view id_view) {
     return impl_->write<void>([id = std::string(id_view)](write_connection& c) -> core::result<void> {
-        if (!subscription_by_id(c.handle.db, id)) return core::fail(core::subscription_not_found(id));
+        if (!subscription_by_id(c.prepared, id)) return core::fail(core::subscription_not_found(id));
         {
-            statement st(c.handle.db, "DELETE FROM outbox WHERE subscription_id = ?1");
+            statement& st = c.prepared.get("DELETE FROM outbox WHERE subscription_id = ?1");
             statement::run(st).bind(1, id).exec();
         }
-        statement st(c.handle.db, "DELETE FROM subscriptions WHERE id = ?1");
+        statement& st = c.prepared.get("DELETE FROM subscriptions WHERE id = ?1");
         statement::run(st).bind(1, id).exec();
         c.subscriptions_changed = true;
         return {};
@@ -964,11 +980,10 @@ core::result<core::subscription> sqlite_store::set_enabled(std::string_view id_v
     return impl_->write<core::subscription>(
         [id = std::string(id_view), enabled, now,
          reason = std::string(reason_view)](write_connection& c) -> core::result<core::subscription> {
-            auto sub = subscription_by_id(c.handle.db, id);
+            auto sub = subscription_by_id(c.prepared, id);
             if (!sub) return core::fail(core::subscription_not_found(id));
             if (sub->enabled == enabled) return std::move(*sub);
-            statement st(c.handle.db,
-                         "UPDATE subscriptions SET enabled = ?2, disabled_at = ?3, disabled_reason = ?4, "
+            statement& st = c.prepared.get("UPDATE subscriptions SET enabled = ?2, disabled_at = ?3, disabled_reason = ?4, "
                          "consecutive_failures = 0, paused_until = 0 WHERE id = ?1");
             const std::string stored_reason = enabled ? std::string() : reason;
             statement::run r(st);
@@ -976,7 +991,7 @@ core::result<core::subscription> sqlite_store::set_enabled(std::string_view id_v
             if (enabled) r.bind_null(3); else r.bind(3, now);
             r.bind(4, stored_reason).exec();
             c.subscriptions_changed = true;
-            return std::move(*subscription_by_id(c.handle.db, id));
+            return std::move(*subscription_by_id(c.prepared, id));
         });
 }
 
@@ -985,15 +1000,14 @@ core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(core::mil
     return impl_->read([&](read_connection& c) -> core::result<std::vector<core::delivery>> {
         std::vector<std::string> ready;
         {
-            statement st(c.handle.db, "SELECT id FROM subscriptions WHERE enabled = 1 AND paused_until <= ?1 ORDER BY id");
+            statement& st = c.prepared.get("SELECT id FROM subscriptions WHERE enabled = 1 AND paused_until <= ?1 ORDER BY id");
             statement::run r(st);
             r.bind(1, now);
             while (r.step()) ready.push_back(r.text(0));
         }
-        statement st(c.handle.db, (std::string("SELECT ") + delivery_columns +
+        statement& st = c.prepared.get((std::string("SELECT ") + delivery_columns +
                                    " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
-                                   "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3")
-                                      .c_str());
+                                   "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3"));
         std::vector<core::delivery> out;
         for (const auto& sub : ready) {
             statement::run r(st);
@@ -1015,20 +1029,18 @@ core::result<core::attempt_effect> sqlite_store::record_attempt(const core::deli
                                                                 const core::retry_policy& policy, double jitter01) {
     return impl_->write<core::attempt_effect>([d, report, policy, jitter01](
                                                   write_connection& c) -> core::result<core::attempt_effect> {
-        auto sub = subscription_by_id(c.handle.db, d.subscription_id);
+        auto sub = subscription_by_id(c.prepared, d.subscription_id);
         if (!sub) return core::fail(core::subscription_not_found(d.subscription_id));
         const core::attempt_effect e = core::apply_attempt(*sub, d, report, policy, jitter01);
         {
-            statement st(c.handle.db,
-                         "UPDATE outbox SET state = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
+            statement& st = c.prepared.get("UPDATE outbox SET state = ?2, attempts = attempts + 1, next_attempt_at = ?3, "
                          "last_attempt_at = ?4, last_http_status = ?5, last_error = ?6 WHERE id = ?1 AND state = 'pending'");
             statement::run r(st);
             r.bind(1, d.id).bind(2, core::to_string(e.state)).bind(3, e.next_attempt_at).bind(4, report.at);
             if (report.http_status) r.bind(5, std::int64_t{*report.http_status}); else r.bind_null(5);
             r.bind(6, report.error).exec();
         }
-        statement st(c.handle.db,
-                     "UPDATE subscriptions SET consecutive_failures = ?2, paused_until = ?3, "
+        statement& st = c.prepared.get("UPDATE subscriptions SET consecutive_failures = ?2, paused_until = ?3, "
                      "last_success_at = CASE WHEN ?4 THEN ?5 ELSE last_success_at END, "
                      "enabled = CASE WHEN ?6 THEN 0 ELSE enabled END, "
                      "disabled_at = CASE WHEN ?6 AND enabled = 1 THEN ?5 ELSE disabled_at END, "
@@ -1053,10 +1065,9 @@ core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view s
                                                               std::optional<std::string_view> cursor) {
     if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
     return impl_->read([&](read_connection& c) -> core::result<core::delivery_page> {
-        if (!subscription_by_id(c.handle.db, subscription_id)) return core::fail(core::subscription_not_found(subscription_id));
-        statement st(c.handle.db, (std::string("SELECT ") + delivery_columns +
-                                   " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3")
-                                      .c_str());
+        if (!subscription_by_id(c.prepared, subscription_id)) return core::fail(core::subscription_not_found(subscription_id));
+        statement& st = c.prepared.get((std::string("SELECT ") + delivery_columns +
+                                   " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"));
         core::delivery_page page;
         statement::run r(st);
         // "~" sorts after every ULID character: no cursor starts at the newest.
@@ -1074,9 +1085,9 @@ core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view s
 core::result<core::outbox_counts> sqlite_store::counts() {
     return impl_->read([](read_connection& c) -> core::result<core::outbox_counts> {
         core::outbox_counts out;
-        statement pending(c.handle.db, "SELECT count(*) FROM outbox WHERE state = 'pending'");
+        statement& pending = c.prepared.get("SELECT count(*) FROM outbox WHERE state = 'pending'");
         if (statement::run r(pending); r.step()) out.pending = static_cast<std::uint64_t>(r.int64(0));
-        statement subs(c.handle.db, "SELECT coalesce(sum(enabled), 0), count(*) FROM subscriptions");
+        statement& subs = c.prepared.get("SELECT coalesce(sum(enabled), 0), count(*) FROM subscriptions");
         if (statement::run r(subs); r.step()) {
             out.enabled_subscriptions = static_cast<std::uint64_t>(r.int64(0));
             out.disabled_subscriptions = static_cast<std::uint64_t>(r.int64(1)) - out.enabled_subscriptions;
@@ -1090,8 +1101,7 @@ core::result<std::size_t> sqlite_store::purge_deliveries(core::millis before) {
     const std::int64_t chunk = static_cast<std::int64_t>(impl_->options.purge_chunk);
     for (;;) {
         auto removed = impl_->write<std::size_t>([before, chunk](write_connection& c) -> core::result<std::size_t> {
-            statement st(c.handle.db,
-                         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 'pending' AND "
+            statement& st = c.prepared.get("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 'pending' AND "
                          "last_attempt_at < ?1 LIMIT ?2)");
             statement::run(st).bind(1, before).bind(2, chunk).exec();
             return static_cast<std::size_t>(sqlite3_changes(c.handle.db));
@@ -1104,8 +1114,7 @@ core::result<std::size_t> sqlite_store::purge_deliveries(core::millis before) {
 
 core::result<std::optional<core::millis>> sqlite_store::next_due() {
     return impl_->read([](read_connection& c) -> core::result<std::optional<core::millis>> {
-        statement st(c.handle.db,
-                     "SELECT min(max(s.paused_until, (SELECT min(o.next_attempt_at) FROM outbox o WHERE "
+        statement& st = c.prepared.get("SELECT min(max(s.paused_until, (SELECT min(o.next_attempt_at) FROM outbox o WHERE "
                      "o.subscription_id = s.id AND o.state = 'pending'))) FROM subscriptions s WHERE s.enabled = 1 "
                      "AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscription_id = s.id AND o.state = 'pending')");
         statement::run r(st);
