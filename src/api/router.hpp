@@ -6,7 +6,7 @@
 
 namespace dinex::api {
 
-enum class route_id { health, tracking, metrics, web_page, web_asset, unmatched };
+enum class route_id { health, tracking, tracking_batch, packages, metrics, web_page, web_asset, unmatched };
 
 struct route_match {
     route_id id = route_id::unmatched;

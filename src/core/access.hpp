@@ -23,6 +23,7 @@ enum class action {
     lookup,  // GET /tracking
     record,  // POST /tracking
     read_metrics,  // GET /metrics, when it is not public
+    list_packages, // GET /packages: any key (reader or better), never anonymous
 };
 
 // Who is asking: a verified key, or nobody (anonymous).

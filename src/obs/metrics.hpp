@@ -167,8 +167,9 @@ private:
 
 // The fixed label lists of the HTTP front-end, shared by the server and its tests.
 namespace http_labels {
-inline constexpr std::array<std::string_view, 7> routes = {"/tracking", "/health", "/", "/assets",
-                                                           "/metrics",  "unmatched", "unparsed"};
+inline constexpr std::array<std::string_view, 9> routes = {"/tracking", "/health",   "/",        "/assets",
+                                                           "/metrics",  "unmatched", "unparsed", "/tracking/batch",
+                                                           "/packages"};
 inline constexpr std::array<std::string_view, 5> methods = {"GET", "HEAD", "POST", "OPTIONS", "other"};
 inline constexpr std::array<std::string_view, 20> codes = {"200", "201", "204", "304", "400", "401", "403",
                                                            "404", "405", "409", "413", "414", "415", "422",

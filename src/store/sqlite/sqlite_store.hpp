@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/ports.hpp"
 
@@ -31,14 +32,26 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
+    // The whole batch is one write job: one transaction, each item in its own savepoint.
+    void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                      core::batch_callback done) override;
+    core::result<core::package_page> list_packages(const core::package_query& q) override;
+    // Packages in tracking_id order; the cursor is the last tracking_id of the previous page.
+    core::result<core::export_page> export_packages(std::string_view cursor, std::size_t limit,
+                                                    core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+
+    // EXPLAIN QUERY PLAN of the listing's statements (per status, and across statuses), one
+    // line per plan step: tests check that they read an index in order, never the whole table.
+    core::result<std::vector<std::string>> listing_query_plans();
 
     // Commits what is queued, then stops the writer and closes every connection. Appends after
     // stop() fail with `unavailable`. Called by the destructor.
     void stop();
 
-    static constexpr int schema_version = 2;  // 1: packages, events; 2: api_keys
+    // 1: packages, events; 2: api_keys; 3: estimated_delivery, listing indexes
+    static constexpr int schema_version = 3;
 
     struct impl;
 
