@@ -203,13 +203,13 @@ CREATE TABLE api_keys (
 ) WITHOUT ROWID;
 )sql",
     // 3: estimated delivery on events and state (issue #9); the operator listing walks
-    // packages newest change first, per status or across all of them, from an index (the
-    // primary key tracking_id ends every index entry, which makes the order total).
+    // packages newest change first per status from an index (the primary key tracking_id ends
+    // every index entry, which makes the order total). A listing across statuses merges the ten
+    // per-status ranges rather than keep a second index that every accepted event would update.
     R"sql(
 ALTER TABLE events ADD COLUMN estimated_delivery INTEGER;
 ALTER TABLE packages ADD COLUMN estimated_delivery INTEGER;
 CREATE INDEX packages_by_status ON packages (status, updated_at);
-CREATE INDEX packages_by_update ON packages (updated_at);
 )sql",
 };
 static_assert(std::size(migrations) == sqlite_store::schema_version);
@@ -226,17 +226,13 @@ constexpr const char* select_events_sql =
     " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC LIMIT ?2";
 constexpr const char* select_event_by_id_sql =
     "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 AND event_id = ?2";
-// The listing: rows strictly below the bound (updated_at, tracking_id), newest change first.
-// Column 12 is tracking_id. Both read from an index in its order: no scan, no sort (tested with
-// EXPLAIN QUERY PLAN).
+// The listing, one status: rows strictly below the bound (updated_at, tracking_id), newest change
+// first; column 12 is tracking_id. Read from the index in its order: no scan, no sort (tested
+// with EXPLAIN QUERY PLAN).
 constexpr const char* list_by_status_sql =
     "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE status = ?1 AND "
     "(updated_at, tracking_id) < (?2, ?3) AND expires_at >= ?4 "
     "ORDER BY updated_at DESC, tracking_id DESC LIMIT ?5";
-constexpr const char* list_all_sql =
-    "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE "
-    "(updated_at, tracking_id) < (?1, ?2) AND expires_at >= ?3 "
-    "ORDER BY updated_at DESC, tracking_id DESC LIMIT ?4";
 constexpr const char* export_ids_sql =
     "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE tracking_id > ?1 AND expires_at >= ?2 "
     "ORDER BY tracking_id LIMIT ?3";
@@ -318,7 +314,7 @@ void migrate_schema(db_handle& handle) {
 struct read_connection {
     db_handle handle;
     statement begin, commit, rollback, state, events, ping;
-    statement list_by_status, list_all, export_ids, export_events;
+    statement list_by_status, export_ids, export_events;
     explicit read_connection(const std::string& path)
         : handle(path, SQLITE_OPEN_READONLY),
           begin(handle.db, "BEGIN"),
@@ -328,7 +324,6 @@ struct read_connection {
           events(handle.db, select_events_sql),
           ping(handle.db, "SELECT count(*) FROM sqlite_schema"),
           list_by_status(handle.db, list_by_status_sql),
-          list_all(handle.db, list_all_sql),
           export_ids(handle.db, export_ids_sql),
           export_events(handle.db, export_events_sql) {
         sqlite3_busy_timeout(handle.db, 5000);
@@ -778,15 +773,11 @@ core::result<core::package_page> sqlite_store::list_packages(const core::package
     if (q.stale_before && *q.stale_before <= bound.updated_at) bound = {*q.stale_before, {}};
     const auto fetch = static_cast<std::int64_t>(q.limit + 1);
     std::vector<core::package_state> rows;
+    std::vector<core::status> statuses = q.statuses;
+    if (statuses.empty()) statuses.assign(core::all_statuses.begin(), core::all_statuses.end());
     auto failure = impl_->read([&](read_connection& c) {
-        if (q.statuses.empty()) {
-            statement::run r(c.list_all);
-            r.bind(1, bound.updated_at).bind(2, bound.tracking_id).bind(3, q.now).bind(4, fetch);
-            while (r.step()) rows.push_back(read_state(r, r.text(12)));
-            return;
-        }
         // One index range per status, merged here: each is already in the listing's order.
-        for (const core::status st : q.statuses) {
+        for (const core::status st : statuses) {
             statement::run r(c.list_by_status);
             r.bind(1, core::to_string(st)).bind(2, bound.updated_at).bind(3, bound.tracking_id).bind(4, q.now).bind(5, fetch);
             while (r.step()) rows.push_back(read_state(r, r.text(12)));
@@ -808,11 +799,9 @@ core::result<core::package_page> sqlite_store::list_packages(const core::package
 core::result<std::vector<std::string>> sqlite_store::listing_query_plans() {
     std::vector<std::string> lines;
     auto failure = impl_->read([&](read_connection& c) {
-        for (const char* sql : {list_by_status_sql, list_all_sql}) {
-            statement plan(c.handle.db, (std::string("EXPLAIN QUERY PLAN ") + sql).c_str());
-            statement::run r(plan);
-            while (r.step()) lines.push_back(std::string(sql == list_all_sql ? "all: " : "status: ") + r.text(3));
-        }
+        statement plan(c.handle.db, (std::string("EXPLAIN QUERY PLAN ") + list_by_status_sql).c_str());
+        statement::run r(plan);
+        while (r.step()) lines.push_back(r.text(3));
     });
     if (failure) return core::fail(std::move(*failure));
     return lines;

@@ -42,8 +42,8 @@ public:
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
 
-    // EXPLAIN QUERY PLAN of the listing's statements (per status, and across statuses), one
-    // line per plan step: tests check that they read an index in order, never the whole table.
+    // EXPLAIN QUERY PLAN of the listing's statement, one line per plan step: tests check that it
+    // reads the index in order, never the whole table.
     core::result<std::vector<std::string>> listing_query_plans();
 
     // Commits what is queued, then stops the writer and closes every connection. Appends after
