@@ -207,24 +207,27 @@ std::optional<event_row> event_reader::next_csv() {
     for (;;) {
         if (!read_line(buffer_)) return std::nullopt;
         if (trim(buffer_).empty()) continue;
-        event_row row{line_, core::fail(core::error::internal_error("unread"))};
+        const std::size_t first_line = line_;
         // A quoted cell may hold line breaks: the record goes on while its quotes are unbalanced.
         std::size_t quotes = 0;
         for (const char c : buffer_) quotes += c == '"';
+        // A stray quote would otherwise swallow the rest of the file into one record: no valid
+        // event comes near 64 KiB, so the record ends there and is refused.
+        constexpr std::size_t max_record = 64 * 1024;
         std::string more;
-        while (quotes % 2 == 1 && read_line(more)) {
+        while (quotes % 2 == 1 && buffer_.size() <= max_record && read_line(more)) {
             buffer_ += '\n';
             buffer_ += more;
             for (const char c : more) quotes += c == '"';
         }
-        const auto cells = split_csv_record(buffer_);
+        const auto cells = buffer_.size() > max_record ? std::nullopt : split_csv_record(buffer_);
         if (!cells) {
-            row.input = core::fail(core::error::field(core::errc::invalid_argument, "the row is not valid CSV (quotes)",
-                                                      "row", "csv"));
-        } else {
-            row.input = to_input(*cells, column_field_);
+            return event_row{first_line, core::fail(core::error::field(
+                                             core::errc::invalid_argument,
+                                             "the row is not valid CSV (unbalanced quotes, or a record over 64 KiB)",
+                                             "row", "csv"))};
         }
-        return row;
+        return event_row{first_line, to_input(*cells, column_field_)};
     }
 }
 

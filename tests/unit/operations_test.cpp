@@ -159,6 +159,19 @@ TEST(CsvReader, MapsColumnsByHeaderAndNumbersRowsByLine) {
     EXPECT_TRUE(has_detail(row->input.error(), "latitude", "type:number"));
     EXPECT_FALSE(reader.next());
 
+    // A stray quote ends its record at 64 KiB instead of taking the rest of the file.
+    std::string stray = "tracking_id,status,location\nTRK1,IN_TRANSIT,\"Lima\n";
+    for (int i = 0; i < 5000; ++i) stray += "TRK2,IN_TRANSIT,Lima\n";
+    std::istringstream stray_in(stray);
+    cli::event_reader r3(stray_in, cli::file_format::csv);
+    ASSERT_FALSE(r3.open());
+    const auto broken = r3.next();
+    ASSERT_TRUE(broken);
+    EXPECT_TRUE(has_detail(broken->input.error(), "row", "csv"));
+    std::size_t after = 0;
+    while (auto r = r3.next()) after += r->input.has_value();
+    EXPECT_GT(after, 0U);
+
     std::istringstream no_location("tracking_id,status\n");
     cli::event_reader r2(no_location, cli::file_format::csv);
     EXPECT_TRUE(r2.open());
