@@ -24,6 +24,8 @@ locals {
     "GET /health",
     "GET /tracking",
     "POST /tracking",
+    "POST /tracking/batch",
+    "GET /packages",
     "GET /",
     "GET /assets/{proxy+}",
   ])

@@ -2,8 +2,13 @@
 
 #include <boost/url/parse_query.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 
+#include "core/text.hpp"
+
+#include "api/cursor.hpp"
 #include "api/json_codec.hpp"
 #include "api/router.hpp"
 #include "auth/api_key.hpp"
@@ -307,6 +312,32 @@ void application::handle(request req, completion done) {
             };
             return handle_record(req, std::move(res), wrapped);
         }
+        case route_id::tracking_batch: {
+            if (req.method != "POST") break;
+            admission a = admit(req, core::action::record);
+            if (a.refusal) {
+                a.refusal->route = route.label;
+                return finish(std::move(*a.refusal));
+            }
+            auto extra = cors_headers(req);
+            for (auto& h : a.limit_headers) extra.push_back(std::move(h));
+            completion wrapped = [extra = std::move(extra), done = std::move(done)](response r) mutable {
+                for (auto& h : extra) r.headers.push_back(std::move(h));
+                done(std::move(r));
+            };
+            return handle_batch(req, std::move(res), wrapped);
+        }
+        case route_id::packages: {
+            if (!is_get) break;
+            admission a = admit(req, core::action::list_packages);
+            if (a.refusal) {
+                a.refusal->route = route.label;
+                return finish(std::move(*a.refusal));
+            }
+            handle_list(req, res);
+            for (auto& h : a.limit_headers) res.headers.push_back(std::move(h));
+            return finish(std::move(res));
+        }
         case route_id::metrics: {
             if (!is_get) break;
             if (config_.metrics == metrics_access::admin) {
@@ -461,13 +492,141 @@ void application::handle_record(request& req, response res, completion& done) {
             cache_.invalidate(r->stored.tracking_id);
             public_cache_.invalidate(r->stored.tracking_id);
         }
-        events_.inc(events_.slot({static_cast<std::size_t>(r->stored.state), static_cast<std::size_t>(r->kind)}));
+        count_outcome(*r);
         response ok;
         ok.route = route;
         set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));
         ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
         done(std::move(ok));
     });
+}
+
+void application::count_outcome(const core::append_outcome& o) {
+    events_.inc(events_.slot({static_cast<std::size_t>(o.stored.state), static_cast<std::size_t>(o.kind)}));
+}
+
+void application::handle_batch(request& req, response res, completion& done) {
+    const auto route = res.route;
+    auto reject = [&](const error& e) {
+        response r = error_response(e, req.request_id);
+        r.route = route;
+        done(std::move(r));
+    };
+    if (req.body.size() > config_.max_batch_body_bytes) {
+        return reject(error::field(errc::payload_too_large,
+                                   "the body is larger than " + std::to_string(config_.max_batch_body_bytes) + " bytes",
+                                   "body", "max_bytes:" + std::to_string(config_.max_batch_body_bytes)));
+    }
+    if (auto bad = check_content_type(req.header_value("content-type"))) return reject(*bad);
+    // One key cannot name several events: each item carries its own event_id.
+    if (!trim(req.header_value("idempotency-key")).empty()) {
+        return reject(error::field(errc::invalid_argument,
+                                   "Idempotency-Key does not apply to a batch; give each event its event_id",
+                                   "idempotency-key", "not_allowed"));
+    }
+    auto decoded = decode_batch(req.body);
+    if (!decoded) return reject(decoded.error());
+
+    // Items that failed to decode keep their error; the others go through validation and the
+    // store together, and their answers are put back in place.
+    std::vector<core::result<core::append_outcome>> results;
+    results.reserve(decoded->size());
+    std::vector<core::event_input> inputs;
+    std::vector<std::size_t> positions;
+    for (std::size_t i = 0; i < decoded->size(); ++i) {
+        auto& item = (*decoded)[i];
+        if (item) {
+            inputs.push_back(std::move(*item));
+            positions.push_back(i);
+            results.emplace_back(core::fail(error::internal_error("not applied")));
+        } else {
+            results.emplace_back(core::fail(std::move(item.error())));
+        }
+    }
+    auto answer = [this, route, results = std::move(results), positions = std::move(positions),
+                   done = std::move(done)](std::vector<core::result<core::append_outcome>> stored) mutable {
+        for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) results[positions[k]] = std::move(stored[k]);
+        for (const auto& r : results) {
+            if (!r) continue;
+            if (r->kind != core::outcome_kind::replay) {
+                cache_.invalidate(r->stored.tracking_id);
+                public_cache_.invalidate(r->stored.tracking_id);
+            }
+            count_outcome(*r);
+        }
+        response ok;
+        ok.route = route;
+        set_json(ok, 200, encode_batch(results, &http_status));
+        done(std::move(ok));
+    };
+    if (inputs.empty()) return answer({});
+    service_.record_batch(inputs, std::move(answer));
+}
+
+void application::handle_list(const request& req, response& res) {
+    const auto route = res.route;
+    auto reject = [&](const error& e) {
+        res = error_response(e, req.request_id);
+        res.route = route;
+    };
+    core::package_query q;
+    q.limit = core::limits::list_default;
+    std::vector<core::field_error> errors;
+    const auto number = [&](std::string_view name, std::string_view text, long long lo, long long hi) -> std::optional<long long> {
+        long long v = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc{} || end != text.data() + text.size() || v < lo || v > hi) {
+            errors.push_back({std::string(name), "range:" + std::to_string(lo) + ".." + std::to_string(hi)});
+            return std::nullopt;
+        }
+        return v;
+    };
+    std::optional<long long> stale_hours;
+    auto params = boost::urls::parse_query(req.query);
+    if (!params) return reject(error::field(errc::invalid_argument, "the query string is malformed", "query", "format"));
+    for (const auto& p : *params) {
+        const std::string key(p.key);
+        const std::string value(p.value);
+        if (key == "status") {
+            for (const auto item : core::split_list(value)) {
+                std::string upper(item);
+                for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+                const auto st = core::parse_status(upper);
+                if (!st) {
+                    errors.push_back({"status", "one_of:" + core::status_list()});
+                    break;
+                }
+                if (std::find(q.statuses.begin(), q.statuses.end(), *st) == q.statuses.end()) q.statuses.push_back(*st);
+            }
+            if (q.statuses.empty() && (errors.empty() || errors.back().field != "status")) {
+                errors.push_back({"status", "not_empty"});
+            }
+        } else if (key == "stale_hours") {
+            stale_hours = number("stale_hours", value, 1, 8760);
+        } else if (key == "limit") {
+            if (auto v = number("limit", value, 1, static_cast<long long>(core::limits::list_max))) {
+                q.limit = static_cast<std::size_t>(*v);
+            }
+        } else if (key == "cursor") {
+            q.after = decode_cursor(value);
+            if (!q.after) errors.push_back({"cursor", "opaque:from_next_cursor"});
+        } else {
+            errors.push_back({key, "unknown_parameter"});
+        }
+    }
+    if (!errors.empty()) {
+        std::string msg = "the listing query is invalid: ";
+        for (std::size_t i = 0; i < errors.size(); ++i) {
+            if (i) msg += ", ";
+            msg += errors[i].field + " (" + errors[i].rule + ")";
+        }
+        return reject(error::make(errc::invalid_argument, std::move(msg), std::move(errors)));
+    }
+    if (stale_hours) q.stale_before = service_.now() - *stale_hours * 3'600'000LL;
+    auto page = service_.list_packages(std::move(q));
+    if (!page) return reject(page.error());
+    const std::string next = page->next ? encode_cursor(*page->next) : std::string();
+    set_json(res, 200, encode_package_page(*page, next));
 }
 
 void application::handle_web(const request& req, std::string_view name, response& res) {

@@ -27,6 +27,8 @@ struct app_config {
     // Origins allowed by CORS; "*" allows any. Empty: no CORS headers at all.
     std::vector<std::string> cors_origins = {"*"};
     std::size_t max_body_bytes = 64 * 1024;
+    // POST /tracking/batch: up to 500 events, so a larger body than one event needs.
+    std::size_t max_batch_body_bytes = 1024 * 1024;
     // Lookup answers kept in memory (0: off). Only for a store this process alone writes.
     std::size_t lookup_cache_entries = 0;
     // Anonymous GET /tracking allowed (with the public view: no notes, coarse coordinates).
@@ -108,6 +110,9 @@ private:
     void handle_record(request& req, response res, completion& done);
     // Too large, or not JSON: the checks every request body goes through first.
     std::optional<core::error> body_problem(const request& req) const;
+    void handle_batch(request& req, response res, completion& done);
+    void handle_list(const request& req, response& res);
+    void count_outcome(const core::append_outcome& o);
     void handle_web(const request& req, std::string_view asset, response& res);
     std::vector<header> cors_headers(const request& req) const;
     bool origin_allowed(std::string_view origin) const noexcept;

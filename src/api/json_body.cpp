@@ -4,7 +4,7 @@
 
 namespace dinex::api {
 
-core::result<boost::json::object> parse_object_body(std::string_view body) {
+core::result<boost::json::value> parse_body(std::string_view body) {
     boost::json::error_code ec;
     boost::json::parse_options opts;
     opts.max_depth = 16;
@@ -13,15 +13,21 @@ core::result<boost::json::object> parse_object_body(std::string_view body) {
         return core::fail(core::error::field(core::errc::invalid_argument, "the body is not valid JSON: " + ec.message(),
                                              "body", "json"));
     }
-    if (!root.is_object()) {
+    return root;
+}
+
+core::result<boost::json::object> parse_object_body(std::string_view body) {
+    auto root = parse_body(body);
+    if (!root) return core::fail(std::move(root.error()));
+    if (!root->is_object()) {
         return core::fail(
             core::error::field(core::errc::invalid_argument, "the body must be a JSON object", "body", "type:object"));
     }
-    return std::move(root.get_object());
+    return std::move(root->get_object());
 }
 
-core::error field_errors(std::vector<core::field_error> errors) {
-    std::string msg = "the body has fields of the wrong type or not allowed: ";
+core::error field_errors(std::vector<core::field_error> errors, std::string_view prefix) {
+    std::string msg(prefix);
     for (std::size_t i = 0; i < errors.size(); ++i) {
         if (i) msg += ", ";
         msg.append(errors[i].field).append(" (").append(errors[i].rule).append(")");

@@ -40,6 +40,7 @@ void write_event(json_writer& w, const core::event& e) {
     if (e.description) w.key("description").value(*e.description);
     if (e.notes) w.key("notes").value(*e.notes);
     write_position(w, e.coordinates, false);
+    if (e.estimated_delivery) w.key("estimated_delivery").value(core::format_rfc3339(*e.estimated_delivery));
     w.end_object();
 }
 
@@ -63,6 +64,12 @@ void write_state_fields(json_writer& w, const core::package_state& s) {
     w.key("updated_at").value(core::format_rfc3339(s.updated_at));
     w.key("expires_at").value(core::format_rfc3339(s.expires_at));
     w.key("event_count").value(std::uint64_t{s.event_count});
+    w.key("estimated_delivery");
+    if (s.estimated_delivery) {
+        w.value(core::format_rfc3339(*s.estimated_delivery));
+    } else {
+        w.null();
+    }
 }
 
 struct decoder {
@@ -85,12 +92,17 @@ struct decoder {
 
 }  // namespace
 
-core::result<core::event_input> decode_event_input(std::string_view body) {
-    auto root = parse_object_body(body);
-    if (!root) return core::fail(std::move(root.error()));
+namespace {
+
+// One event object, as POST /tracking takes it and as every item of a batch is.
+core::result<core::event_input> decode_event_object(const json::value& root) {
+    if (!root.is_object()) {
+        return core::fail(error::field(errc::invalid_argument, "the event must be a JSON object",
+                                       "event", "type:object"));
+    }
     core::event_input in;
     decoder d;
-    for (const auto& kv : *root) {
+    for (const auto& kv : root.get_object()) {
         const std::string_view key = kv.key();
         const json::value& v = kv.value();
         if (key == "tracking_id") {
@@ -124,12 +136,59 @@ core::result<core::event_input> decode_event_input(std::string_view body) {
             } else if (!v.is_null()) {
                 d.errors.push_back({"timestamp", "type:string_or_number"});
             }
+        } else if (key == "estimated_delivery") {
+            // RFC 3339 only: a new field has no epoch-seconds past to stay compatible with.
+            if (v.is_string()) {
+                in.estimated_delivery = core::parse_rfc3339(v.get_string());
+                if (!in.estimated_delivery) d.errors.push_back({"estimated_delivery", "format:rfc3339"});
+            } else if (!v.is_null()) {
+                d.errors.push_back({"estimated_delivery", "type:string"});
+            }
         } else {
             d.errors.push_back({std::string(key), "unknown_field"});
         }
     }
     if (!d.errors.empty()) return core::fail(field_errors(std::move(d.errors)));
     return in;
+}
+
+}  // namespace
+
+core::result<core::event_input> decode_event_input(std::string_view body) {
+    auto root = parse_object_body(body);
+    if (!root) return core::fail(std::move(root.error()));
+    return decode_event_object(json::value(std::move(*root)));
+}
+
+core::result<std::vector<core::result<core::event_input>>> decode_batch(std::string_view body) {
+    auto root = parse_object_body(body);
+    if (!root) return core::fail(std::move(root.error()));
+    const json::value* events = nullptr;
+    std::vector<field_error> errors;
+    for (const auto& kv : *root) {
+        if (kv.key() == "events") {
+            events = &kv.value();
+        } else {
+            errors.push_back({std::string(kv.key()), "unknown_field"});
+        }
+    }
+    if (!events) errors.push_back({"events", "required"});
+    else if (!events->is_array()) errors.push_back({"events", "type:array"});
+    if (!errors.empty()) return core::fail(field_errors(std::move(errors), "the batch is malformed: "));
+    const auto& list = events->get_array();
+    if (list.empty()) {
+        return core::fail(error::field(errc::unprocessable, "the batch has no events", "events", "min_items:1"));
+    }
+    if (list.size() > core::limits::batch_max) {
+        return core::fail(error::field(errc::payload_too_large,
+                                       "the batch has " + std::to_string(list.size()) + " events; at most " +
+                                           std::to_string(core::limits::batch_max) + " are accepted",
+                                       "events", "max_items:" + std::to_string(core::limits::batch_max)));
+    }
+    std::vector<core::result<core::event_input>> out;
+    out.reserve(list.size());
+    for (const auto& item : list) out.push_back(decode_event_object(item));
+    return out;
 }
 
 std::string encode_package(const core::package& p) {
@@ -164,21 +223,98 @@ std::string encode_append(const core::append_outcome& out) {
     return w.take();
 }
 
-std::string encode_error(const core::error& e, std::string_view request_id) {
+namespace {
+
+void write_error_object(json_writer& w, const core::error& e) {
     static constexpr std::string_view codes[] = {
         "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
         "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
         "internal",          "unauthenticated",        "permission_denied",  "resource_exhausted"};
-    json_writer w(256);
     w.begin_object();
-    w.key("error").begin_object();
     w.key("code").value(codes[static_cast<std::size_t>(e.code)]);
     w.key("message").value(e.message);
     w.key("details").begin_array();
     for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
     w.end_array();
     w.end_object();
+}
+
+constexpr std::string_view outcome_names[] = {"created", "late_arrival", "replay"};
+
+}  // namespace
+
+std::string encode_error(const core::error& e, std::string_view request_id) {
+    json_writer w(256);
+    w.begin_object();
+    w.key("error");
+    write_error_object(w, e);
     w.key("request_id").value(request_id);
+    w.end_object();
+    return w.take();
+}
+
+std::string encode_batch(const std::vector<core::result<core::append_outcome>>& results,
+                         int (*status_of)(core::errc)) {
+    json_writer w(256 + results.size() * 700);
+    w.begin_object();
+    w.key("results").begin_array();
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto& r = results[i];
+        w.begin_object();
+        w.key("index").value(std::uint64_t{i});
+        if (r) {
+            w.key("status").value(std::int64_t{r->kind == core::outcome_kind::replay ? 200 : 201});
+            w.key("result").value(outcome_names[static_cast<std::size_t>(r->kind)]);
+            w.key("event");
+            write_event(w, r->stored);
+            w.key("state").begin_object();
+            write_state_fields(w, r->state);
+            w.end_object();
+        } else {
+            w.key("status").value(std::int64_t{status_of(r.error().code)});
+            w.key("result").value("error");
+            w.key("error");
+            write_error_object(w, r.error());
+        }
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+std::string encode_package_page(const core::package_page& page, std::string_view next_cursor) {
+    json_writer w(256 + page.packages.size() * 400);
+    w.begin_object();
+    w.key("packages").begin_array();
+    for (const auto& s : page.packages) {
+        w.begin_object();
+        write_state_fields(w, s);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("next_cursor");
+    if (next_cursor.empty()) {
+        w.null();
+    } else {
+        w.value(next_cursor);
+    }
+    w.end_object();
+    return w.take();
+}
+
+std::string encode_export_line(const core::event& e) {
+    json_writer w(384);
+    w.begin_object();
+    w.key("tracking_id").value(e.tracking_id);
+    w.key("event_id").value(e.event_id);
+    w.key("status").value(core::to_string(e.state));
+    w.key("location").value(e.location);
+    w.key("timestamp").value(core::format_rfc3339(e.timestamp));
+    if (e.description) w.key("description").value(*e.description);
+    if (e.notes) w.key("notes").value(*e.notes);
+    write_position(w, e.coordinates, false);
+    if (e.estimated_delivery) w.key("estimated_delivery").value(core::format_rfc3339(*e.estimated_delivery));
     w.end_object();
     return w.take();
 }

@@ -54,6 +54,8 @@ route_match match_subscriptions(std::string_view rest) noexcept {
 route_match match_exact(std::string_view path) noexcept {
     if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     if (path == "/tracking") return {route_id::tracking, "/tracking", "GET, HEAD, POST, OPTIONS", {}, {}, {}};
+    if (path == "/tracking/batch") return {route_id::tracking_batch, "/tracking/batch", "POST, OPTIONS", {}, {}, {}};
+    if (path == "/packages") return {route_id::packages, "/packages", "GET, HEAD, OPTIONS", {}, {}, {}};
     if (path == "/health") return {route_id::health, "/health", "GET, HEAD, OPTIONS", {}, {}, {}};
     if (path == "/metrics") return {route_id::metrics, "/metrics", "GET, HEAD, OPTIONS", {}, {}, {}};
     if (path == "/" || path == "/index.html") return {route_id::web_page, "/", "GET, HEAD, OPTIONS", {}, {}, {}};
@@ -78,7 +80,7 @@ route_match match_route(std::string_view path) noexcept {
     const std::string_view rest = path.substr(slash);
     // A route's own name is never a stage: "/tracking/health" is not "/health".
     if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets" ||
-        stage == "metrics" || stage == "subscriptions") return {};
+        stage == "metrics" || stage == "packages" || stage == "subscriptions") return {};
     route_match m = match_exact(rest);
     if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
     m.stage = stage;

@@ -9,6 +9,8 @@ namespace dinex::api {
 enum class route_id {
     health,
     tracking,
+    tracking_batch,
+    packages,
     metrics,
     web_page,
     web_asset,

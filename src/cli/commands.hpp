@@ -18,5 +18,7 @@ command register_serve(CLI::App& cli);
 command register_create_table(CLI::App& cli);
 command register_lambda(CLI::App& cli);
 command register_keys(CLI::App& cli);
+command register_import(CLI::App& cli);
+command register_export(CLI::App& cli);
 
 }  // namespace dinex::cli

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
         dinex::cli::register_create_table(cli),
         dinex::cli::register_lambda(cli),
         dinex::cli::register_keys(cli),
+        dinex::cli::register_import(cli),
+        dinex::cli::register_export(cli),
     };
 
     // Lambda runs `bootstrap` with no argument: with the Runtime API present, that means `lambda`.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -62,6 +63,9 @@ std::string invalid_option(const serve_options& o) {
     if (o.stack.max_body_bytes < 1024 || o.stack.max_body_bytes > 16 * 1024 * 1024) {
         return "--max-body-bytes must be 1024 to 16777216";
     }
+    if (o.stack.max_batch_body_bytes < 1024 || o.stack.max_batch_body_bytes > 16 * 1024 * 1024) {
+        return "--max-batch-body-bytes must be 1024 to 16777216";
+    }
     return {};
 }
 
@@ -85,7 +89,9 @@ int serve(serve_options o) {
     server_cfg.host = o.host;
     server_cfg.port = o.port;
     server_cfg.threads = o.threads;
-    server_cfg.max_body_bytes = o.stack.max_body_bytes;
+    // The server reads a body before routing, so it admits the larger of the two limits; the
+    // application holds each route to its own.
+    server_cfg.max_body_bytes = std::max(o.stack.max_body_bytes, o.stack.max_batch_body_bytes);
     server_cfg.read_timeout = std::chrono::seconds(o.read_timeout_seconds);
     server_cfg.keep_alive_timeout = std::chrono::seconds(o.keep_alive_timeout_seconds);
     server_cfg.max_connections = o.max_connections;
@@ -178,6 +184,10 @@ command register_serve(CLI::App& cli) {
         ->capture_default_str();
     cmd->add_option("--max-body-bytes", o->stack.max_body_bytes, "Largest accepted request body")
         ->envname("DINEX_MAX_BODY_BYTES")
+        ->capture_default_str();
+    cmd->add_option("--max-batch-body-bytes", o->stack.max_batch_body_bytes,
+                    "Largest accepted body of POST /tracking/batch (up to 500 events)")
+        ->envname("DINEX_MAX_BATCH_BODY_BYTES")
         ->capture_default_str();
     cmd->add_option("--public-lookup", o->stack.public_lookup,
                     "Anonymous GET /tracking with the public view (false: a reader key is needed)")

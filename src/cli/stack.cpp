@@ -185,6 +185,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     app_cfg.cors_origins.clear();
     for (const auto origin : core::split_list(o.cors_origins)) app_cfg.cors_origins.emplace_back(origin);
     app_cfg.max_body_bytes = o.max_body_bytes;
+    app_cfg.max_batch_body_bytes = o.max_batch_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
     app_cfg.metrics = *metrics_access;
     stack->app = std::make_unique<api::application>(

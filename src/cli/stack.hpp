@@ -22,6 +22,7 @@ struct stack_options {
     unsigned retention_days = 30;
     std::string cors_origins = "*";
     std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_batch_body_bytes = 1024 * 1024;  // POST /tracking/batch
     std::size_t lookup_cache_entries = 0;
     // Security (docs/SECURITY.md).
     bool public_lookup = true;       // anonymous GET /tracking (public view)

@@ -31,6 +31,11 @@ std::optional<error> authorize(const std::optional<principal>& who, action what,
             if (who->key_role == role::writer || who->key_role == role::admin) return std::nullopt;
             return error::make(errc::permission_denied, "this API key may not record tracking events (role " +
                                                             std::string(to_string(who->key_role)) + ")");
+        case action::list_packages:
+            // Listing is not a lookup by a number the caller already knows: public lookup does not
+            // open it (OWASP API1), whatever the configuration.
+            if (!who) return error::make(errc::unauthenticated, "an API key is required to list packages");
+            return std::nullopt;
         case action::read_metrics:
             if (!who) return error::make(errc::unauthenticated, "an API key with the admin role is required");
             if (who->key_role == role::admin) return std::nullopt;

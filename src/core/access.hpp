@@ -24,6 +24,7 @@ enum class action {
     record,  // POST /tracking
     read_metrics,  // GET /metrics, when it is not public
     manage_webhooks,  // /subscriptions…
+    list_packages, // GET /packages: any key (reader or better), never anonymous
 };
 
 // Who is asking: a verified key, or nobody (anonymous).

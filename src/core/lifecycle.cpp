@@ -12,7 +12,7 @@ bool same_content(const event& stored, const submission& sub) {
     const event& in = sub.incoming;
     return stored.state == in.state && stored.location == in.location &&
            stored.description == in.description && stored.notes == in.notes &&
-           stored.coordinates == in.coordinates &&
+           stored.coordinates == in.coordinates && stored.estimated_delivery == in.estimated_delivery &&
            (!sub.timestamp_given || stored.timestamp == in.timestamp);
 }
 
@@ -42,6 +42,7 @@ result<append_outcome> decide(const std::optional<package_state>& current,
         s.location = in.location;
         s.notes = in.notes;
         s.coordinates = in.coordinates;
+        s.estimated_delivery = is_terminal(in.state) ? std::nullopt : in.estimated_delivery;
         s.timestamp = in.timestamp;
         s.event_id = in.event_id;
         s.created_at = now;
@@ -69,6 +70,10 @@ result<append_outcome> decide(const std::optional<package_state>& current,
         s.location = in.location;
         s.notes = in.notes;
         s.coordinates = in.coordinates;
+        // A scan that says nothing about the date does not withdraw the carrier's promise; a
+        // delivery or a cancellation ends it.
+        if (in.estimated_delivery) s.estimated_delivery = in.estimated_delivery;
+        if (is_terminal(in.state)) s.estimated_delivery.reset();
         s.timestamp = in.timestamp;
         s.event_id = in.event_id;
     }

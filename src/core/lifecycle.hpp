@@ -32,6 +32,11 @@ struct append_outcome {
     std::optional<package_state> previous;  // the state before (nullopt for a new package)
 };
 
+// Bounds of an event's estimated_delivery, relative to the event's own timestamp so that a
+// re-import of exported events passes the same check years later.
+inline constexpr millis eta_min_before_event = 24LL * 60 * 60 * 1000;          // a day
+inline constexpr millis eta_max_after_event = 365LL * 24 * 60 * 60 * 1000;     // a year
+
 // Orders events: by timestamp, then event_id, so two events at the same millisecond still have
 // one well-defined "latest".
 constexpr bool is_newer(millis ts_a, std::string_view id_a, millis ts_b, std::string_view id_b) {

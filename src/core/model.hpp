@@ -59,6 +59,7 @@ struct event {
     std::optional<std::string> description;
     std::optional<std::string> notes;
     std::optional<position> coordinates;
+    std::optional<millis> estimated_delivery;  // the carrier's promise, as this event stated it
     friend bool operator==(const event&, const event&) = default;
 };
 
@@ -69,6 +70,9 @@ struct package_state {
     std::string location;
     std::optional<std::string> notes;
     std::optional<position> coordinates;
+    // The latest estimate: set by the newest event that carries one, kept by newer events that carry
+    // none, cleared when the package reaches DELIVERED or CANCELLED (docs/ARCHITECTURE.md).
+    std::optional<millis> estimated_delivery;
     millis timestamp = 0;     // timestamp of the event that set this state
     std::string event_id;     // that event
     millis created_at = 0;    // first event received
@@ -81,6 +85,37 @@ struct package_state {
 struct package {
     package_state state;
     std::vector<event> events;  // newest first (timestamp, then event_id, descending)
+};
+
+// Position in the operator listing, which runs newest change first: (updated_at, tracking_id)
+// descending. A page holds the packages strictly below its cursor.
+struct package_cursor {
+    millis updated_at = 0;
+    std::string tracking_id;
+    friend bool operator==(const package_cursor&, const package_cursor&) = default;
+};
+
+// The "needs attention" listing: packages in `statuses` (every status when empty) whose
+// updated_at is before `stale_before` (when set), most recently updated first. Expired packages
+// (expires_at < now) are never listed.
+struct package_query {
+    std::vector<status> statuses;
+    std::optional<millis> stale_before;
+    millis now = 0;
+    std::size_t limit = 50;
+    std::optional<package_cursor> after;
+};
+
+struct package_page {
+    std::vector<package_state> packages;
+    std::optional<package_cursor> next;  // set when more packages may follow
+};
+
+// One page of a full export: whole packages with their history, in an order only the store
+// knows; `next` is an opaque position for the following page (empty: this was the last one).
+struct export_page {
+    std::vector<package> packages;
+    std::string next;
 };
 
 }  // namespace dinex::core

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/lifecycle.hpp"
@@ -26,6 +27,8 @@ public:
 };
 
 using append_callback = std::move_only_function<void(result<append_outcome>)>;
+// One result per submission of a batch, in the order of the submissions.
+using batch_callback = std::move_only_function<void(std::vector<result<append_outcome>>)>;
 
 class webhook_store;  // core/webhooks.hpp
 
@@ -46,6 +49,19 @@ public:
     // Applies one submission. `done` runs exactly once, possibly on another thread, and only after
     // the outcome is durable.
     virtual void append(submission sub, const lifecycle_policy& policy, append_callback done) = 0;
+
+    // Applies submissions in order, each exactly as `append` would (a later one sees the earlier
+    // ones, so a duplicate inside the batch is a replay); one failing item never stops the others.
+    // `done` runs exactly once, after every stored item is durable.
+    virtual void append_batch(std::vector<submission> subs, const lifecycle_policy& policy,
+                              batch_callback done) = 0;
+
+    // The operator listing (see package_query), served by an index, never by reading every package.
+    virtual result<package_page> list_packages(const package_query& q) = 0;
+
+    // Every live package with its whole history, `limit` packages per page: for backups and
+    // migration between stores. `cursor` is empty for the first page, else a previous `next`.
+    virtual result<export_page> export_packages(std::string_view cursor, std::size_t limit, millis now) = 0;
 
     // Deletes packages (and their events) whose expires_at is before `now`; returns how many.
     virtual result<std::size_t> purge_expired(millis now) = 0;

@@ -155,6 +155,16 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
         ev.timestamp = now;
     }
 
+    if (in.estimated_delivery && ev.timestamp != 0) {
+        if (*in.estimated_delivery < ev.timestamp - eta_min_before_event) {
+            errors.push_back({"estimated_delivery", "not_before:timestamp-1d"});
+        } else if (*in.estimated_delivery > ev.timestamp + eta_max_after_event) {
+            errors.push_back({"estimated_delivery", "not_after:timestamp+365d"});
+        } else {
+            ev.estimated_delivery = in.estimated_delivery;
+        }
+    }
+
     if (in.event_id) {
         sub.event_id_given = true;
         if (valid_event_id(*in.event_id)) {
@@ -205,6 +215,45 @@ void tracking_service::record(const event_input& in, append_callback done) {
         return;
     }
     store_.append(std::move(*sub), cfg_.lifecycle, std::move(done));
+}
+
+void tracking_service::record_batch(const std::vector<event_input>& in, batch_callback done) {
+    const millis now = clock_.now();
+    std::vector<result<append_outcome>> results(in.size(), fail(error::internal_error("not applied")));
+    std::vector<submission> valid;
+    std::vector<std::size_t> positions;  // of each valid submission in `in`
+    valid.reserve(in.size());
+    positions.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        auto sub = validate(in[i], now, cfg_.lifecycle, ids_);
+        if (sub) {
+            valid.push_back(std::move(*sub));
+            positions.push_back(i);
+        } else {
+            results[i] = fail(std::move(sub.error()));
+        }
+    }
+    if (valid.empty()) {
+        done(std::move(results));
+        return;
+    }
+    store_.append_batch(std::move(valid), cfg_.lifecycle,
+                        [results = std::move(results), positions = std::move(positions),
+                         done = std::move(done)](std::vector<result<append_outcome>> stored) mutable {
+                            for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) {
+                                results[positions[k]] = std::move(stored[k]);
+                            }
+                            done(std::move(results));
+                        });
+}
+
+result<package_page> tracking_service::list_packages(package_query q) {
+    q.now = clock_.now();
+    return store_.list_packages(q);
+}
+
+result<export_page> tracking_service::export_packages(std::string_view cursor, std::size_t limit) {
+    return store_.export_packages(cursor, limit, clock_.now());
 }
 
 result<std::size_t> tracking_service::purge_expired() { return store_.purge_expired(clock_.now()); }

@@ -20,6 +20,9 @@ struct limits {
     static constexpr std::size_t notes_max = 1000;
     static constexpr std::size_t event_id_max = 64;
     static constexpr millis max_future_skew = 5 * 60 * 1000;
+    static constexpr std::size_t batch_max = 500;       // events per POST /tracking/batch
+    static constexpr std::size_t list_default = 50;     // packages per listing page
+    static constexpr std::size_t list_max = 200;
 };
 
 // What a writer sends, already decoded from its wire format but not yet validated.
@@ -33,6 +36,7 @@ struct event_input {
     std::optional<std::string> notes;
     std::optional<double> latitude;
     std::optional<double> longitude;
+    std::optional<millis> estimated_delivery;
 };
 
 struct service_config {
@@ -55,6 +59,16 @@ public:
 
     // `done` runs exactly once, possibly on a store thread.
     void record(const event_input& in, append_callback done);
+
+    // Validates every item and stores the valid ones in one store call. `done` gets one result
+    // per input, in order: a validation error for a bad item, the store's answer for the others.
+    void record_batch(const std::vector<event_input>& in, batch_callback done);
+
+    // The operator listing; `q.now` is set here.
+    result<package_page> list_packages(package_query q);
+
+    // One page of the full export (see store::export_packages).
+    result<export_page> export_packages(std::string_view cursor, std::size_t limit);
 
     result<std::size_t> purge_expired();
 

@@ -22,19 +22,33 @@ api::response internal_error(std::string_view request_id) {
 }
 
 // CloudWatch EMF lines on stdout, one per answered request, plus one per newly stored tracking
-// event (201 to POST /tracking; the status label is the stored event's, from the fixed list).
+// event (201 to POST /tracking, or a 201 item of POST /tracking/batch; the status label is the
+// stored event's, from the fixed list).
 void emit_metrics(const api::response& res, std::string_view method, double latency_ms) {
     static const std::string environment = obs::emf::environment_from_env();
     const auto now = obs::emf::now_ms();
     std::string lines = obs::emf::request_metrics(environment, now, res.status, latency_ms);
-    if (res.status == 201 && method == "POST" && res.route == "/tracking") {
+    const auto count_status = [&](const boost::json::value* status) {
+        if (!status || !status->is_string()) return;
+        if (const auto s = core::parse_status(status->get_string())) {
+            lines += obs::emf::tracking_event_metrics(environment, now, *s);
+        }
+    };
+    const bool single = res.status == 201 && res.route == "/tracking";
+    const bool batch = res.status == 200 && res.route == "/tracking/batch";
+    if (method == "POST" && (single || batch)) {
         boost::system::error_code ec;
         const auto doc = boost::json::parse(res.body, ec);
         const auto* obj = ec ? nullptr : doc.if_object();
-        const auto* status = obj ? obj->if_contains("status") : nullptr;
-        if (status && status->is_string()) {
-            if (const auto s = core::parse_status(status->get_string())) {
-                lines += obs::emf::tracking_event_metrics(environment, now, *s);
+        if (single && obj) count_status(obj->if_contains("status"));
+        const auto* results = batch && obj ? obj->if_contains("results") : nullptr;
+        if (results && results->is_array()) {
+            for (const auto& item : results->get_array()) {
+                const auto* o = item.if_object();
+                const auto* code = o ? o->if_contains("status") : nullptr;
+                const auto* event = o ? o->if_contains("event") : nullptr;
+                if (!code || !code->is_int64() || code->get_int64() != 201 || !event || !event->is_object()) continue;
+                count_status(event->get_object().if_contains("status"));
             }
         }
     }

@@ -167,9 +167,9 @@ private:
 
 // The fixed label lists of the HTTP front-end, shared by the server and its tests.
 namespace http_labels {
-inline constexpr std::array<std::string_view, 10> routes = {
-    "/tracking", "/health", "/", "/assets", "/metrics", "/subscriptions", "/subscriptions/{id}",
-    "/subscriptions/{id}/deliveries", "unmatched", "unparsed"};
+inline constexpr std::array<std::string_view, 12> routes = {
+    "/tracking", "/health", "/", "/assets", "/metrics", "/tracking/batch", "/packages", "/subscriptions",
+    "/subscriptions/{id}", "/subscriptions/{id}/deliveries", "unmatched", "unparsed"};
 inline constexpr std::array<std::string_view, 7> methods = {"GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS",
                                                             "other"};
 inline constexpr std::array<std::string_view, 20> codes = {"200", "201", "204", "304", "400", "401", "403",

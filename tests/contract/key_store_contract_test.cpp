@@ -170,7 +170,7 @@ PRAGMA user_version = 1;
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int(st, 0), store::sqlite_store::schema_version);
-    EXPECT_EQ(store::sqlite_store::schema_version, 3);
+    EXPECT_EQ(store::sqlite_store::schema_version, 4);
     sqlite3_finalize(st);
     sqlite3_close(db);
     std::filesystem::remove_all(dir);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <future>
 #include <random>
 #include <thread>
@@ -107,6 +108,35 @@ protected:
         out.incoming.received_at = now;
         out.timestamp_given = true;
         out.event_id_given = true;
+        return out;
+    }
+
+    std::vector<core::result<core::append_outcome>> append_batch(std::vector<core::submission> subs) {
+        std::promise<std::vector<core::result<core::append_outcome>>> p;
+        auto f = p.get_future();
+        store_->append_batch(std::move(subs), policy_,
+                             [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
+        return f.get();
+    }
+
+    // Every page of a listing, followed through its cursors.
+    std::vector<core::package_state> list_all(core::package_query q) {
+        std::vector<core::package_state> out;
+        for (int pages = 0; pages < 1000; ++pages) {
+            auto page = store_->list_packages(q);
+            EXPECT_TRUE(page) << page.error().internal_message;
+            if (!page) break;
+            EXPECT_LE(page->packages.size(), q.limit);
+            for (auto& s : page->packages) out.push_back(std::move(s));
+            if (!page->next) break;
+            q.after = page->next;
+        }
+        return out;
+    }
+
+    static std::vector<std::string> ids_of(const std::vector<core::package_state>& v) {
+        std::vector<std::string> out;
+        for (const auto& s : v) out.push_back(s.tracking_id);
         return out;
     }
 
@@ -267,7 +297,233 @@ TEST_P(StoreContract, DurableBackendsKeepAcknowledgedWritesAcrossReopen) {
 
 TEST_P(StoreContract, PingAnswers) { EXPECT_TRUE(store_->ping()); }
 
+// ---- batches (issue #9) ----
+
+TEST_P(StoreContract, BatchAnswersEveryItemInOrderAndOneBadItemBlocksNoOther) {
+    ASSERT_TRUE(append(sub("TRK200", "done", status::delivered, base_time - 10'000)));
+    std::vector<core::submission> batch;
+    batch.push_back(sub("TRK201", "a1", status::picked_up, base_time - 5000));
+    batch.push_back(sub("TRK200", "after", status::in_transit, base_time));          // newer than DELIVERED
+    batch.push_back(sub("TRK201", "a2", status::in_transit, base_time - 4000));
+    batch.push_back(sub("TRK201", "a1", status::picked_up, base_time - 5000));        // duplicate in the batch
+    auto reused = sub("TRK201", "a2", status::exception, base_time - 4000);           // same key, other content
+    batch.push_back(reused);
+    batch.push_back(sub("TRK201", "a0", status::info_received, base_time - 9000));    // late arrival
+    batch.push_back(sub("TRK202", "b1", status::in_transit, base_time - 1000));
+    const auto r = append_batch(batch);
+    ASSERT_EQ(r.size(), batch.size());
+    ASSERT_TRUE(r[0]) << r[0].error().internal_message;
+    EXPECT_EQ(r[0]->kind, outcome_kind::created);
+    ASSERT_FALSE(r[1]);
+    EXPECT_EQ(r[1].error().code, core::errc::conflict);
+    ASSERT_TRUE(r[2]);
+    EXPECT_EQ(r[2]->kind, outcome_kind::created);
+    EXPECT_EQ(r[2]->previous->event_id, "a1");
+    ASSERT_TRUE(r[3]);
+    EXPECT_EQ(r[3]->kind, outcome_kind::replay);
+    EXPECT_EQ(r[3]->stored, batch[0].incoming);
+    ASSERT_FALSE(r[4]);
+    EXPECT_EQ(r[4].error().code, core::errc::conflict);
+    ASSERT_TRUE(r[5]);
+    EXPECT_EQ(r[5]->kind, outcome_kind::late_arrival);
+    ASSERT_TRUE(r[6]);
+    EXPECT_EQ(r[6]->kind, outcome_kind::created);
+
+    const auto p = find("TRK201");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->state.event_id, "a2");
+    EXPECT_EQ(p->state.event_count, 3U);
+    ASSERT_EQ(p->events.size(), 3U);
+    EXPECT_EQ(p->events[0].event_id, "a2");
+    EXPECT_EQ(p->events[2].event_id, "a0");
+    EXPECT_EQ(find("TRK200")->events.size(), 1U);
+    EXPECT_TRUE(find("TRK202"));
+}
+
+TEST_P(StoreContract, ReplayedBatchStoresNothingTwice) {
+    std::vector<core::submission> batch;
+    for (int i = 0; i < 5; ++i) {
+        batch.push_back(sub("TRK210", "e" + std::to_string(i), status::in_transit, base_time - 10'000 + i));
+        batch.push_back(sub("TRK211", "e" + std::to_string(i), status::in_transit, base_time - 10'000 + i));
+    }
+    const auto first = append_batch(batch);
+    for (const auto& r : first) ASSERT_TRUE(r && r->kind == outcome_kind::created);
+    const auto again = append_batch(batch);
+    ASSERT_EQ(again.size(), batch.size());
+    for (std::size_t i = 0; i < again.size(); ++i) {
+        ASSERT_TRUE(again[i]);
+        EXPECT_EQ(again[i]->kind, outcome_kind::replay);
+        EXPECT_EQ(again[i]->stored, first[i]->stored);
+    }
+    EXPECT_EQ(find("TRK210")->state.event_count, 5U);
+    EXPECT_EQ(find("TRK211")->events.size(), 5U);
+}
+
+TEST_P(StoreContract, LargeBatchOnOnePackageKeepsEveryEventAndTheLatestState) {
+    // More events of one package than one DynamoDB transaction holds, newest in the middle.
+    std::vector<core::submission> batch;
+    for (int i = 0; i < 120; ++i) {
+        const int ts = i == 60 ? 1000 : i;
+        batch.push_back(sub("TRK220", "s" + std::to_string(1000 + i), status::in_transit, base_time - 100'000 + ts));
+    }
+    const auto r = append_batch(batch);
+    int created = 0, late = 0;
+    for (const auto& x : r) {
+        ASSERT_TRUE(x) << x.error().internal_message;
+        created += x->kind == outcome_kind::created;
+        late += x->kind == outcome_kind::late_arrival;
+    }
+    EXPECT_EQ(created, 61);  // 0..60 each newer than the last; 61..119 are older than 60
+    EXPECT_EQ(late, 59);
+    const auto p = find("TRK220", base_time, 1000);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->events.size(), 120U);
+    EXPECT_EQ(p->state.event_count, 120U);
+    EXPECT_EQ(p->state.event_id, "s1060");
+}
+
+// ---- estimated delivery ----
+
+TEST_P(StoreContract, EstimatedDeliveryIsStoredAndCarriedIntoTheState) {
+    const core::millis eta1 = base_time + 3 * day;
+    const core::millis eta2 = base_time + 2 * day;
+    auto e1 = sub("TRK230", "e1", status::picked_up, base_time - 3000);
+    e1.incoming.estimated_delivery = eta1;
+    ASSERT_TRUE(append(e1));
+    EXPECT_EQ(find("TRK230")->state.estimated_delivery, eta1);
+    EXPECT_EQ(find("TRK230")->events[0].estimated_delivery, eta1);
+    // A newer event without an estimate keeps the promise.
+    ASSERT_TRUE(append(sub("TRK230", "e2", status::in_transit, base_time - 2000)));
+    EXPECT_EQ(find("TRK230")->state.estimated_delivery, eta1);
+    // A late event with an estimate does not move the state.
+    auto late = sub("TRK230", "e0", status::info_received, base_time - 9000);
+    late.incoming.estimated_delivery = eta2;
+    ASSERT_EQ(append(late)->kind, outcome_kind::late_arrival);
+    EXPECT_EQ(find("TRK230")->state.estimated_delivery, eta1);
+    // A newer one with an estimate replaces it; a replay with another estimate is a reused key.
+    auto e3 = sub("TRK230", "e3", status::out_for_delivery, base_time - 1000);
+    e3.incoming.estimated_delivery = eta2;
+    ASSERT_TRUE(append(e3));
+    EXPECT_EQ(find("TRK230")->state.estimated_delivery, eta2);
+    auto e3b = e3;
+    e3b.incoming.estimated_delivery = eta1;
+    EXPECT_EQ(append(e3b).error().code, core::errc::conflict);
+    // Delivery ends the promise.
+    ASSERT_TRUE(append(sub("TRK230", "e4", status::delivered, base_time)));
+    const auto p = find("TRK230");
+    EXPECT_FALSE(p->state.estimated_delivery);
+    EXPECT_EQ(p->events[1].estimated_delivery, eta2);
+}
+
+// ---- the needs-attention listing ----
+
+class ListingContract : public StoreContract {
+protected:
+    // Ten packages: updated one minute apart (TRK300 oldest), statuses cycling through three.
+    void seed() {
+        const status cycle[] = {status::exception, status::in_transit, status::delivery_failed};
+        for (int i = 0; i < 10; ++i) {
+            const core::millis at = base_time - (10 - i) * 60'000;
+            ASSERT_TRUE(append(sub("TRK3" + std::to_string(10 + i), "e", cycle[i % 3], at - 1000, at)));
+        }
+    }
+    core::package_query query(std::vector<status> statuses, std::size_t limit) {
+        core::package_query q;
+        q.statuses = std::move(statuses);
+        q.limit = limit;
+        q.now = base_time;
+        return q;
+    }
+};
+
+TEST_P(ListingContract, ByStatusNewestChangeFirstThroughEveryPage) {
+    seed();
+    const auto all = list_all(query({status::exception, status::delivery_failed}, 2));
+    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK319", "TRK318", "TRK316", "TRK315", "TRK313", "TRK312",
+                                                     "TRK310"}));
+    EXPECT_EQ(ids_of(list_all(query({status::in_transit}, 50))),
+              (std::vector<std::string>{"TRK317", "TRK314", "TRK311"}));
+}
+
+TEST_P(ListingContract, StaleOnlyAndStaleWithStatus) {
+    seed();
+    auto q = query({}, 3);
+    q.stale_before = base_time - 5 * 60'000;  // no change in the last five minutes: TRK310..TRK314
+    EXPECT_EQ(ids_of(list_all(q)), (std::vector<std::string>{"TRK314", "TRK313", "TRK312", "TRK311", "TRK310"}));
+    q.statuses = {status::exception};
+    EXPECT_EQ(ids_of(list_all(q)), (std::vector<std::string>{"TRK313", "TRK310"}));
+    EXPECT_EQ(list_all(query({}, 200)).size(), 10U);
+}
+
+TEST_P(ListingContract, TiesOnUpdatedAtArePagedWithoutLossOrRepeat) {
+    for (int i = 0; i < 7; ++i) {
+        ASSERT_TRUE(append(sub("TRK33" + std::to_string(i), "e", status::exception, base_time - 5000, base_time - 1000)));
+    }
+    const auto all = list_all(query({status::exception}, 2));
+    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK336", "TRK335", "TRK334", "TRK333", "TRK332", "TRK331",
+                                                     "TRK330"}));
+}
+
+TEST_P(ListingContract, ExpiredPackagesAreNotListed) {
+    ASSERT_TRUE(append(sub("TRK340", "e", status::exception, base_time)));
+    ASSERT_TRUE(append(sub("TRK341", "e", status::exception, base_time, base_time + 10 * day)));
+    auto q = query({status::exception}, 50);
+    q.now = base_time + 30 * day + 1;
+    EXPECT_EQ(ids_of(list_all(q)), std::vector<std::string>{"TRK341"});
+    q.statuses.clear();
+    EXPECT_EQ(ids_of(list_all(q)), std::vector<std::string>{"TRK341"});
+}
+
+// ---- export ----
+
+TEST_P(StoreContract, ExportPagesThroughEveryLivePackageWithItsHistory) {
+    for (int i = 0; i < 7; ++i) {
+        const std::string id = "TRK40" + std::to_string(i);
+        ASSERT_TRUE(append(sub(id, "a", status::picked_up, base_time - 2000)));
+        ASSERT_TRUE(append(sub(id, "b", status::in_transit, base_time - 1000)));
+    }
+    ASSERT_TRUE(append(sub("TRK499", "old", status::in_transit, base_time - 40 * day, base_time - 40 * day)));
+    std::map<std::string, core::package> seen;
+    std::string cursor;
+    for (int pages = 0; pages < 100; ++pages) {
+        auto page = store_->export_packages(cursor, 3, base_time);
+        ASSERT_TRUE(page) << page.error().internal_message;
+        EXPECT_LE(page->packages.size(), 3U);
+        for (auto& p : page->packages) EXPECT_TRUE(seen.emplace(p.state.tracking_id, std::move(p)).second);
+        if (page->next.empty()) break;
+        cursor = page->next;
+    }
+    ASSERT_EQ(seen.size(), 7U);
+    const auto& p = seen.at("TRK403");
+    ASSERT_EQ(p.events.size(), 2U);
+    EXPECT_EQ(p.events[0].event_id, "b");
+    EXPECT_EQ(p.events[1].event_id, "a");
+    EXPECT_EQ(p.state, find("TRK403")->state);
+}
+
+TEST(SqliteListing, ReadsTheStatusIndexInOrderNeverTheWholeTable) {
+    const auto dir = std::filesystem::temp_directory_path() / ("dinex-plan-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    {
+        auto s = store::sqlite_store::open({.path = (dir / "plan.db").string()});
+        ASSERT_TRUE(s);
+        const auto plans = (*s)->listing_query_plans();
+        ASSERT_TRUE(plans);
+        ASSERT_FALSE(plans->empty());
+        for (const auto& line : *plans) {
+            SCOPED_TRACE(line);
+            // A range of the index bounded by status and the row value (cursor or staleness).
+            EXPECT_EQ(line, "SEARCH packages USING INDEX packages_by_status (status=? AND (updated_at,tracking_id)<(?,?))");
+            EXPECT_EQ(line.find("TEMP B-TREE"), std::string::npos);  // no sort: the index gives the order
+        }
+    }
+    std::filesystem::remove_all(dir);
+}
+
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<backend>& p) { return p.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, ListingContract, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<backend>& p) { return p.param.name; });
 
 }  // namespace

@@ -154,6 +154,37 @@ TEST_P(WebhookStoreContract, EveryStateChangeGetsADeliveryPerMatchingSubscriptio
     EXPECT_EQ(hooks_->counts().value().pending, 5U);
 }
 
+TEST_P(WebhookStoreContract, ABatchWritesTheDeliveriesOfEachOfItsStateChanges) {
+    subscribe("01ALL");
+    auto item = [](std::string id, std::string event_id, status s, core::millis ts) {
+        core::submission sub;
+        sub.incoming.tracking_id = std::move(id);
+        sub.incoming.event_id = std::move(event_id);
+        sub.incoming.state = s;
+        sub.incoming.location = "Lima";
+        sub.incoming.timestamp = ts;
+        sub.incoming.received_at = base_time;
+        sub.timestamp_given = sub.event_id_given = true;
+        return sub;
+    };
+    std::vector<core::submission> batch = {
+        item("TRK001", "e1", status::picked_up, base_time - 3000),
+        item("TRK001", "e2", status::in_transit, base_time - 2000),
+        item("TRK001", "e0", status::info_received, base_time - 9000),  // late: no change
+        item("TRK002", "f1", status::delivered, base_time - 1000),
+        item("TRK002", "f2", status::in_transit, base_time),  // after a terminal state: refused
+    };
+    std::promise<std::vector<core::result<core::append_outcome>>> p;
+    auto f = p.get_future();
+    store_->append_batch(batch, {}, [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
+    const auto results = f.get();
+    ASSERT_EQ(results.size(), 5U);
+    EXPECT_FALSE(results[4]);
+    std::vector<std::string> delivered_events;
+    for (const auto& d : all_of("01ALL")) delivered_events.push_back(d.message.event_id);
+    EXPECT_EQ(delivered_events, (std::vector<std::string>{"f1", "e2", "e1"}));  // newest first
+}
+
 TEST_P(WebhookStoreContract, DisabledSubscriptionsGetNoNewDeliveries) {
     subscribe("01OFF");
     ASSERT_TRUE(hooks_->set_enabled("01OFF", false, base_time, "testing"));

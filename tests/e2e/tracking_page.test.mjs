@@ -40,8 +40,11 @@ const at = (hoursAgo) => new Date((NOW_S - hoursAgo * 3600) * 1000).toISOString(
 const SEED_EVENTS = [
   { status: 'PICKED_UP', location: 'Arequipa', timestamp: at(30), description: `Recogido en la agencia ${RUN}` },
   { status: 'IN_TRANSIT', location: 'Lima', timestamp: at(20), description: `Salió del centro de distribución ${RUN}`, notes: 'Frágil' },
-  { status: 'OUT_FOR_DELIVERY', location: 'Miraflores, Lima', timestamp: at(2), description: `En ruta con el repartidor ${RUN}` },
+  { status: 'OUT_FOR_DELIVERY', location: 'Miraflores, Lima', timestamp: at(2), description: `En ruta con el repartidor ${RUN}`,
+    estimated_delivery: at(-24) },
 ];
+// The carrier's promise, carried into the package state by the service and shown by the page.
+const ETA = SEED_EVENTS[2].estimated_delivery;
 const NEWEST_FIRST = [...SEED_EVENTS].reverse();
 
 async function seed() {
@@ -153,6 +156,10 @@ test('a seeded package shows its status, progress and every event newest first',
   assert.match(await page.textContent('.facts'), /Miraflores, Lima/);
   assert.deepEqual(await page.$$eval('.steps > li', (li) => li.map((x) => x.dataset.state)),
     ['done', 'done', 'done', 'current', 'todo']);
+  const eta = page.locator('.facts .fact-eta');
+  assert.equal(await eta.locator('dt').textContent(), 'Entrega estimada');
+  assert.equal(Date.parse(await eta.locator('time').getAttribute('datetime')), Date.parse(ETA));
+  assert.ok((await eta.locator('time').textContent()).length > 0);
 
   const events = await timeline(page);
   assert.equal(events.length, SEED_EVENTS.length);

@@ -495,10 +495,11 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(routes["for_each"], "${local.routes}")
         self.assertEqual(routes["target"], "integrations/${aws_apigatewayv2_integration.lambda.id}")
         declared = set(re.findall(r'"([A-Z]+ /[^"]*)"', CONFIG["locals"]["routes"]))
-        self.assertEqual(declared, {"GET /health", "GET /tracking", "POST /tracking", "GET /", "GET /assets/{proxy+}"})
+        self.assertEqual(declared, {"GET /health", "GET /tracking", "POST /tracking", "POST /tracking/batch", "GET /packages",
+                                    "GET /", "GET /assets/{proxy+}"})
         # The router's paths (src/api/router.cpp) are all routed.
         router = read(os.path.join(ROOT, "src", "api", "router.cpp"))
-        for path in re.findall(r'path == "(/[a-z]*)"', router):
+        for path in re.findall(r'path == "(/[a-z/]*)"', router):
             if path == "/index.html":
                 continue
             # /metrics is the local server's Prometheus endpoint; the Lambda answers it 404 (its

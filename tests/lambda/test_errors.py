@@ -148,11 +148,19 @@ class HealthyStoreEmfTest(unittest.TestCase):
                                                                       timestamp=int(time.time()) - 3600),
                                      headers=WRITER)
             self.assertEqual(st, 201, body)  # a late arrival: stored in the history
+            # A batch counts each stored item (not the replay, not the refused one).
+            batch = {"events": [dict(ORIGINAL, tracking_id="TRK002", status="EXCEPTION", event_id="b-1"),
+                                dict(ORIGINAL, tracking_id="TRK002", status="EXCEPTION", event_id="b-1"),
+                                dict(ORIGINAL, tracking_id="TRK003", status="LOST"),
+                                dict(ORIGINAL, tracking_id="TRK003", status="DELIVERED")]}
+            st, _, body, _ = fn.http("POST", "/tracking/batch", body=batch, headers=WRITER)
+            self.assertEqual(st, 200, body)
+            self.assertEqual([r["status"] for r in body["results"]], [201, 200, 422, 201])
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and len([r for r in fn.log_records() if "Requests" in r]) < 2:
+            while time.monotonic() < deadline and len([r for r in fn.log_records() if "Requests" in r]) < 3:
                 time.sleep(0.02)
             events = [r for r in fn.log_records() if "TrackingEvents" in r]
-            self.assertEqual([e["Status"] for e in events], ["IN_TRANSIT", "PICKED_UP"])
+            self.assertEqual([e["Status"] for e in events], ["IN_TRANSIT", "PICKED_UP", "EXCEPTION", "DELIVERED"])
             for e in events:
                 check_emf(self, e)
                 self.assertEqual(e["Environment"], "dev")  # ENVIRONMENT unset

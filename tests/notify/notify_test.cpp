@@ -212,7 +212,7 @@ TEST(StreamDecisions, NewPackageStateChangeLateArrivalAndOtherItems) {
     const auto s2 = items::encode_state(state("TRK1", core::status::in_transit, "e2", t0 + 10), 2);
     auto late = items::encode_state(state("TRK1", core::status::in_transit, "e2", t0 + 10), 3);
     late["event_count"] = items::number(std::int64_t{3});
-    core::event ev{"TRK1", "e1", core::status::picked_up, "Hub", t0, t0, {}, {}, {}};
+    core::event ev{"TRK1", "e1", core::status::picked_up, "Hub", t0, t0, {}, {}, {}, {}};
     const auto event_item = items::encode_event(ev, t0 + 1000);
     const auto marker_item = items::encode_marker(ev, t0 + 1000);
 
@@ -282,7 +282,7 @@ std::string mixed_batch() {
     static const auto a1 = items::encode_state(state("TRKA", core::status::picked_up, "a1", t0), 1);
     static const auto a2 = items::encode_state(state("TRKA", core::status::in_transit, "a2", t0 + 1), 2);
     static const auto b1 = items::encode_state(state("TRKB", core::status::picked_up, "b1", t0), 1);
-    static const core::event ev{"TRKA", "a1", core::status::picked_up, "Hub", t0, t0, {}, {}, {}};
+    static const core::event ev{"TRKA", "a1", core::status::picked_up, "Hub", t0, t0, {}, {}, {}, {}};
     static const auto event_item = items::encode_event(ev, t0 + 1000);
     return event_of({record("INSERT", "10", &a1, nullptr), record("INSERT", "11", &event_item, nullptr),
                      record("MODIFY", "12", &a2, &a1), record("INSERT", "13", &b1, nullptr),

@@ -1,7 +1,11 @@
 #include "store/dynamodb/dynamodb_store.hpp"
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
+#include <limits>
+#include <unordered_map>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -109,61 +113,136 @@ void dynamodb_store::append(core::submission sub, const core::lifecycle_policy& 
     impl_->wake.notify_one();
 }
 
+void dynamodb_store::append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                                  core::batch_callback done) {
+    // Shared by the groups of one batch; the group that finishes last answers.
+    struct batch_state {
+        std::vector<core::result<core::append_outcome>> results;
+        std::atomic<std::size_t> groups_left{0};
+        core::batch_callback done;
+        void group_finished() {
+            if (groups_left.fetch_sub(1) == 1) done(std::move(results));
+        }
+    };
+    auto state = std::make_shared<batch_state>();
+    state->results.assign(subs.size(), core::result<core::append_outcome>(
+                                           core::fail(core::error::internal_error("dynamodb: batch item not applied"))));
+    state->done = std::move(done);
+
+    // Groups in order of first appearance; positions in order within each group.
+    std::vector<std::vector<std::size_t>> groups;
+    std::unordered_map<std::string_view, std::size_t> group_of;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+        const auto [it, fresh] = group_of.try_emplace(subs[i].incoming.tracking_id, groups.size());
+        if (fresh) groups.emplace_back();
+        groups[it->second].push_back(i);
+    }
+    if (groups.empty()) {
+        state->done(std::move(state->results));
+        return;
+    }
+    state->groups_left = groups.size();
+    for (auto& positions : groups) {
+        std::vector<core::submission> group;
+        group.reserve(positions.size());
+        for (const std::size_t i : positions) group.push_back(std::move(subs[i]));
+        std::unique_lock lock(impl_->mutex);
+        const bool refused = impl_->stopping || impl_->workers.empty() ||
+                             impl_->queue.size() >= impl_->options.max_queue;
+        if (refused) {
+            lock.unlock();
+            for (const std::size_t i : positions) {
+                state->results[i] = core::fail(core::error::unavailable_error("dynamodb store: stopped or append queue full"));
+            }
+            state->group_finished();
+            continue;
+        }
+        impl_->queue.emplace_back([this, state, policy, positions = std::move(positions), group = std::move(group)]() mutable {
+            auto out = append_group_now(group, policy);
+            for (std::size_t k = 0; k < positions.size(); ++k) state->results[positions[k]] = std::move(out[k]);
+            state->group_finished();
+        });
+        lock.unlock();
+        impl_->wake.notify_one();
+    }
+}
+
 core::result<core::append_outcome> dynamodb_store::append_now(const core::submission& sub,
                                                               const core::lifecycle_policy& policy) {
+    return std::move(append_group_now(std::vector<core::submission>{sub}, policy).front());
+}
+
+std::vector<core::result<core::append_outcome>> dynamodb_store::append_group_now(
+    const std::vector<core::submission>& subs, const core::lifecycle_policy& policy) {
+    std::vector<core::result<core::append_outcome>> out(
+        subs.size(), core::result<core::append_outcome>(core::fail(core::error::internal_error("dynamodb: not applied"))));
+    const std::size_t chunk = std::max<std::size_t>(1, impl_->options.batch_chunk);
+    for (std::size_t first = 0; first < subs.size(); first += chunk) {
+        apply_chunk(subs, first, std::min(subs.size(), first + chunk), policy, out);
+    }
+    return out;
+}
+
+// subs[first, last) belong to one package. One consistent read of its state and of the
+// idempotency markers of these events, the rule applied to each in turn (a later event sees the
+// earlier ones), then one transaction: every accepted event and its marker, conditional on being
+// new, and the final state, conditional on the version read. A concurrent writer makes the
+// transaction fail as a whole; the chunk is then read and decided again.
+void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
+                                 const core::lifecycle_policy& policy,
+                                 std::vector<core::result<core::append_outcome>>& out) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
-    const core::event& in = sub.incoming;
-    const core::millis now = in.received_at;
+    const std::string& tracking_id = subs[first].incoming.tracking_id;
+    const core::millis now = subs[first].incoming.received_at;
+
+    // Distinct event ids: TransactGetItems refuses the same key twice.
+    std::vector<std::string_view> ids;
+    for (std::size_t i = first; i < last; ++i) {
+        const std::string_view id = subs[i].incoming.event_id;
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+    json::array gets;
+    gets.push_back(json::object{{"Get", json::object{{"TableName", table}, {"Key", key_of(tracking_id, items::state_sk)}}}});
+    for (const auto id : ids) {
+        gets.push_back(json::object{{"Get", json::object{{"TableName", table},
+                                                         {"Key", key_of(tracking_id, items::marker_sort_key(id))}}}});
+    }
+    const json::object read_request{{"TransactItems", std::move(gets)}};
+
+    const auto fail_range = [&](const core::error& e) {
+        for (std::size_t i = first; i < last; ++i) out[i] = core::fail(e);
+    };
 
     for (int round = 1; round <= impl_->options.max_rounds; ++round) {
-        // 1. Read the state and this event's idempotency marker, consistently and together.
-        const json::object read_request{
-            {"TransactItems",
-             json::array{
-                 json::object{{"Get", json::object{{"TableName", table}, {"Key", key_of(in.tracking_id, items::state_sk)}}}},
-                 json::object{{"Get", json::object{{"TableName", table},
-                                                   {"Key", key_of(in.tracking_id, items::marker_sort_key(in.event_id))}}}},
-             }},
-        };
+        // 1. Read the state and the markers, consistently and together.
         const auto read = client.call("TransactGetItems", read_request);
-        if (!read) return core::fail(to_core_error(table, read.error()));
-        const json::object* state_item = nullptr;
-        const json::object* marker_item = nullptr;
+        if (!read) return fail_range(to_core_error(table, read.error()));
+        std::vector<const json::object*> found(ids.size() + 1, nullptr);
         if (const auto* responses = read->as_object().if_contains("Responses"); responses && responses->is_array()) {
             const auto& arr = responses->as_array();
-            const auto item_at = [&](std::size_t i) -> const json::object* {
-                if (i >= arr.size() || !arr[i].is_object()) return nullptr;
+            for (std::size_t i = 0; i < found.size() && i < arr.size(); ++i) {
+                if (!arr[i].is_object()) continue;
                 const auto* it = arr[i].as_object().if_contains("Item");
-                return it && it->is_object() ? &it->as_object() : nullptr;
-            };
-            state_item = item_at(0);
-            marker_item = item_at(1);
+                if (it && it->is_object()) found[i] = &it->as_object();
+            }
         }
 
         std::optional<core::package_state> current;
         std::optional<std::int64_t> version;  // of the stored state item, expired or not
-        if (state_item) {
-            auto decoded = items::decode_state(*state_item);
-            if (!decoded) return core::fail(core::error::internal_error("dynamodb: state of " + in.tracking_id + ": " + decoded.error()));
+        if (found[0]) {
+            auto decoded = items::decode_state(*found[0]);
+            if (!decoded) {
+                return fail_range(core::error::internal_error("dynamodb: state of " + tracking_id + ": " + decoded.error()));
+            }
             version = decoded->version;
             // An expired package is gone, whether or not TTL has deleted it yet.
             if (decoded->state.expires_at >= now) current = std::move(decoded->state);
         }
-        std::optional<core::event> same_id;
-        // A marker counts only when it belongs to the current life of the package and is live.
-        if (current && marker_item && items::expires_at_ms(*marker_item) >= now) {
-            auto e = items::decode_event(*marker_item);
-            if (!e) return core::fail(core::error::internal_error("dynamodb: marker of " + in.tracking_id + ": " + e.error()));
-            if (e->received_at >= current->created_at) same_id = std::move(*e);
-        }
 
-        // 2. The rule, once for every store.
-        auto outcome = core::decide(current, same_id, sub, policy);
-        if (!outcome || outcome->kind == core::outcome_kind::replay) return outcome;
-
-        // 3. One transaction: the event, its marker, the state — each conditional.
-        const core::millis expires = outcome->state.expires_at;
+        // 2. The rule, once for every store, item after item.
+        std::unordered_map<std::string_view, core::event> accepted;  // in this chunk, by event_id
+        json::array writes;
         const json::object live_values{{":now", items::number(now)}};
         const auto put_new = [&](json::object item) {
             return json::object{{"Put", json::object{
@@ -173,29 +252,167 @@ core::result<core::append_outcome> dynamodb_store::append_now(const core::submis
                                             {"ExpressionAttributeValues", live_values},
                                         }}};
         };
-        json::object state_put{{"TableName", table},
-                               {"Item", items::encode_state(outcome->state, version.value_or(0) + 1)}};
+        bool broken_marker = false;
+        for (std::size_t i = first; i < last && !broken_marker; ++i) {
+            const core::submission& sub = subs[i];
+            const core::event& in = sub.incoming;
+            std::optional<core::event> same_id;
+            if (const auto a = accepted.find(in.event_id); a != accepted.end()) {
+                same_id = a->second;
+            } else {
+                const auto pos = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), std::string_view(in.event_id)) - ids.begin());
+                const json::object* marker = found[pos + 1];
+                // A marker counts only when it belongs to the current life of the package and is live.
+                if (current && marker && items::expires_at_ms(*marker) >= in.received_at) {
+                    auto e = items::decode_event(*marker);
+                    if (!e) {
+                        out[i] = core::fail(core::error::internal_error("dynamodb: marker of " + tracking_id + ": " + e.error()));
+                        broken_marker = true;
+                        break;
+                    }
+                    if (e->received_at >= current->created_at) same_id = std::move(*e);
+                }
+            }
+            out[i] = core::decide(current, same_id, sub, policy);
+            if (!out[i] || out[i]->kind == core::outcome_kind::replay) continue;
+            const core::millis expires = out[i]->state.expires_at;
+            writes.push_back(put_new(items::encode_event(out[i]->stored, expires)));
+            writes.push_back(put_new(items::encode_marker(out[i]->stored, expires)));
+            current = out[i]->state;
+            accepted.emplace(in.event_id, out[i]->stored);
+        }
+        if (broken_marker) {
+            return fail_range(core::error::internal_error("dynamodb: unreadable idempotency marker in " + tracking_id));
+        }
+        if (writes.empty()) return;  // replays and refusals only: nothing to write
+
+        // 3. One transaction: the events, their markers, the state — each conditional.
+        json::object state_put{{"TableName", table}, {"Item", items::encode_state(*current, version.value_or(0) + 1)}};
         if (version) {
             state_put["ConditionExpression"] = "version = :v";
             state_put["ExpressionAttributeValues"] = json::object{{":v", items::number(*version)}};
         } else {
             state_put["ConditionExpression"] = "attribute_not_exists(sk)";
         }
-        const json::object write_request{
-            {"ClientRequestToken", random_token()},
-            {"TransactItems",
-             json::array{put_new(items::encode_event(outcome->stored, expires)),
-                         put_new(items::encode_marker(outcome->stored, expires)),
-                         json::object{{"Put", std::move(state_put)}}}},
-        };
+        writes.push_back(json::object{{"Put", std::move(state_put)}});
+        const json::object write_request{{"ClientRequestToken", random_token()}, {"TransactItems", std::move(writes)}};
         const auto written = client.call("TransactWriteItems", write_request);
-        if (written) return outcome;
-        if (!written.error().condition_failed()) return core::fail(to_core_error(table, written.error()));
-        // Someone else wrote this package (or this very event) since we read: read and decide
-        // again. The marker turns a concurrent or retried copy of this event into a replay.
+        if (written) return;
+        if (!written.error().condition_failed()) {
+            const core::error e = to_core_error(table, written.error());
+            for (std::size_t i = first; i < last; ++i) {
+                if (out[i] && out[i]->kind != core::outcome_kind::replay) out[i] = core::fail(e);
+            }
+            return;
+        }
+        // Someone else wrote this package (or these very events) since we read: read and decide
+        // again. The markers turn a concurrent or retried copy of an event into a replay.
         impl_->contention.wait(std::min(round, 5));
     }
-    return core::fail(core::error::unavailable_error("dynamodb: too much contention on " + in.tracking_id));
+    fail_range(core::error::unavailable_error("dynamodb: too much contention on " + tracking_id));
+}
+
+core::result<core::package_page> dynamodb_store::list_packages(const core::package_query& q) {
+    auto& client = *impl_->options.client;
+    const std::string& table = impl_->options.table;
+    core::package_cursor bound{std::numeric_limits<core::millis>::max(), {}};
+    if (q.after) bound = *q.after;
+    if (q.stale_before && *q.stale_before <= bound.updated_at) bound = {*q.stale_before, {}};
+    const auto below_bound = [&](const core::package_state& s) {
+        return s.updated_at != bound.updated_at ? s.updated_at < bound.updated_at : s.tracking_id < bound.tracking_id;
+    };
+    std::vector<core::status> statuses = q.statuses;
+    if (statuses.empty()) statuses.assign(core::all_statuses.begin(), core::all_statuses.end());
+
+    std::vector<core::package_state> rows;
+    for (const core::status st : statuses) {
+        json::object query{
+            {"TableName", table},
+            {"IndexName", schema::status_index},
+            {"KeyConditionExpression", "gsi_status = :s AND gsi_updated_at <= :u"},
+            {"FilterExpression", "expires_at_ms >= :now"},
+            {"ExpressionAttributeValues", json::object{{":s", items::string(core::to_string(st))},
+                                                       {":u", items::number(bound.updated_at)},
+                                                       {":now", items::number(q.now)}}},
+            {"ScanIndexForward", false},
+            {"Limit", static_cast<std::int64_t>(std::min<std::size_t>(q.limit + 1, 1000))},
+        };
+        std::size_t taken = 0;
+        // The index orders by updated_at only: once limit + 1 rows are in, keep reading the rows
+        // that tie with the last one, so the merge below sees every candidate for the cut.
+        std::optional<core::millis> cut;
+        bool done = false;
+        while (!done) {
+            const auto page = client.call("Query", query);
+            if (!page) return core::fail(to_core_error(table, page.error()));
+            const auto& o = page->as_object();
+            if (const auto* list = o.if_contains("Items"); list && list->is_array()) {
+                for (const auto& v : list->as_array()) {
+                    if (!v.is_object()) continue;
+                    auto decoded = items::decode_state(v.as_object());
+                    if (!decoded) return core::fail(core::error::internal_error("dynamodb: state: " + decoded.error()));
+                    core::package_state& s = decoded->state;
+                    if (cut && s.updated_at < *cut) {
+                        done = true;
+                        break;
+                    }
+                    if (s.expires_at < q.now || !below_bound(s)) continue;
+                    if (++taken == q.limit + 1) cut = s.updated_at;
+                    rows.push_back(std::move(s));
+                }
+            }
+            const auto* last = o.if_contains("LastEvaluatedKey");
+            if (!last || !last->is_object()) break;
+            query["ExclusiveStartKey"] = *last;
+        }
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.tracking_id > b.tracking_id;
+    });
+    core::package_page result;
+    if (rows.size() > q.limit) {
+        rows.resize(q.limit);
+        result.next = core::package_cursor{rows.back().updated_at, rows.back().tracking_id};
+    }
+    result.packages = std::move(rows);
+    return result;
+}
+
+core::result<core::export_page> dynamodb_store::export_packages(std::string_view cursor, std::size_t limit,
+                                                                core::millis now) {
+    auto& client = *impl_->options.client;
+    const std::string& table = impl_->options.table;
+    json::object scan{
+        {"TableName", table},
+        {"FilterExpression", "sk = :state AND expires_at_ms >= :now"},
+        {"ExpressionAttributeValues", json::object{{":state", items::string(items::state_sk)}, {":now", items::number(now)}}},
+        {"Limit", static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 1000))},
+        {"ConsistentRead", true},
+    };
+    if (!cursor.empty()) {
+        json::error_code ec;
+        const auto start = json::parse(cursor, ec);
+        if (ec || !start.is_object()) {
+            return core::fail(core::error::field(core::errc::invalid_argument, "the export cursor is not valid", "cursor", "opaque"));
+        }
+        scan["ExclusiveStartKey"] = start;
+    }
+    const auto page = client.call("Scan", scan);
+    if (!page) return core::fail(to_core_error(table, page.error()));
+    core::export_page out;
+    const auto& o = page->as_object();
+    if (const auto* list = o.if_contains("Items"); list && list->is_array()) {
+        for (const auto& v : list->as_array()) {
+            if (!v.is_object()) continue;
+            auto decoded = items::decode_state(v.as_object());
+            if (!decoded) return core::fail(core::error::internal_error("dynamodb: state: " + decoded.error()));
+            auto p = find(decoded->state.tracking_id, now, std::numeric_limits<std::uint32_t>::max());
+            if (!p) return core::fail(std::move(p.error()));
+            if (*p) out.packages.push_back(std::move(**p));
+        }
+    }
+    if (const auto* last = o.if_contains("LastEvaluatedKey"); last && last->is_object()) out.next = json::serialize(*last);
+    return out;
 }
 
 core::result<std::optional<core::package>> dynamodb_store::find(std::string_view tracking_id, core::millis now,

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/ports.hpp"
 
@@ -21,6 +22,10 @@ struct dynamodb_store_options {
     std::size_t workers = 4;                       // appends in flight at most
     std::size_t max_queue = 4096;                  // appends waiting at most; beyond: unavailable
     int max_rounds = 64;                           // read-decide-write rounds per append
+    // Events of one package read and written together in a batch: the read is the state and one
+    // marker per event (TransactGetItems: 25 items in moto and in AWS until 2022), the write two
+    // actions per event (event, marker) and the state (TransactWriteItems: 100).
+    std::size_t batch_chunk = 24;
 };
 
 class dynamodb_store final : public core::store {
@@ -35,6 +40,16 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
+    // Items are grouped by package; the groups run in parallel on the worker pool, each as one
+    // TransactGetItems + one TransactWriteItems per `batch_chunk` events (docs/DYNAMODB.md).
+    void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                      core::batch_callback done) override;
+    // One Query of the status index per status (every status when none is given), merged.
+    core::result<core::package_page> list_packages(const core::package_query& q) override;
+    // A Scan of the state items (a backup reads every item anyway), then each package's history;
+    // the cursor is the Scan's LastEvaluatedKey.
+    core::result<core::export_page> export_packages(std::string_view cursor, std::size_t limit,
+                                                    core::millis now) override;
     // DynamoDB TTL deletes expired items itself (lazily; reads hide them meanwhile): returns 0.
     core::result<std::size_t> purge_expired(core::millis now) override;
     // DescribeTable.
@@ -48,9 +63,16 @@ public:
     core::result<core::append_outcome> append_now(const core::submission& sub,
                                                   const core::lifecycle_policy& policy);
 
+    // The synchronous write of submissions of one package, in order (exposed for tests).
+    std::vector<core::result<core::append_outcome>> append_group_now(const std::vector<core::submission>& subs,
+                                                                     const core::lifecycle_policy& policy);
+
     struct impl;
 
 private:
+    void apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
+                     const core::lifecycle_policy& policy, std::vector<core::result<core::append_outcome>>& out);
+
     std::unique_ptr<impl> impl_;
 };
 

@@ -81,6 +81,10 @@ struct reader {
         fail(name);
         return 0;
     }
+    std::optional<std::int64_t> opt_integer(std::string_view name) {
+        if (!item.contains(name)) return std::nullopt;
+        return integer(name);
+    }
     std::optional<double> opt_double(std::string_view name) {
         if (const auto* s = raw(name, "N")) {
             double v = 0;
@@ -127,6 +131,7 @@ json::object encode_state(const core::package_state& s, std::int64_t version) {
     };
     put_optional(item, "notes", s.notes);
     put_position(item, s.coordinates);
+    if (s.estimated_delivery) item["estimated_delivery"] = number(*s.estimated_delivery);
     put_expiry(item, s.expires_at);
     return item;
 }
@@ -146,6 +151,7 @@ std::expected<decoded_state, std::string> decode_state(const json::object& item)
     s.updated_at = r.integer("updated_at");
     s.expires_at = r.integer("expires_at_ms");
     s.event_count = static_cast<std::uint64_t>(r.integer("event_count"));
+    s.estimated_delivery = r.opt_integer("estimated_delivery");
     d.version = r.integer("version");
     if (!r.error.empty()) return std::unexpected(r.error);
     return d;
@@ -164,6 +170,7 @@ json::object encode_event(const core::event& e, core::millis expires_at) {
     put_optional(item, "description", e.description);
     put_optional(item, "notes", e.notes);
     put_position(item, e.coordinates);
+    if (e.estimated_delivery) item["estimated_delivery"] = number(*e.estimated_delivery);
     put_expiry(item, expires_at);
     return item;
 }
@@ -187,6 +194,7 @@ std::expected<core::event, std::string> decode_event(const json::object& item) {
     e.description = r.opt_str("description");
     e.notes = r.opt_str("notes");
     e.coordinates = r.position();
+    e.estimated_delivery = r.opt_integer("estimated_delivery");
     if (!r.error.empty()) return std::unexpected(r.error);
     return e;
 }

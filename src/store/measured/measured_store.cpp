@@ -58,6 +58,40 @@ void measured_store::append(core::submission sub, const core::lifecycle_policy& 
                   });
 }
 
+void measured_store::append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                                  core::batch_callback done) {
+    const auto t0 = clock_type::now();
+    inner_.append_batch(std::move(subs), policy,
+                        [this, t0, done = std::move(done)](std::vector<core::result<core::append_outcome>> r) mutable {
+                            // A back-end failure fails every item alike: the first one tells.
+                            const core::error* e = nullptr;
+                            for (const auto& x : r) {
+                                if (!x && (x.error().code == core::errc::unavailable ||
+                                           x.error().code == core::errc::internal)) {
+                                    e = &x.error();
+                                    break;
+                                }
+                            }
+                            finish(append_batch_op, seconds_since(t0), e);
+                            done(std::move(r));
+                        });
+}
+
+core::result<core::package_page> measured_store::list_packages(const core::package_query& q) {
+    const auto t0 = clock_type::now();
+    auto r = inner_.list_packages(q);
+    finish(list_op, seconds_since(t0), r ? nullptr : &r.error());
+    return r;
+}
+
+core::result<core::export_page> measured_store::export_packages(std::string_view cursor, std::size_t limit,
+                                                                core::millis now) {
+    const auto t0 = clock_type::now();
+    auto r = inner_.export_packages(cursor, limit, now);
+    finish(export_op, seconds_since(t0), r ? nullptr : &r.error());
+    return r;
+}
+
 core::result<std::size_t> measured_store::purge_expired(core::millis now) {
     const auto t0 = clock_type::now();
     auto r = inner_.purge_expired(now);

@@ -1,6 +1,7 @@
 #pragma once
 // A decorator around any core::store that times each operation and counts its failures, so the
-// stores themselves know nothing of metrics. Labels: operation (find, append, ping, purge) and
+// stores themselves know nothing of metrics. Labels: operation (find, append, ping, purge,
+// append_batch, list, export) and
 // backend (sqlite, memory, dynamodb), both from fixed lists.
 #include <array>
 #include <string_view>
@@ -12,8 +13,9 @@ namespace dinex::store {
 
 class measured_store final : public core::store {
 public:
-    enum operation : std::size_t { find_op, append_op, ping_op, purge_op };
-    static constexpr std::array<std::string_view, 4> operations = {"find", "append", "ping", "purge"};
+    enum operation : std::size_t { find_op, append_op, ping_op, purge_op, append_batch_op, list_op, export_op };
+    static constexpr std::array<std::string_view, 7> operations = {"find", "append", "ping", "purge",
+                                                                   "append_batch", "list", "export"};
     static constexpr std::array<std::string_view, 3> backends = {"sqlite", "memory", "dynamodb"};
 
     explicit measured_store(core::store& inner);
@@ -23,6 +25,11 @@ public:
     core::result<std::optional<core::package>> find(std::string_view tracking_id, core::millis now,
                                                      std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy, core::append_callback done) override;
+    void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                      core::batch_callback done) override;
+    core::result<core::package_page> list_packages(const core::package_query& q) override;
+    core::result<core::export_page> export_packages(std::string_view cursor, std::size_t limit,
+                                                    core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
     core::webhook_store* webhooks() noexcept override { return inner_.webhooks(); }

@@ -22,6 +22,12 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
+    void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                      core::batch_callback done) override;
+    // Reads every package: this store is for tests and small local runs, where that is cheap.
+    core::result<core::package_page> list_packages(const core::package_query& q) override;
+    core::result<core::export_page> export_packages(std::string_view cursor, std::size_t limit,
+                                                    core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
     core::webhook_store* webhooks() noexcept override { return this; }
@@ -48,6 +54,11 @@ public:
 
 private:
     bool should_fail();
+    // One submission, under mutex_: the single per-item path of append and append_batch.
+    // Applies one submission (and writes its outbox rows); the caller holds mutex_.
+    core::result<core::append_outcome> apply_locked(const core::submission& sub,
+                                                    const core::lifecycle_policy& policy, bool& deliveries_added);
+    void wake_dispatcher_if(bool deliveries_added);
 
     // Events keyed newest first: descending timestamp, then descending event_id.
     struct event_key {

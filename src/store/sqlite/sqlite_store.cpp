@@ -7,7 +7,9 @@
 
 #include <condition_variable>
 #include <deque>
+#include <algorithm>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -82,6 +84,9 @@ public:
         run& bind(int i, const std::optional<std::string>& v) {
             return v ? bind(i, std::string_view(*v)) : bind_null(i);
         }
+        run& bind(int i, std::optional<std::int64_t> v) {
+            return v ? bind(i, *v) : bind_null(i);
+        }
         run& bind(int i, std::optional<double> v) {
             if (!v) return bind_null(i);
             check(sqlite3_bind_double(s_.stmt_, i, *v));
@@ -112,6 +117,10 @@ public:
             return text(col);
         }
         std::int64_t int64(int col) const { return sqlite3_column_int64(s_.stmt_, col); }
+        std::optional<std::int64_t> opt_int64(int col) const {
+            if (sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL) return std::nullopt;
+            return sqlite3_column_int64(s_.stmt_, col);
+        }
         std::optional<double> opt_double(int col) const {
             if (sqlite3_column_type(s_.stmt_, col) == SQLITE_NULL) return std::nullopt;
             return sqlite3_column_double(s_.stmt_, col);
@@ -255,18 +264,44 @@ CREATE INDEX outbox_due ON outbox (subscription_id, next_attempt_at) WHERE state
 CREATE INDEX outbox_history ON outbox (subscription_id, id);
 CREATE INDEX outbox_finished ON outbox (last_attempt_at) WHERE state <> 'pending';
 )sql",
+    // 4: estimated delivery on events and state (issue #9); the operator listing walks
+    // packages newest change first per status from an index (the primary key tracking_id ends
+    // every index entry, which makes the order total). A listing across statuses merges the ten
+    // per-status ranges rather than keep a second index that every accepted event would update.
+    R"sql(
+ALTER TABLE events ADD COLUMN estimated_delivery INTEGER;
+ALTER TABLE packages ADD COLUMN estimated_delivery INTEGER;
+CREATE INDEX packages_by_status ON packages (status, updated_at);
+)sql",
 };
 static_assert(std::size(migrations) == sqlite_store::schema_version);
 
-constexpr const char* select_state_sql =
-    "SELECT status, location, notes, latitude, longitude, timestamp, event_id, created_at, "
-    "updated_at, expires_at, event_count FROM packages WHERE tracking_id = ?1";
+#define DINEX_STATE_COLUMNS                                                                    \
+    "status, location, notes, latitude, longitude, timestamp, event_id, created_at, updated_at, " \
+    "expires_at, event_count, estimated_delivery"
+#define DINEX_EVENT_COLUMNS                                                                      \
+    "event_id, status, location, timestamp, received_at, description, notes, latitude, longitude, " \
+    "estimated_delivery"
+constexpr const char* select_state_sql = "SELECT " DINEX_STATE_COLUMNS " FROM packages WHERE tracking_id = ?1";
 constexpr const char* select_events_sql =
-    "SELECT event_id, status, location, timestamp, received_at, description, notes, latitude, "
-    "longitude FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC LIMIT ?2";
+    "SELECT " DINEX_EVENT_COLUMNS
+    " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC LIMIT ?2";
 constexpr const char* select_event_by_id_sql =
-    "SELECT event_id, status, location, timestamp, received_at, description, notes, latitude, "
-    "longitude FROM events WHERE tracking_id = ?1 AND event_id = ?2";
+    "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 AND event_id = ?2";
+// The listing, one status: rows strictly below the bound (updated_at, tracking_id), newest change
+// first; column 12 is tracking_id. Read from the index in its order: no scan, no sort (tested
+// with EXPLAIN QUERY PLAN).
+constexpr const char* list_by_status_sql =
+    "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE status = ?1 AND "
+    "(updated_at, tracking_id) < (?2, ?3) AND expires_at >= ?4 "
+    "ORDER BY updated_at DESC, tracking_id DESC LIMIT ?5";
+constexpr const char* export_ids_sql =
+    "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE tracking_id > ?1 AND expires_at >= ?2 "
+    "ORDER BY tracking_id LIMIT ?3";
+constexpr const char* export_events_sql =
+    "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC";
+#undef DINEX_STATE_COLUMNS
+#undef DINEX_EVENT_COLUMNS
 
 core::package_state read_state(const statement::run& r, std::string_view tracking_id) {
     core::package_state s;
@@ -283,6 +318,7 @@ core::package_state read_state(const statement::run& r, std::string_view trackin
     s.updated_at = r.int64(8);
     s.expires_at = r.int64(9);
     s.event_count = static_cast<std::uint64_t>(r.int64(10));
+    s.estimated_delivery = r.opt_int64(11);
     return s;
 }
 
@@ -299,6 +335,7 @@ core::event read_event(const statement::run& r, std::string_view tracking_id) {
     const auto lat = r.opt_double(7);
     const auto lon = r.opt_double(8);
     if (lat && lon) e.coordinates = core::position{*lat, *lon};
+    e.estimated_delivery = r.opt_int64(9);
     return e;
 }
 
@@ -402,6 +439,7 @@ struct read_connection {
     db_handle handle;
     statement begin, commit, rollback, state, events, ping;
     statement_cache prepared{handle.db};
+    statement list_by_status, export_ids, export_events;
     explicit read_connection(const std::string& path)
         : handle(path, SQLITE_OPEN_READONLY),
           begin(handle.db, "BEGIN"),
@@ -409,7 +447,10 @@ struct read_connection {
           rollback(handle.db, "ROLLBACK"),
           state(handle.db, select_state_sql),
           events(handle.db, select_events_sql),
-          ping(handle.db, "SELECT count(*) FROM sqlite_schema") {
+          ping(handle.db, "SELECT count(*) FROM sqlite_schema"),
+          list_by_status(handle.db, list_by_status_sql),
+          export_ids(handle.db, export_ids_sql),
+          export_events(handle.db, export_events_sql) {
         sqlite3_busy_timeout(handle.db, 5000);
         // Reads map the file instead of copying pages through the page cache.
         handle.exec("PRAGMA mmap_size = 268435456");
@@ -455,16 +496,18 @@ struct write_connection {
         insert_event = statement(
             handle.db,
             "INSERT INTO events (tracking_id, timestamp, event_id, status, location, received_at, "
-            "description, notes, latitude, longitude) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+            "description, notes, latitude, longitude, estimated_delivery) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+            "?9, ?10, ?11)");
         upsert_state = statement(
             handle.db,
             "INSERT INTO packages (tracking_id, status, location, notes, latitude, longitude, "
-            "timestamp, event_id, created_at, updated_at, expires_at, event_count) VALUES (?1, ?2, "
-            "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (tracking_id) DO UPDATE SET "
+            "timestamp, event_id, created_at, updated_at, expires_at, event_count, estimated_delivery) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (tracking_id) DO UPDATE SET "
             "status = excluded.status, location = excluded.location, notes = excluded.notes, "
             "latitude = excluded.latitude, longitude = excluded.longitude, timestamp = "
             "excluded.timestamp, event_id = excluded.event_id, updated_at = excluded.updated_at, "
-            "expires_at = excluded.expires_at, event_count = excluded.event_count");
+            "expires_at = excluded.expires_at, event_count = excluded.event_count, "
+            "estimated_delivery = excluded.estimated_delivery");
         delete_events = statement(handle.db, "DELETE FROM events WHERE tracking_id = ?1");
         delete_package = statement(handle.db, "DELETE FROM packages WHERE tracking_id = ?1");
         expired_ids = statement(
@@ -524,6 +567,69 @@ struct write_job {
     virtual void finish(const core::error* commit_error) = 0;
 };
 
+// The one per-item write path: every append, single or in a batch, goes through here, so
+// whatever else an accepted event must write (in this same transaction) is written for both.
+core::result<core::append_outcome> apply_submission(write_connection& c, const core::submission& sub,
+                                                    const core::lifecycle_policy& policy) {
+    const core::event& in = sub.incoming;
+    std::optional<core::package_state> current;
+    {
+        statement::run r(c.state);
+        r.bind(1, in.tracking_id);
+        if (r.step()) current = read_state(r, in.tracking_id);
+    }
+    // An expired package is gone, whether or not the sweep has reached it yet.
+    if (current && current->expires_at < in.received_at) {
+        c.remove_package(in.tracking_id);
+        current.reset();
+    }
+    std::optional<core::event> same_id;
+    if (current) {
+        statement::run r(c.event_by_id);
+        r.bind(1, in.tracking_id).bind(2, in.event_id);
+        if (r.step()) same_id = read_event(r, in.tracking_id);
+    }
+    auto outcome = core::decide(current, same_id, sub, policy);
+    if (!outcome || outcome->kind == core::outcome_kind::replay) return outcome;
+
+    const core::event& e = outcome->stored;
+    statement::run(c.insert_event)
+        .bind(1, e.tracking_id)
+        .bind(2, e.timestamp)
+        .bind(3, e.event_id)
+        .bind(4, core::to_string(e.state))
+        .bind(5, e.location)
+        .bind(6, e.received_at)
+        .bind(7, e.description)
+        .bind(8, e.notes)
+        .bind(9, lat_of(e.coordinates))
+        .bind(10, lon_of(e.coordinates))
+        .bind(11, e.estimated_delivery)
+        .exec();
+    const core::package_state& s = outcome->state;
+    statement::run(c.upsert_state)
+        .bind(1, s.tracking_id)
+        .bind(2, core::to_string(s.state))
+        .bind(3, s.location)
+        .bind(4, s.notes)
+        .bind(5, lat_of(s.coordinates))
+        .bind(6, lon_of(s.coordinates))
+        .bind(7, s.timestamp)
+        .bind(8, s.event_id)
+        .bind(9, s.created_at)
+        .bind(10, s.updated_at)
+        .bind(11, s.expires_at)
+        .bind(12, static_cast<std::int64_t>(s.event_count))
+        .bind(13, s.estimated_delivery)
+        .exec();
+    // The outbox rows commit (or roll back) with the event: a state change is never
+    // acknowledged without its deliveries, nor delivered without being stored.
+    if (!c.subscriptions.empty()) {
+        if (auto n = core::notification_of(*outcome)) c.add_deliveries(*n, in.received_at);
+    }
+    return outcome;
+}
+
 struct append_job final : write_job {
     core::submission sub;
     core::lifecycle_policy policy;
@@ -533,65 +639,45 @@ struct append_job final : write_job {
     append_job(core::submission s, const core::lifecycle_policy& p, core::append_callback d)
         : sub(std::move(s)), policy(p), done(std::move(d)) {}
 
-    void apply(write_connection& c) override {
-        const core::event& in = sub.incoming;
-        std::optional<core::package_state> current;
-        {
-            statement::run r(c.state);
-            r.bind(1, in.tracking_id);
-            if (r.step()) current = read_state(r, in.tracking_id);
-        }
-        // An expired package is gone, whether or not the sweep has reached it yet.
-        if (current && current->expires_at < in.received_at) {
-            c.remove_package(in.tracking_id);
-            current.reset();
-        }
-        std::optional<core::event> same_id;
-        if (current) {
-            statement::run r(c.event_by_id);
-            r.bind(1, in.tracking_id).bind(2, in.event_id);
-            if (r.step()) same_id = read_event(r, in.tracking_id);
-        }
-        outcome = core::decide(current, same_id, sub, policy);
-        if (!outcome || outcome->kind == core::outcome_kind::replay) return;
-
-        const core::event& e = outcome->stored;
-        statement::run(c.insert_event)
-            .bind(1, e.tracking_id)
-            .bind(2, e.timestamp)
-            .bind(3, e.event_id)
-            .bind(4, core::to_string(e.state))
-            .bind(5, e.location)
-            .bind(6, e.received_at)
-            .bind(7, e.description)
-            .bind(8, e.notes)
-            .bind(9, lat_of(e.coordinates))
-            .bind(10, lon_of(e.coordinates))
-            .exec();
-        const core::package_state& s = outcome->state;
-        statement::run(c.upsert_state)
-            .bind(1, s.tracking_id)
-            .bind(2, core::to_string(s.state))
-            .bind(3, s.location)
-            .bind(4, s.notes)
-            .bind(5, lat_of(s.coordinates))
-            .bind(6, lon_of(s.coordinates))
-            .bind(7, s.timestamp)
-            .bind(8, s.event_id)
-            .bind(9, s.created_at)
-            .bind(10, s.updated_at)
-            .bind(11, s.expires_at)
-            .bind(12, static_cast<std::int64_t>(s.event_count))
-            .exec();
-        // The outbox rows commit (or roll back) with the event: a state change is never
-        // acknowledged without its deliveries, nor delivered without being stored.
-        if (c.subscriptions.empty()) return;
-        if (auto n = core::notification_of(*outcome)) c.add_deliveries(*n, in.received_at);
-    }
+    void apply(write_connection& c) override { outcome = apply_submission(c, sub, policy); }
     void failed(const core::error& e) override { outcome = core::fail(e); }
     void finish(const core::error* commit_error) override {
         if (commit_error && outcome) outcome = core::fail(*commit_error);
         done(std::move(outcome));
+    }
+};
+
+// A whole POST /tracking/batch (or an import chunk) as one job of the group commit: one
+// transaction. Items refused by the rules are answers, not failures, and leave nothing behind;
+// a storage failure (disk full, I/O) throws out of the job, whose savepoint undoes the whole
+// batch, and every item gets that error. No savepoint per item: SQLite copies each page an item
+// changes into the savepoint's journal, which cost a third of an import's time (docs/PERFORMANCE.md).
+struct batch_job final : write_job {
+    std::vector<core::submission> subs;
+    core::lifecycle_policy policy;
+    core::batch_callback done;
+    std::vector<core::result<core::append_outcome>> outcomes;
+
+    batch_job(std::vector<core::submission> s, const core::lifecycle_policy& p, core::batch_callback d)
+        : subs(std::move(s)), policy(p), done(std::move(d)) {}
+
+    void apply(write_connection& c) override {
+        outcomes.clear();
+        outcomes.reserve(subs.size());
+        for (const auto& sub : subs) outcomes.push_back(apply_submission(c, sub, policy));
+    }
+    void failed(const core::error& e) override {
+        outcomes.assign(subs.size(), core::result<core::append_outcome>(core::fail(e)));
+    }
+    void finish(const core::error* commit_error) override {
+        if (commit_error) {
+            for (auto& o : outcomes) {
+                if (o) o = core::fail(*commit_error);
+            }
+        }
+        outcomes.resize(subs.size(), core::result<core::append_outcome>(
+                                         core::fail(core::error::internal_error("sqlite: batch item not applied"))));
+        done(std::move(outcomes));
     }
 };
 
@@ -672,9 +758,10 @@ struct sqlite_store::impl {
         return future.get();
     }
 
-    // Runs `fn` with a pooled read connection; sqlite failures become errors.
+    // Runs `fn` with a pooled read connection (each statement its own snapshot) and returns what
+    // it returns; sqlite failures become errors.
     template <class F>
-    auto read(F&& fn) -> decltype(fn(std::declval<read_connection&>())) {
+    auto with_reader(F&& fn) -> decltype(fn(std::declval<read_connection&>())) {
         std::unique_ptr<read_connection> c;
         try {
             c = acquire_reader();
@@ -789,6 +876,32 @@ struct sqlite_store::impl {
         const std::lock_guard lock(pool_mutex);
         idle_readers.push_back(std::move(c));
     }
+
+    // Runs `fn(connection)` in one read transaction (one snapshot) on a pooled connection.
+    template <class F>
+    std::optional<core::error> read(F&& fn) {
+        std::unique_ptr<read_connection> c;
+        try {
+            c = acquire_reader();
+        } catch (const sqlite_failure& f) {
+            return to_error(f);
+        }
+        std::optional<core::error> failure;
+        try {
+            statement::run(c->begin).exec();
+            try {
+                fn(*c);
+                statement::run(c->commit).exec();
+            } catch (...) {
+                sqlite3_exec(c->handle.db, "ROLLBACK", nullptr, nullptr, nullptr);
+                throw;
+            }
+        } catch (const sqlite_failure& f) {
+            failure = to_error(f);
+        }
+        release_reader(std::move(c));
+        return failure;
+    }
 };
 
 core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
@@ -880,6 +993,84 @@ void sqlite_store::append(core::submission sub, const core::lifecycle_policy& po
     }
 }
 
+void sqlite_store::append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                                core::batch_callback done) {
+    const std::size_t n = subs.size();
+    std::unique_ptr<write_job> job = std::make_unique<batch_job>(std::move(subs), policy, std::move(done));
+    if (!impl_->enqueue(job)) {
+        auto& j = static_cast<batch_job&>(*job);
+        auto e = core::error::unavailable_error("sqlite: write queue full or store stopping");
+        e.message = "the service is overloaded; retry shortly";
+        j.done(std::vector<core::result<core::append_outcome>>(n, core::result<core::append_outcome>(core::fail(e))));
+    }
+}
+
+core::result<core::package_page> sqlite_store::list_packages(const core::package_query& q) {
+    // One upper bound holds both the cursor and the staleness: "updated_at < stale_before" is
+    // "(updated_at, tracking_id) < (stale_before, '')".
+    core::package_cursor bound{std::numeric_limits<core::millis>::max(), {}};
+    if (q.after) bound = *q.after;
+    if (q.stale_before && *q.stale_before <= bound.updated_at) bound = {*q.stale_before, {}};
+    const auto fetch = static_cast<std::int64_t>(q.limit + 1);
+    std::vector<core::package_state> rows;
+    std::vector<core::status> statuses = q.statuses;
+    if (statuses.empty()) statuses.assign(core::all_statuses.begin(), core::all_statuses.end());
+    auto failure = impl_->read([&](read_connection& c) {
+        // One index range per status, merged here: each is already in the listing's order.
+        for (const core::status st : statuses) {
+            statement::run r(c.list_by_status);
+            r.bind(1, core::to_string(st)).bind(2, bound.updated_at).bind(3, bound.tracking_id).bind(4, q.now).bind(5, fetch);
+            while (r.step()) rows.push_back(read_state(r, r.text(12)));
+        }
+    });
+    if (failure) return core::fail(std::move(*failure));
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.tracking_id > b.tracking_id;
+    });
+    core::package_page page;
+    if (rows.size() > q.limit) {
+        rows.resize(q.limit);
+        page.next = core::package_cursor{rows.back().updated_at, rows.back().tracking_id};
+    }
+    page.packages = std::move(rows);
+    return page;
+}
+
+core::result<std::vector<std::string>> sqlite_store::listing_query_plans() {
+    std::vector<std::string> lines;
+    auto failure = impl_->read([&](read_connection& c) {
+        statement plan(c.handle.db, (std::string("EXPLAIN QUERY PLAN ") + list_by_status_sql).c_str());
+        statement::run r(plan);
+        while (r.step()) lines.push_back(r.text(3));
+    });
+    if (failure) return core::fail(std::move(*failure));
+    return lines;
+}
+
+core::result<core::export_page> sqlite_store::export_packages(std::string_view cursor, std::size_t limit,
+                                                              core::millis now) {
+    core::export_page page;
+    auto failure = impl_->read([&](read_connection& c) {
+        {
+            statement::run r(c.export_ids);
+            r.bind(1, cursor).bind(2, now).bind(3, static_cast<std::int64_t>(limit + 1));
+            while (r.step()) page.packages.push_back(core::package{read_state(r, r.text(12)), {}});
+        }
+        if (page.packages.size() > limit) {
+            page.packages.resize(limit);
+            page.next = page.packages.back().state.tracking_id;
+        }
+        for (auto& p : page.packages) {
+            statement::run r(c.export_events);
+            r.bind(1, p.state.tracking_id);
+            p.events.reserve(p.state.event_count);
+            while (r.step()) p.events.push_back(read_event(r, p.state.tracking_id));
+        }
+    });
+    if (failure) return core::fail(std::move(*failure));
+    return page;
+}
+
 core::result<std::size_t> sqlite_store::purge_expired(core::millis now) {
     std::size_t total = 0;
     for (;;) {
@@ -946,7 +1137,7 @@ core::result<void> sqlite_store::create_subscription(const core::subscription& s
 }
 
 core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions() {
-    return impl_->read([](read_connection& c) -> core::result<std::vector<core::subscription>> {
+    return impl_->with_reader([](read_connection& c) -> core::result<std::vector<core::subscription>> {
         statement& st = c.prepared.get((std::string("SELECT ") + subscription_columns + " FROM subscriptions ORDER BY id"));
         std::vector<core::subscription> out;
         statement::run r(st);
@@ -956,7 +1147,7 @@ core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions()
 }
 
 core::result<std::optional<core::subscription>> sqlite_store::find_subscription(std::string_view id) {
-    return impl_->read([id](read_connection& c) -> core::result<std::optional<core::subscription>> {
+    return impl_->with_reader([id](read_connection& c) -> core::result<std::optional<core::subscription>> {
         return subscription_by_id(c.prepared, id);
     });
 }
@@ -997,7 +1188,7 @@ core::result<core::subscription> sqlite_store::set_enabled(std::string_view id_v
 
 core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(core::millis now, std::size_t limit,
                                                                       const std::vector<std::string>& in_flight) {
-    return impl_->read([&](read_connection& c) -> core::result<std::vector<core::delivery>> {
+    return impl_->with_reader([&](read_connection& c) -> core::result<std::vector<core::delivery>> {
         std::vector<std::string> ready;
         {
             statement& st = c.prepared.get("SELECT id FROM subscriptions WHERE enabled = 1 AND paused_until <= ?1 ORDER BY id");
@@ -1064,7 +1255,7 @@ core::result<core::attempt_effect> sqlite_store::record_attempt(const core::deli
 core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view subscription_id, std::size_t limit,
                                                               std::optional<std::string_view> cursor) {
     if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
-    return impl_->read([&](read_connection& c) -> core::result<core::delivery_page> {
+    return impl_->with_reader([&](read_connection& c) -> core::result<core::delivery_page> {
         if (!subscription_by_id(c.prepared, subscription_id)) return core::fail(core::subscription_not_found(subscription_id));
         statement& st = c.prepared.get((std::string("SELECT ") + delivery_columns +
                                    " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"));
@@ -1083,7 +1274,7 @@ core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view s
 }
 
 core::result<core::outbox_counts> sqlite_store::counts() {
-    return impl_->read([](read_connection& c) -> core::result<core::outbox_counts> {
+    return impl_->with_reader([](read_connection& c) -> core::result<core::outbox_counts> {
         core::outbox_counts out;
         statement& pending = c.prepared.get("SELECT count(*) FROM outbox WHERE state = 'pending'");
         if (statement::run r(pending); r.step()) out.pending = static_cast<std::uint64_t>(r.int64(0));
@@ -1113,7 +1304,7 @@ core::result<std::size_t> sqlite_store::purge_deliveries(core::millis before) {
 }
 
 core::result<std::optional<core::millis>> sqlite_store::next_due() {
-    return impl_->read([](read_connection& c) -> core::result<std::optional<core::millis>> {
+    return impl_->with_reader([](read_connection& c) -> core::result<std::optional<core::millis>> {
         statement& st = c.prepared.get("SELECT min(max(s.paused_until, (SELECT min(o.next_attempt_at) FROM outbox o WHERE "
                      "o.subscription_id = s.id AND o.state = 'pending'))) FROM subscriptions s WHERE s.enabled = 1 "
                      "AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscription_id = s.id AND o.state = 'pending')");

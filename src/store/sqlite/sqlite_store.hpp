@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/ports.hpp"
 #include "core/webhooks.hpp"
@@ -32,6 +33,13 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
+    // The whole batch is one write job: one transaction, each item in its own savepoint.
+    void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
+                      core::batch_callback done) override;
+    core::result<core::package_page> list_packages(const core::package_query& q) override;
+    // Packages in tracking_id order; the cursor is the last tracking_id of the previous page.
+    core::result<core::export_page> export_packages(std::string_view cursor, std::size_t limit,
+                                                    core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
     core::webhook_store* webhooks() noexcept override { return this; }
@@ -53,11 +61,16 @@ public:
     core::result<std::optional<core::millis>> next_due() override;
     void on_new_deliveries(std::function<void()> wake) override;
 
+    // EXPLAIN QUERY PLAN of the listing's statement, one line per plan step: tests check that it
+    // reads the index in order, never the whole table.
+    core::result<std::vector<std::string>> listing_query_plans();
+
     // Commits what is queued, then stops the writer and closes every connection. Appends after
     // stop() fail with `unavailable`. Called by the destructor.
     void stop();
 
-    static constexpr int schema_version = 3;  // 1: packages, events; 2: api_keys; 3: webhooks
+    // 1: packages, events; 2: api_keys; 3: webhooks; 4: estimated_delivery, the listing index
+    static constexpr int schema_version = 4;
 
     struct impl;
 
