@@ -6,12 +6,11 @@
 #include <charconv>
 #include <cmath>
 
-#include "core/text.hpp"
-
 #include "api/cursor.hpp"
 #include "api/json_codec.hpp"
 #include "api/router.hpp"
 #include "auth/api_key.hpp"
+#include "core/text.hpp"
 #include "web/assets.hpp"
 
 namespace dinex::api {
@@ -25,24 +24,12 @@ constexpr std::string_view page_csp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // JSON bodies only. A missing Content-Type is accepted because the original clients (API
 // Gateway in front of a handler that parsed any body) did not always send one.
 std::optional<error> check_content_type(std::string_view value) {
     if (value.empty()) return std::nullopt;
     const auto semi = value.find(';');
-    const std::string media = lower(trim(value.substr(0, semi)));
+    const std::string media = core::ascii_lower(core::trim_blanks(value.substr(0, semi)));
     const bool json = media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
     if (!json) {
         return error::field(errc::unsupported_media_type,
@@ -50,10 +37,10 @@ std::optional<error> check_content_type(std::string_view value) {
                             "media_type:application/json");
     }
     if (semi != std::string_view::npos) {
-        const std::string params = lower(value.substr(semi + 1));
+        const std::string params = core::ascii_lower(value.substr(semi + 1));
         const auto cs = params.find("charset=");
         if (cs != std::string::npos) {
-            std::string charset(trim(std::string_view(params).substr(cs + 8)));
+            std::string charset(core::trim_blanks(std::string_view(params).substr(cs + 8)));
             if (!charset.empty() && charset.front() == '"') charset = charset.substr(1, charset.find('"', 1) - 1);
             if (charset != "utf-8" && charset != "utf8") {
                 return error::field(errc::unsupported_media_type,
@@ -234,6 +221,16 @@ application::admission application::admit(const request& req, core::action what)
     return a;
 }
 
+completion application::with_headers(const request& req, std::vector<header> limit_headers, completion done) const {
+    // Writes finish on the store's thread, after `req` is gone: the CORS headers are computed now.
+    auto extra = cors_headers(req);
+    for (auto& h : limit_headers) extra.push_back(std::move(h));
+    return [extra = std::move(extra), done = std::move(done)](response r) mutable {
+        for (auto& h : extra) r.headers.push_back(std::move(h));
+        done(std::move(r));
+    };
+}
+
 bool application::origin_allowed(std::string_view origin) const noexcept {
     for (const auto& o : config_.cors_origins) {
         if (o == "*" || o == origin) return true;
@@ -304,12 +301,7 @@ void application::handle(request req, completion done) {
                 for (auto& h : a.limit_headers) res.headers.push_back(std::move(h));
                 return finish(std::move(res));
             }
-            auto extra = cors_headers(req);
-            for (auto& h : a.limit_headers) extra.push_back(std::move(h));
-            completion wrapped = [extra = std::move(extra), done = std::move(done)](response r) mutable {
-                for (auto& h : extra) r.headers.push_back(std::move(h));
-                done(std::move(r));
-            };
+            completion wrapped = with_headers(req, std::move(a.limit_headers), std::move(done));
             return handle_record(req, std::move(res), wrapped);
         }
         case route_id::tracking_batch: {
@@ -319,12 +311,7 @@ void application::handle(request req, completion done) {
                 a.refusal->route = route.label;
                 return finish(std::move(*a.refusal));
             }
-            auto extra = cors_headers(req);
-            for (auto& h : a.limit_headers) extra.push_back(std::move(h));
-            completion wrapped = [extra = std::move(extra), done = std::move(done)](response r) mutable {
-                for (auto& h : extra) r.headers.push_back(std::move(h));
-                done(std::move(r));
-            };
+            completion wrapped = with_headers(req, std::move(a.limit_headers), std::move(done));
             return handle_batch(req, std::move(res), wrapped);
         }
         case route_id::packages: {
@@ -469,7 +456,7 @@ void application::handle_record(request& req, response res, completion& done) {
     auto input = decode_event_input(req.body);
     if (!input) return reject(input.error());
 
-    const std::string_view key = trim(req.header_value("idempotency-key"));
+    const std::string_view key = core::trim_blanks(req.header_value("idempotency-key"));
     if (!key.empty()) {
         if (input->event_id && *input->event_id != key) {
             return reject(error::field(errc::invalid_argument,
@@ -519,7 +506,7 @@ void application::handle_batch(request& req, response res, completion& done) {
     }
     if (auto bad = check_content_type(req.header_value("content-type"))) return reject(*bad);
     // One key cannot name several events: each item carries its own event_id.
-    if (!trim(req.header_value("idempotency-key")).empty()) {
+    if (!core::trim_blanks(req.header_value("idempotency-key")).empty()) {
         return reject(error::field(errc::invalid_argument,
                                    "Idempotency-Key does not apply to a batch; give each event its event_id",
                                    "idempotency-key", "not_allowed"));

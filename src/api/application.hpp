@@ -115,6 +115,8 @@ private:
     void count_outcome(const core::append_outcome& o);
     void handle_web(const request& req, std::string_view asset, response& res);
     std::vector<header> cors_headers(const request& req) const;
+    // `done`, adding the CORS and rate-limit headers to whatever it is given.
+    completion with_headers(const request& req, std::vector<header> limit_headers, completion done) const;
     bool origin_allowed(std::string_view origin) const noexcept;
 
     core::tracking_service& service_;

@@ -7,6 +7,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "core/text.hpp"
+
 namespace dinex::auth {
 namespace {
 
@@ -34,12 +36,6 @@ std::string base32(const unsigned char* data, std::size_t n) {
 
 void random_bytes(unsigned char* out, std::size_t n) {
     if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("the random generator failed (RAND_bytes)");
-}
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -107,7 +103,7 @@ presented_credential credential_from(std::string_view authorization, std::string
     presented_credential out;
     std::string_view from_bearer;
     bool bearer_present = false;
-    authorization = trim(authorization);
+    authorization = core::trim_blanks(authorization);
     if (!authorization.empty()) {
         bearer_present = true;
         const auto space = authorization.find(' ');
@@ -115,9 +111,9 @@ presented_credential credential_from(std::string_view authorization, std::string
             out.present = true;  // another scheme: malformed (empty key)
             return out;
         }
-        from_bearer = trim(authorization.substr(space + 1));
+        from_bearer = core::trim_blanks(authorization.substr(space + 1));
     }
-    x_api_key = trim(x_api_key);
+    x_api_key = core::trim_blanks(x_api_key);
     if (bearer_present && !x_api_key.empty() && x_api_key != from_bearer) {
         out.present = true;  // two different keys: refuse rather than guess
         return out;

@@ -5,6 +5,7 @@
 
 #include "api/json_codec.hpp"
 #include "core/time.hpp"
+#include "core/text.hpp"
 
 namespace dinex::cli {
 namespace {
@@ -14,18 +15,6 @@ enum column : int { tracking_id, status, location, timestamp, event_id, descript
 
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 // Epoch seconds, as the API takes them in JSON: digits with an optional fraction.
@@ -59,7 +48,7 @@ core::result<core::event_input> to_input(const std::vector<std::string>& cells, 
         if (v.empty()) continue;  // an empty cell is an absent field
         const auto number = [&](const char* name) -> std::optional<double> {
             double d = 0;
-            const std::string_view t = trim(v);
+            const std::string_view t = core::trim_blanks(v);
             const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), d);
             if (ec != std::errc{} || end != t.data() + t.size()) {
                 errors.push_back({name, "type:number"});
@@ -71,13 +60,13 @@ core::result<core::event_input> to_input(const std::vector<std::string>& cells, 
             case tracking_id: in.tracking_id = std::string(v); break;
             case status: in.status = std::string(v); break;
             case location: in.location = std::string(v); break;
-            case event_id: in.event_id = std::string(trim(v)); break;
+            case event_id: in.event_id = std::string(core::trim_blanks(v)); break;
             case description: in.description = std::string(v); break;
             case notes: in.notes = std::string(v); break;
             case latitude: in.latitude = number("latitude"); break;
             case longitude: in.longitude = number("longitude"); break;
             case timestamp: {
-                const std::string_view t = trim(v);
+                const std::string_view t = core::trim_blanks(v);
                 if (all_digits(t)) {
                     in.timestamp = epoch_seconds(t);
                     if (!in.timestamp) errors.push_back({"timestamp", "range:epoch_seconds"});
@@ -88,7 +77,7 @@ core::result<core::event_input> to_input(const std::vector<std::string>& cells, 
                 break;
             }
             case estimated_delivery:
-                in.estimated_delivery = core::parse_rfc3339(trim(v));
+                in.estimated_delivery = core::parse_rfc3339(core::trim_blanks(v));
                 if (!in.estimated_delivery) errors.push_back({"estimated_delivery", "format:rfc3339"});
                 break;
             default: break;
@@ -114,7 +103,7 @@ std::optional<file_format> parse_format(std::string_view name) noexcept {
 }
 
 std::optional<file_format> format_of_path(std::string_view path) noexcept {
-    const std::string p = lower(path);
+    const std::string p = core::ascii_lower(path);
     if (ends_with(p, ".csv")) return file_format::csv;
     if (ends_with(p, ".jsonl") || ends_with(p, ".ndjson")) return file_format::jsonl;
     return std::nullopt;
@@ -177,7 +166,7 @@ std::optional<std::string> event_reader::open() {
     if (!names) return "the CSV header row is not valid CSV";
     std::vector<bool> seen(std::size(csv_columns), false);
     for (const auto& raw : *names) {
-        const std::string name = lower(trim(raw));
+        const std::string name = core::ascii_lower(core::trim_blanks(raw));
         int found = -1;
         for (std::size_t k = 0; k < std::size(csv_columns); ++k) {
             if (csv_columns[k] == name) found = static_cast<int>(k);
@@ -206,7 +195,7 @@ std::optional<event_row> event_reader::next() {
 std::optional<event_row> event_reader::next_csv() {
     for (;;) {
         if (!read_line(buffer_)) return std::nullopt;
-        if (trim(buffer_).empty()) continue;
+        if (core::trim_blanks(buffer_).empty()) continue;
         const std::size_t first_line = line_;
         // A quoted cell may hold line breaks: the record goes on while its quotes are unbalanced.
         std::size_t quotes = 0;
@@ -234,7 +223,7 @@ std::optional<event_row> event_reader::next_csv() {
 std::optional<event_row> event_reader::next_jsonl() {
     for (;;) {
         if (!read_line(buffer_)) return std::nullopt;
-        if (trim(buffer_).empty()) continue;
+        if (core::trim_blanks(buffer_).empty()) continue;
         return event_row{line_, api::decode_event_input(buffer_)};
     }
 }

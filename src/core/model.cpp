@@ -1,5 +1,7 @@
 #include "core/model.hpp"
 
+#include "core/text.hpp"
+
 namespace dinex::core {
 
 std::string_view to_string(status s) noexcept {
@@ -26,11 +28,7 @@ std::optional<status> parse_status(std::string_view text) noexcept {
 }
 
 std::optional<status> parse_status_input(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    std::string upper(text);
-    for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    return parse_status(upper);
+    return parse_status(ascii_upper(trim_blanks(text)));
 }
 
 std::string status_list() {

@@ -1,9 +1,30 @@
 #pragma once
-// Comma-separated configuration lists ("a, b,c"), read the same way by every option that takes one.
+// Small text helpers used across layers: blanks, ASCII case, and comma-separated configuration
+// lists ("a, b,c"), read the same way by every option that takes one.
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace dinex::core {
+
+// Without leading and trailing spaces and tabs (HTTP's optional whitespace, CSV cells).
+inline std::string_view trim_blanks(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// ASCII letters lowered / raised; other bytes (UTF-8 included) unchanged.
+inline std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+}
+inline std::string ascii_upper(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    return out;
+}
 
 // The items of `spec`, split at commas, without surrounding spaces; empty items are dropped.
 inline std::vector<std::string_view> split_list(std::string_view spec) {

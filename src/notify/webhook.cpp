@@ -1,5 +1,7 @@
 #include "notify/webhook.hpp"
 
+#include "core/text.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -125,7 +127,7 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
 
     std::string host(parsed->encoded_host());
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    for (char& c : host) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    host = core::ascii_lower(host);
     if (host.ends_with(".")) host.pop_back();
     if (host == "localhost" || host.ends_with(".localhost")) {
         return core::fail(url_error("url points at this machine (localhost); start the server with "
