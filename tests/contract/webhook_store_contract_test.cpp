@@ -58,8 +58,7 @@ protected:
         ASSERT_NE(hooks_, nullptr);
     }
 
-    core::result<core::append_outcome> append(std::string tracking_id, std::string event_id, status s,
-                                              core::millis ts) {
+    static core::submission submission(std::string tracking_id, std::string event_id, status s, core::millis ts) {
         core::submission sub;
         sub.incoming.tracking_id = std::move(tracking_id);
         sub.incoming.event_id = std::move(event_id);
@@ -68,6 +67,12 @@ protected:
         sub.incoming.timestamp = ts;
         sub.incoming.received_at = base_time;
         sub.timestamp_given = sub.event_id_given = true;
+        return sub;
+    }
+
+    core::result<core::append_outcome> append(std::string tracking_id, std::string event_id, status s,
+                                              core::millis ts) {
+        const core::submission sub = submission(std::move(tracking_id), std::move(event_id), s, ts);
         std::promise<core::result<core::append_outcome>> p;
         auto f = p.get_future();
         store_->append(sub, {}, [&p](core::result<core::append_outcome> r) { p.set_value(std::move(r)); });
@@ -156,17 +161,7 @@ TEST_P(WebhookStoreContract, EveryStateChangeGetsADeliveryPerMatchingSubscriptio
 
 TEST_P(WebhookStoreContract, ABatchWritesTheDeliveriesOfEachOfItsStateChanges) {
     subscribe("01ALL");
-    auto item = [](std::string id, std::string event_id, status s, core::millis ts) {
-        core::submission sub;
-        sub.incoming.tracking_id = std::move(id);
-        sub.incoming.event_id = std::move(event_id);
-        sub.incoming.state = s;
-        sub.incoming.location = "Lima";
-        sub.incoming.timestamp = ts;
-        sub.incoming.received_at = base_time;
-        sub.timestamp_given = sub.event_id_given = true;
-        return sub;
-    };
+    const auto item = &WebhookStoreContract::submission;
     std::vector<core::submission> batch = {
         item("TRK001", "e1", status::picked_up, base_time - 3000),
         item("TRK001", "e2", status::in_transit, base_time - 2000),
