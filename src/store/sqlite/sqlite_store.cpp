@@ -352,6 +352,15 @@ constexpr const char* subscription_columns =
 constexpr const char* delivery_columns =
     "id, subscription_id, tracking_id, status, previous_status, location, timestamp, event_id, state, "
     "attempts, created_at, next_attempt_at, last_attempt_at, last_http_status, last_error";
+// The webhook queries, spelled once (statement_cache keys on the text).
+const std::string select_subscriptions = std::string("SELECT ") + subscription_columns + " FROM subscriptions";
+const std::string select_subscription_by_id = select_subscriptions + " WHERE id = ?1";
+const std::string select_subscriptions_in_order = select_subscriptions + " ORDER BY id";
+const std::string select_due_deliveries = std::string("SELECT ") + delivery_columns +
+                                          " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
+                                          "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
+const std::string select_delivery_page = std::string("SELECT ") + delivery_columns +
+                                         " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 
 std::optional<core::millis> opt_int64(const statement::run& r, int col) {
     if (!r.opt_text(col)) return std::nullopt;
@@ -527,7 +536,7 @@ struct write_connection {
 
     void load_subscriptions() {
         std::vector<core::subscription> loaded;
-        statement::run r(prepared.get(std::string("SELECT ") + subscription_columns + " FROM subscriptions"));
+        statement::run r(prepared.get(select_subscriptions));
         while (r.step()) loaded.push_back(read_subscription(r));
         subscriptions = std::move(loaded);
     }
@@ -1110,7 +1119,7 @@ core::result<void> sqlite_store::ping() {
 namespace {
 
 std::optional<core::subscription> subscription_by_id(statement_cache& prepared, std::string_view id) {
-    statement::run r(prepared.get(std::string("SELECT ") + subscription_columns + " FROM subscriptions WHERE id = ?1"));
+    statement::run r(prepared.get(select_subscription_by_id));
     r.bind(1, id);
     if (!r.step()) return std::nullopt;
     return read_subscription(r);
@@ -1142,7 +1151,7 @@ core::result<void> sqlite_store::create_subscription(const core::subscription& s
 
 core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions() {
     return impl_->with_reader([](read_connection& c) -> core::result<std::vector<core::subscription>> {
-        statement& st = c.prepared.get((std::string("SELECT ") + subscription_columns + " FROM subscriptions ORDER BY id"));
+        statement& st = c.prepared.get(select_subscriptions_in_order);
         std::vector<core::subscription> out;
         statement::run r(st);
         while (r.step()) out.push_back(read_subscription(r));
@@ -1200,9 +1209,7 @@ core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(core::mil
             r.bind(1, now);
             while (r.step()) ready.push_back(r.text(0));
         }
-        statement& st = c.prepared.get((std::string("SELECT ") + delivery_columns +
-                                   " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
-                                   "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3"));
+        statement& st = c.prepared.get(select_due_deliveries);
         std::vector<core::delivery> out;
         for (const auto& sub : ready) {
             statement::run r(st);
@@ -1261,8 +1268,7 @@ core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view s
     if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
     return impl_->with_reader([&](read_connection& c) -> core::result<core::delivery_page> {
         if (!subscription_by_id(c.prepared, subscription_id)) return core::fail(core::subscription_not_found(subscription_id));
-        statement& st = c.prepared.get((std::string("SELECT ") + delivery_columns +
-                                   " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"));
+        statement& st = c.prepared.get(select_delivery_page);
         core::delivery_page page;
         statement::run r(st);
         // "~" sorts after every ULID character: no cursor starts at the newest.
