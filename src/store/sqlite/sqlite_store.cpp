@@ -362,11 +362,6 @@ const std::string select_due_deliveries = std::string("SELECT ") + delivery_colu
 const std::string select_delivery_page = std::string("SELECT ") + delivery_columns +
                                          " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 
-std::optional<core::millis> opt_int64(const statement::run& r, int col) {
-    if (!r.opt_text(col)) return std::nullopt;
-    return r.int64(col);
-}
-
 // Statuses of a subscription as stored: "DELIVERED,EXCEPTION", empty for all.
 std::string join_statuses(const std::vector<core::status>& statuses) {
     std::string out;
@@ -389,11 +384,11 @@ core::subscription read_subscription(const statement::run& r) {
     s.secret = r.text(4);
     s.created_at = r.int64(5);
     s.enabled = r.int64(6) != 0;
-    s.disabled_at = opt_int64(r, 7);
+    s.disabled_at = r.opt_int64(7);
     s.disabled_reason = r.text(8);
     s.consecutive_failures = static_cast<std::uint32_t>(r.int64(9));
     s.paused_until = r.int64(10);
-    s.last_success_at = opt_int64(r, 11);
+    s.last_success_at = r.opt_int64(11);
     return s;
 }
 
@@ -411,8 +406,8 @@ core::delivery read_delivery(const statement::run& r) {
     d.attempts = static_cast<std::uint32_t>(r.int64(9));
     d.created_at = r.int64(10);
     d.next_attempt_at = r.int64(11);
-    d.last_attempt_at = opt_int64(r, 12);
-    if (const auto st = opt_int64(r, 13)) d.last_http_status = static_cast<int>(*st);
+    d.last_attempt_at = r.opt_int64(12);
+    if (const auto st = r.opt_int64(13)) d.last_http_status = static_cast<int>(*st);
     d.last_error = r.text(14);
     return d;
 }
@@ -1320,7 +1315,7 @@ core::result<std::optional<core::millis>> sqlite_store::next_due() {
                      "AND EXISTS (SELECT 1 FROM outbox o WHERE o.subscription_id = s.id AND o.state = 'pending')");
         statement::run r(st);
         if (!r.step()) return std::optional<core::millis>();
-        return opt_int64(r, 0);
+        return r.opt_int64(0);
     });
 }
 
