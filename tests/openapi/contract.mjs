@@ -224,14 +224,14 @@ export class Contract {
     const content = response.content ?? {};
     if (method === 'head' || !hasBody) {
       if (!hasBody && method !== 'head' && Object.keys(content).length && status !== 304) {
-        problems.push(`${where}: no body, but ${label} documents ${Object.keys(content).join(', ')}`);
+        problems.push(`no body, but ${label} documents ${Object.keys(content).join(', ')}`);
       }
-      return problems.map((p) => `${p}\n  (${where}, checked as ${label})`);
+      return problems.map((p) => `${p}\n  (checked as ${label})`);
     }
     const media = contentType.split(';')[0].trim().toLowerCase();
     const key = Object.keys(content).find((k) => k.split(';')[0].trim().toLowerCase() === media);
     if (!key) {
-      problems.push(`${where}: the body is ${media || 'of no Content-Type'}, but ${label} documents ` +
+      problems.push(`the body is ${media || 'of no Content-Type'}, but ${label} documents ` +
                     `${Object.keys(content).join(', ') || 'no body'}`);
     } else if (content[key].schema && /^application\/([a-z0-9.+-]*\+)?json$/.test(media)) {
       const validate = this.validator(`${pointer}/content/${escapePointer(key)}/schema`);
@@ -239,7 +239,7 @@ export class Contract {
         const errors = validate.errors.map((e) =>
           `${e.instancePath || '(body)'} ${e.message}${e.params?.additionalProperty !== undefined ? `: "${e.params.additionalProperty}"`
             : e.params?.unevaluatedProperty !== undefined ? `: "${e.params.unevaluatedProperty}"` : ''} [${e.schemaPath}]`);
-        problems.push(`${where}: the body does not match ${label} (${key}):\n    ${errors.join('\n    ')}`);
+        problems.push(`the body does not match ${label} (${key}):\n    ${errors.join('\n    ')}`);
       }
     }
     return problems.map((p) => `${p}\n  (checked as ${label})`);
