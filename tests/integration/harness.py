@@ -1,8 +1,11 @@
 """Starts the real dinex-tracking binary on a free port and speaks HTTP to it.
 
-Used by the integration tests; needs only the Python standard library, plus python3-yaml and
-python3-jsonschema for checking responses against docs/openapi.yaml.
+Used by the integration tests; needs the Python standard library and python3-yaml, plus Node.js
+with tests/openapi/node_modules (scripts/install-deps test): every answer `Server.request` gets is
+checked against docs/openapi.yaml by tests/openapi/contract.mjs (Ajv, JSON Schema 2020-12), and a
+test whose answer does not match fails there.
 """
+import atexit
 import base64
 import hashlib
 import http.client
@@ -111,8 +114,11 @@ class Server:
     def connection(self, timeout=10):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, headers=None, conn=None, key="default"):
-        """Returns (status, headers dict lower-cased, parsed JSON or raw text)."""
+    def request(self, method, path, body=None, headers=None, conn=None, key="default", validate=True):
+        """Returns (status, headers dict lower-cased, parsed JSON or raw text).
+
+        The answer is checked against docs/openapi.yaml (OpenApi.check_answer): an answer that does
+        not match raises AssertionError. `validate=False` for a request sent broken on purpose."""
         own = conn is None
         conn = conn or self.connection()
         try:
@@ -129,6 +135,8 @@ class Server:
             rh = {k.lower(): v for k, v in resp.getheaders()}
             ctype = rh.get("content-type", "")
             parsed = json.loads(data) if data and ctype.startswith("application/json") else data.decode("utf-8", "replace")
+            if validate:
+                OpenApi.check_answer(method, path, resp.status, rh, parsed)
             return resp.status, rh, parsed
         finally:
             if own:
@@ -177,40 +185,117 @@ def wait_for(predicate, timeout=5.0, interval=0.02):
 
 
 class OpenApi:
-    """Validates real responses against the schemas in docs/openapi.yaml."""
+    """docs/openapi.yaml, with every check done by tests/openapi/contract.mjs: Ajv (JSON Schema draft
+    2020-12, the OpenAPI 3.1 dialect, ajv-formats) in one long-lived node process per test process,
+    spoken to in JSON lines. Nothing here reads a schema.
+
+    - `OpenApi.check_answer(method, raw_path, status, headers, body)`: what Server.request calls for
+      every answer. The raw path is routed like the server does (query dropped, stage prefix,
+      templated paths); the status, the body, the documented headers and `Allow` are checked.
+    - `check(method, spec_path, status, body)`: a body against a documented path's response.
+    - `check_schema(name, doc)`: a document against components/schemas/<name>.
+    - `spec`: the parsed document, for tests that read it."""
+
+    _lock = threading.Lock()
+    _proc = None
 
     def __init__(self):
         import yaml  # python3-yaml
-        import jsonschema  # python3-jsonschema
 
         with open(os.path.join(SOURCE_DIR, "docs", "openapi.yaml"), encoding="utf-8") as f:
             self.spec = yaml.safe_load(f)
-        self.jsonschema = jsonschema
+        self.jsonschema = _AjvJsonSchema
 
-    def _resolve(self, node):
-        while isinstance(node, dict) and "$ref" in node and node["$ref"].startswith("#/components/"):
-            parts = node["$ref"][2:].split("/")
-            node = self.spec
-            for p in parts:
-                node = node[p]
-        return node
+    @classmethod
+    def _call(cls, request):
+        line = json.dumps(request) + "\n"
+        with cls._lock:
+            proc = cls._proc
+            if proc is None or proc.poll() is not None:
+                proc = cls._proc = cls._start()
+            try:
+                proc.stdin.write(line)
+                proc.stdin.flush()
+                answer = proc.stdout.readline()
+            except (BrokenPipeError, OSError) as e:
+                cls._proc = None
+                raise RuntimeError("the OpenAPI checker (tests/openapi/serve.mjs) stopped: %s" % e) from e
+            if not answer:
+                cls._proc = None
+                raise RuntimeError("the OpenAPI checker (tests/openapi/serve.mjs) exited: " + proc.stderr.read())
+        reply = json.loads(answer)
+        if "error" in reply:
+            raise RuntimeError("the OpenAPI checker failed: " + reply["error"])
+        return reply["problems"]
 
-    def schema_for(self, method, path, status):
-        op = self.spec["paths"][path][method.lower()]
-        responses = op["responses"]
-        resp = responses.get(str(status)) or responses.get("%dXX" % (status // 100)) or responses.get("default")
-        if resp is None:
-            raise AssertionError("openapi.yaml documents no %d for %s %s" % (status, method, path))
-        resp = self._resolve(resp)
-        content = resp.get("content", {})
-        media = content.get("application/json")
-        return None if media is None else media.get("schema")
+    @staticmethod
+    def _start():
+        here = os.path.join(SOURCE_DIR, "tests", "openapi")
+        if not os.path.isdir(os.path.join(here, "node_modules", "ajv")):
+            raise RuntimeError("tests/openapi/node_modules is missing: run scripts/install-deps test "
+                               "(or tests/openapi/npm-install.sh)")
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("node is not installed: run scripts/install-deps test")
+        proc = subprocess.Popen([node, os.path.join(here, "serve.mjs"), os.path.join(SOURCE_DIR, "docs", "openapi.yaml")],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, encoding="utf-8")
+        ready = proc.stdout.readline()
+        if not ready.startswith('{"ready":true'):
+            raise RuntimeError("the OpenAPI checker did not start: " + ready + proc.stderr.read())
+        atexit.register(OpenApi._stop, proc)
+        return proc
+
+    @staticmethod
+    def _stop(proc):
+        if proc.poll() is None:
+            proc.stdin.close()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    @staticmethod
+    def _fail(problems, what, body):
+        shown = json.dumps(body, ensure_ascii=False) if isinstance(body, (dict, list)) else repr(body)
+        if len(shown) > 4000:
+            shown = shown[:4000] + "…"
+        raise AssertionError("%s does not match docs/openapi.yaml:\n  %s\nbody: %s" % (what, "\n  ".join(problems), shown))
+
+    @classmethod
+    def check_answer(cls, method, raw_path, status, headers, body):
+        """Every answer: routed from the raw path, headers included."""
+        headers = dict(headers or {})
+        problems = cls._call({"op": "check", "method": method, "path": raw_path, "status": status,
+                              "headers": headers, "body": body if body not in ("", None) else None,
+                              "content_type": headers.get("content-type", "")})
+        if problems:
+            cls._fail(problems, "%s %s → %d" % (method, raw_path, status), body)
 
     def check(self, method, path, status, body):
-        schema = self.schema_for(method, path, status)
-        if schema is None:
-            return
-        wrapped = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                   "components": self.spec["components"], **schema}
-        validator_cls = getattr(self.jsonschema, "Draft202012Validator")
-        validator_cls(wrapped).validate(body)
+        """A JSON body against the response documented for `path` (a path of the document, e.g.
+        /subscriptions/{id}); headers are not checked here (Server.request already did)."""
+        problems = self._call({"op": "check", "method": method, "template": path, "status": status,
+                               "headers": None, "body": body, "content_type": "application/json"})
+        if problems:
+            self._fail(problems, "%s %s → %d" % (method, path, status), body)
+
+    def check_schema(self, name, doc):
+        problems = self._call({"op": "schema", "name": name, "doc": doc})
+        if problems:
+            self._fail(problems, "components/schemas/" + name, doc)
+
+
+class _AjvJsonSchema:
+    """`OpenApi().jsonschema`: what older tests used as the jsonschema module, now Ajv underneath
+    (`Draft202012Validator(schema).validate(doc)` raises AssertionError on a mismatch)."""
+
+    class Draft202012Validator:
+        def __init__(self, schema):
+            self.schema = schema
+
+        def validate(self, doc):
+            problems = OpenApi._call({"op": "validate", "schema": self.schema, "doc": doc})
+            if problems:
+                OpenApi._fail(problems, "a document", doc)

@@ -15,6 +15,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
+from harness import OpenApi  # noqa: E402
 from runtime_api_standin import RuntimeApiStandin  # noqa: E402
 
 BINARY = os.environ.get("DINEX_BINARY", "dinex-tracking")
@@ -108,18 +109,26 @@ class LambdaProcess:
     def invoke(self, event, timeout=10, **kw):
         return self.standin.invoke(event, timeout=timeout, **kw)
 
-    def http(self, method, path, query="", body=None, headers=None, key="default", **kw):
-        """Invokes with an API GW event; returns (status, headers, parsed body, raw result)."""
+    def http(self, method, path, query="", body=None, headers=None, key="default", validate=True, **kw):
+        """Invokes with an API GW event; returns (status, headers, parsed body, raw result).
+
+        The answer is checked against docs/openapi.yaml as API Gateway's client would see it (the
+        event's rawPath, stage prefix included): one that does not match raises AssertionError.
+        `validate=False` for an answer that is not an API answer (a binary body, a broken event)."""
         headers = dict(headers or {})
         key = self.key if key == "default" else key
         if key and not any(h.lower() in ("authorization", "x-api-key") for h in headers):
             headers["authorization"] = "Bearer " + key
-        res = self.invoke(apigw_event(method, path, query, body, headers or None, **kw))
+        event = apigw_event(method, path, query, body, headers or None, **kw)
+        res = self.invoke(event)
         assert res.kind == "response", res
         doc = res.json()
         hdrs = doc["headers"]
         text = base64.b64decode(doc["body"]).decode() if doc["isBase64Encoded"] else doc["body"]
         parsed = json.loads(text) if text and hdrs.get("content-type", "").startswith("application/json") else text
+        if validate:
+            raw_path = event["rawPath"] + ("?" + query if query else "")
+            OpenApi.check_answer(method, raw_path, doc["statusCode"], {k.lower(): v for k, v in hdrs.items()}, parsed)
         return doc["statusCode"], hdrs, parsed, doc
 
     def log_records(self):
