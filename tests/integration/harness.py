@@ -222,7 +222,9 @@ class OpenApi:
                 raise RuntimeError("the OpenAPI checker (tests/openapi/serve.mjs) stopped: %s" % e) from e
             if not answer:
                 cls._proc = None
-                raise RuntimeError("the OpenAPI checker (tests/openapi/serve.mjs) exited: " + proc.stderr.read())
+                proc.wait(timeout=10)
+                proc.errors.seek(0)
+                raise RuntimeError("the OpenAPI checker (tests/openapi/serve.mjs) exited: " + proc.errors.read())
         reply = json.loads(answer)
         if "error" in reply:
             raise RuntimeError("the OpenAPI checker failed: " + reply["error"])
@@ -237,12 +239,17 @@ class OpenApi:
         node = shutil.which("node")
         if node is None:
             raise RuntimeError("node is not installed: run scripts/install-deps test")
+        # stderr into a file: a pipe nobody reads could fill up and stall the checker.
+        errors = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
         proc = subprocess.Popen([node, os.path.join(here, "serve.mjs"), os.path.join(SOURCE_DIR, "docs", "openapi.yaml")],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
                                 text=True, encoding="utf-8")
+        proc.errors = errors
         ready = proc.stdout.readline()
         if not ready.startswith('{"ready":true'):
-            raise RuntimeError("the OpenAPI checker did not start: " + ready + proc.stderr.read())
+            proc.wait(timeout=10)
+            errors.seek(0)
+            raise RuntimeError("the OpenAPI checker did not start: " + ready + errors.read())
         atexit.register(OpenApi._stop, proc)
         return proc
 
