@@ -139,3 +139,28 @@ test('every response schema of the document compiles in strict mode', () => {
   for (const name of Object.keys(contract.spec.components.schemas)) contract.checkSchema(name, null);
   assert.ok(count > 50, `only ${count} response schemas`);
 });
+
+test('every JSON answer documented with an example is closed: the example passes, with an extra property it fails', () => {
+  let count = 0;
+  const seen = new Set();
+  for (const r of contract.routes) {
+    for (const [method, op] of Object.entries(r.item)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      for (const status of Object.keys(op.responses)) {
+        const [response, pointer] = contract.deref(op.responses[status], `${r.itemPointer}/${method}/responses/${status}`);
+        const media = response.content?.['application/json'];
+        if (!media || seen.has(pointer)) continue;
+        seen.add(pointer);
+        const examples = [media.example, ...Object.values(media.examples ?? {}).map((e) => contract.deref(e, '')[0].value)]
+          .filter((e) => e !== undefined);
+        const validate = contract.validator(`${pointer}/content/application~1json/schema`);
+        for (const example of examples) {
+          assert.ok(validate(example), `${pointer}: its example does not validate: ${JSON.stringify(validate.errors)}`);
+          assert.ok(!validate({ ...example, undocumented_field: 1 }), `${pointer} accepts an undocumented property`);
+          count++;
+        }
+      }
+    }
+  }
+  assert.ok(count >= 15, `only ${count} examples`);
+});
