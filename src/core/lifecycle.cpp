@@ -49,10 +49,13 @@ result<append_outcome> decide(const std::optional<package_state>& current,
         s.updated_at = now;
         s.expires_at = now + policy.retention;
         s.event_count = 1;
-        return append_outcome{outcome_kind::created, in, s, std::nullopt};
+        event stored = in;
+        stored.sequence = 1;
+        return append_outcome{outcome_kind::created, std::move(stored), s, std::nullopt};
     }
 
-    const bool newer = is_newer(in.timestamp, in.event_id, current->timestamp, current->event_id);
+    // The incoming event arrives after every stored one: at an equal timestamp it is the newer.
+    const bool newer = in.timestamp >= current->timestamp;
     if (newer && is_terminal(current->state)) {
         return fail(error::field(errc::conflict,
                                  "package " + in.tracking_id + " is already " +
@@ -77,7 +80,9 @@ result<append_outcome> decide(const std::optional<package_state>& current,
         s.timestamp = in.timestamp;
         s.event_id = in.event_id;
     }
-    return append_outcome{newer ? outcome_kind::created : outcome_kind::late_arrival, in, s, current};
+    event stored = in;
+    stored.sequence = s.event_count;
+    return append_outcome{newer ? outcome_kind::created : outcome_kind::late_arrival, std::move(stored), s, current};
 }
 
 }  // namespace dinex::core

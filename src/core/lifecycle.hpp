@@ -37,11 +37,10 @@ struct append_outcome {
 inline constexpr millis eta_min_before_event = 24LL * 60 * 60 * 1000;          // a day
 inline constexpr millis eta_max_after_event = 365LL * 24 * 60 * 60 * 1000;     // a year
 
-// Orders events: by timestamp, then event_id, so two events at the same millisecond still have
-// one well-defined "latest".
-constexpr bool is_newer(millis ts_a, std::string_view id_a, millis ts_b, std::string_view id_b) {
-    return ts_a != ts_b ? ts_a > ts_b : id_a > id_b;
-}
+// Events are ordered by timestamp, then by arrival (event::sequence): of two events at the same
+// millisecond the one that arrived later is the newer, whatever their ids. Items of one request
+// or one file arrive in the order given, so a later item with the same timestamp, or with none
+// (all of a request's items default to one receive time), is newer than an earlier one.
 
 // current: the package state as stored (nullopt: unknown package).
 // same_id: the stored event of this package with the submission's event_id, if any.

@@ -60,6 +60,9 @@ struct event {
     std::optional<std::string> notes;
     std::optional<position> coordinates;
     std::optional<millis> estimated_delivery;  // the carrier's promise, as this event stated it
+    // Arrival order within the package (1 for its first event), set by the store as it accepts
+    // the event: it breaks ties between events with the same timestamp, so the later arrival wins.
+    std::uint64_t sequence = 0;
     friend bool operator==(const event&, const event&) = default;
 };
 
@@ -84,7 +87,7 @@ struct package_state {
 
 struct package {
     package_state state;
-    std::vector<event> events;  // newest first (timestamp, then event_id, descending)
+    std::vector<event> events;  // newest first (timestamp, then sequence, descending)
 };
 
 // Position in the operator listing, which runs newest change first: (updated_at, tracking_id)

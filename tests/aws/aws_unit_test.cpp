@@ -222,20 +222,20 @@ TEST(HttpClient, ReportsTransportErrorsAsValues) {
 namespace items = store::dynamodb_items;
 
 TEST(DynamoItems, SortKeysArePaddedAndOrderLikeTheHistory) {
-    EXPECT_EQ(items::event_sort_key(1'764'403'200'000, "e1"), "EVENT#001764403200000#e1");
-    EXPECT_EQ(items::event_sort_key(0, "a"), "EVENT#000000000000000#a");
+    EXPECT_EQ(items::event_sort_key(1'764'403'200'000, 7), "EVENT#001764403200000#000000000007");
+    EXPECT_EQ(items::event_sort_key(0, 1), "EVENT#000000000000000#000000000001");
     EXPECT_EQ(items::marker_sort_key("abc"), "DEDUP#abc");
-    // Byte order of keys == (timestamp, event_id) order, across digit-count changes.
-    const std::vector<std::pair<core::millis, std::string>> events{
-        {9, "z"}, {10, "a"}, {10, "b"}, {999'999, "a"}, {1'764'403'200'000, "a"}, {1'764'403'200'000, "a-2"}, {999'999'999'999'999, "0"}};
+    // Byte order of keys == (timestamp, arrival) order, across digit-count changes.
+    const std::vector<std::pair<core::millis, std::uint64_t>> events{
+        {9, 40}, {10, 2}, {10, 3}, {10, 10}, {999'999, 1}, {1'764'403'200'000, 9}, {1'764'403'200'000, 100'000}, {999'999'999'999'999, 1}};
     for (std::size_t i = 1; i < events.size(); ++i) {
         EXPECT_LT(items::event_sort_key(events[i - 1].first, events[i - 1].second),
                   items::event_sort_key(events[i].first, events[i].second));
     }
     // Descending: STATE, then events, then markers — one Query with sk >= "EVENT#" skips markers.
-    EXPECT_GT(std::string(items::state_sk), items::event_sort_key(999'999'999'999'999, "zzz"));
-    EXPECT_GT(items::event_sort_key(0, ""), items::marker_sort_key("zzzz"));
-    EXPECT_GE(items::event_sort_key(0, ""), std::string(items::event_prefix));
+    EXPECT_GT(std::string(items::state_sk), items::event_sort_key(999'999'999'999'999, 999'999'999'999));
+    EXPECT_GT(items::event_sort_key(0, 0), items::marker_sort_key("zzzz"));
+    EXPECT_GE(items::event_sort_key(0, 0), std::string(items::event_prefix));
 }
 
 TEST(DynamoItems, TtlIsInSecondsAndNeverEarlier) {
@@ -254,13 +254,14 @@ core::event sample_event() {
     e.description = "Saiu para entrega";
     e.notes = "Frágil";
     e.coordinates = core::position{-23.550519999999999, -46.633308999999997};
+    e.sequence = 3;
     return e;
 }
 
 TEST(DynamoItems, EventsRoundTripExactly) {
     const auto e = sample_event();
     const auto item = items::encode_event(e, e.received_at + 1000);
-    EXPECT_EQ(item.at("sk").at("S").as_string(), items::event_sort_key(e.timestamp, e.event_id));
+    EXPECT_EQ(item.at("sk").at("S").as_string(), items::event_sort_key(e.timestamp, e.sequence));
     EXPECT_EQ(item.at("expires_at").at("N").as_string(), "1764403201");
     EXPECT_EQ(items::expires_at_ms(item), e.received_at + 1000);
     EXPECT_FALSE(item.contains("gsi_status"));  // events stay out of the status index
@@ -274,7 +275,7 @@ TEST(DynamoItems, EventsRoundTripExactly) {
 
     const auto marker = items::encode_marker(e, 5);
     EXPECT_EQ(marker.at("sk").at("S").as_string(), "DEDUP#" + e.event_id);
-    EXPECT_EQ(marker.at("event_sk").at("S").as_string(), items::event_sort_key(e.timestamp, e.event_id));
+    EXPECT_EQ(marker.at("event_sk").at("S").as_string(), items::event_sort_key(e.timestamp, e.sequence));
     EXPECT_EQ(items::decode_event(marker).value(), e);
 }
 

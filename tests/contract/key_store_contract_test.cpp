@@ -1,6 +1,8 @@
 // One suite every core::key_store back-end must pass (memory, sqlite, dynamodb on moto), the
 // SQLite upgrade from a version-1 database, and the shared DynamoDB rate limiter on moto.
 #include <gtest/gtest.h>
+
+#include <future>
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
@@ -170,9 +172,65 @@ PRAGMA user_version = 1;
     sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
     ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
     EXPECT_EQ(sqlite3_column_int(st, 0), store::sqlite_store::schema_version);
-    EXPECT_EQ(store::sqlite_store::schema_version, 4);
+    EXPECT_EQ(store::sqlite_store::schema_version, 5);
     sqlite3_finalize(st);
     sqlite3_close(db);
+    std::filesystem::remove_all(dir);
+}
+
+// Version 5 keys events by arrival order: the upgrade numbers a package's events in the order they
+// were received, whatever their ids, so a tie at one millisecond keeps the state the package had.
+TEST(SqliteSchema, UpgradeToVersion5NumbersEventsByArrival) {
+    const auto dir = temp_dir();
+    const auto path = (dir / "v4.db").string();
+    {
+        auto s = store::sqlite_store::open({.path = path});
+        ASSERT_TRUE(s) << s.error().message;
+    }
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+        // Back to the version 4 events table, as a database written before the upgrade has it.
+        const char* v4 = R"sql(
+DROP TABLE events;
+CREATE TABLE events (tracking_id TEXT NOT NULL, timestamp INTEGER NOT NULL, event_id TEXT NOT NULL,
+  status TEXT NOT NULL, location TEXT NOT NULL, received_at INTEGER NOT NULL, description TEXT, notes TEXT,
+  latitude REAL, longitude REAL, estimated_delivery INTEGER, PRIMARY KEY (tracking_id, timestamp, event_id)) WITHOUT ROWID;
+CREATE UNIQUE INDEX events_by_event_id ON events (tracking_id, event_id);
+INSERT INTO packages (tracking_id, status, location, timestamp, event_id, created_at, updated_at, expires_at, event_count)
+  VALUES ('TRK050','DELIVERED','Lima',1764403200000,'zz-first',1764403200000,1764403200002,1999999999999,3);
+INSERT INTO events VALUES ('TRK050',1764403200000,'zz-first','DELIVERED','Lima',1764403200001,NULL,NULL,NULL,NULL,NULL);
+INSERT INTO events VALUES ('TRK050',1764403200000,'aa-second','IN_TRANSIT','Lima',1764403200002,NULL,NULL,NULL,NULL,NULL);
+INSERT INTO events VALUES ('TRK050',1764403100000,'mm-oldest','PICKED_UP','Lima',1764403200000,NULL,NULL,NULL,NULL,NULL);
+PRAGMA user_version = 4;
+)sql";
+        ASSERT_EQ(sqlite3_exec(db, v4, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    auto s = store::sqlite_store::open({.path = path});
+    ASSERT_TRUE(s) << s.error().message;
+    const auto found = (*s)->find("TRK050", base_time, 10);
+    ASSERT_TRUE(found && *found);
+    const auto& events = (*found)->events;
+    ASSERT_EQ(events.size(), 3U);
+    // Same timestamp: the later arrival ("aa-second", sequence 3) first; then by timestamp.
+    EXPECT_EQ(events[0].event_id, "aa-second");
+    EXPECT_EQ(events[0].sequence, 3U);
+    EXPECT_EQ(events[1].event_id, "zz-first");
+    EXPECT_EQ(events[1].sequence, 2U);
+    EXPECT_EQ(events[2].event_id, "mm-oldest");
+    EXPECT_EQ(events[2].sequence, 1U);
+    // The next event continues the numbering, and the replay check still finds ids.
+    core::submission next;
+    next.incoming = events[0];
+    next.incoming.event_id = "aa-second";
+    next.event_id_given = true;
+    std::promise<core::result<core::append_outcome>> p;
+    (*s)->append(next, {}, [&p](core::result<core::append_outcome> r) { p.set_value(std::move(r)); });
+    const auto r = p.get_future().get();
+    ASSERT_TRUE(r) << r.error().internal_message;
+    EXPECT_EQ(r->kind, core::outcome_kind::replay);
+    s->reset();
     std::filesystem::remove_all(dir);
 }
 

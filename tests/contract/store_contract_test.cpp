@@ -165,7 +165,10 @@ TEST_P(StoreContract, StoresEveryFieldAndReadsItBack) {
     ASSERT_TRUE(p);
     EXPECT_EQ(p->state, r->state);
     ASSERT_EQ(p->events.size(), 1U);
-    EXPECT_EQ(p->events[0], s.incoming);
+    auto expected = s.incoming;
+    expected.sequence = 1;  // the package's first arrival
+    EXPECT_EQ(p->events[0], expected);
+    EXPECT_EQ(r->stored, expected);
     EXPECT_EQ(p->state.notes, s.incoming.notes);
     EXPECT_EQ(p->state.coordinates, s.incoming.coordinates);
 }
@@ -321,7 +324,7 @@ TEST_P(StoreContract, BatchAnswersEveryItemInOrderAndOneBadItemBlocksNoOther) {
     EXPECT_EQ(r[2]->previous->event_id, "a1");
     ASSERT_TRUE(r[3]);
     EXPECT_EQ(r[3]->kind, outcome_kind::replay);
-    EXPECT_EQ(r[3]->stored, batch[0].incoming);
+    EXPECT_EQ(r[3]->stored, r[0]->stored);  // the original as stored (with its arrival sequence)
     ASSERT_FALSE(r[4]);
     EXPECT_EQ(r[4].error().code, core::errc::conflict);
     ASSERT_TRUE(r[5]);
@@ -380,6 +383,69 @@ TEST_P(StoreContract, LargeBatchOnOnePackageKeepsEveryEventAndTheLatestState) {
     EXPECT_EQ(p->events.size(), 120U);
     EXPECT_EQ(p->state.event_count, 120U);
     EXPECT_EQ(p->state.event_id, "s1060");
+}
+
+// ---- order: items of one request apply in the order given; ties go to the later arrival ----
+
+// Scans uploaded together without timestamps: every item gets the batch's receive time, so only
+// their order tells which is newer (issue #16: they used to be ordered by event_id).
+TEST_P(StoreContract, BatchWithoutTimestampsAppliesInTheOrderGiven) {
+    auto untimed = [](std::string id, status st) {
+        auto s = sub("TRK240", std::move(id), st, base_time);
+        s.timestamp_given = false;
+        return s;
+    };
+    // Generated ids that sort against the order given.
+    const auto r = append_batch({untimed("01Z3", status::out_for_delivery), untimed("01Z2", status::delivered),
+                                 untimed("01Z1", status::in_transit)});
+    ASSERT_EQ(r.size(), 3U);
+    ASSERT_TRUE(r[0]) << r[0].error().internal_message;
+    ASSERT_TRUE(r[1]) << r[1].error().internal_message;
+    EXPECT_EQ(r[0]->kind, outcome_kind::created);
+    EXPECT_EQ(r[1]->kind, outcome_kind::created);
+    ASSERT_FALSE(r[2]);  // after DELIVERED, in the same batch
+    EXPECT_EQ(r[2].error().code, core::errc::conflict);
+    EXPECT_EQ(r[2].error().details.at(0).rule, "after_terminal_status");
+    const auto p = find("TRK240");
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->state.state, status::delivered);
+    ASSERT_EQ(p->events.size(), 2U);
+    EXPECT_EQ(p->events[0].event_id, "01Z2");  // newest first: the later item
+    EXPECT_EQ(p->events[1].event_id, "01Z3");
+}
+
+TEST_P(StoreContract, OrderNeverDependsOnEventIds) {
+    // A client key ("scan-9") then a generated one that sorts before it, at the same timestamp.
+    const auto r = append_batch({sub("TRK241", "scan-9", status::out_for_delivery, base_time - 1000),
+                                 sub("TRK241", "01HZZZZZZZ", status::delivered, base_time - 1000)});
+    ASSERT_TRUE(r[0] && r[1]);
+    EXPECT_EQ(r[1]->kind, outcome_kind::created);
+    EXPECT_GT(r[1]->stored.sequence, r[0]->stored.sequence);
+    EXPECT_EQ(find("TRK241")->state.state, status::delivered);
+}
+
+TEST_P(StoreContract, TiesBetweenSeparateRequestsGoToTheLaterArrival) {
+    ASSERT_TRUE(append(sub("TRK242", "b", status::in_transit, base_time - 5000)));
+    const auto second = append(sub("TRK242", "a", status::out_for_delivery, base_time - 5000, base_time + 1));
+    ASSERT_TRUE(second) << second.error().internal_message;
+    EXPECT_EQ(second->kind, outcome_kind::created);
+    EXPECT_TRUE(second->state.event_id == "a");
+    const auto p = find("TRK242");
+    ASSERT_EQ(p->events.size(), 2U);
+    EXPECT_EQ(p->events[0].event_id, "a");
+    EXPECT_EQ(p->events[0].sequence, 2U);
+    EXPECT_EQ(p->events[1].event_id, "b");
+    EXPECT_EQ(p->events[1].sequence, 1U);
+    // A third at the same millisecond, again later: the history keeps arrival order, newest first.
+    ASSERT_TRUE(append(sub("TRK242", "0", status::available_for_pickup, base_time - 5000, base_time + 2)));
+    const auto again = find("TRK242");
+    ASSERT_EQ(again->events.size(), 3U);
+    EXPECT_EQ(again->events[0].event_id, "0");
+    EXPECT_EQ(again->state.state, status::available_for_pickup);
+    // A limited read cuts in that order too.
+    const auto two = find("TRK242", base_time, 2);
+    ASSERT_EQ(two->events.size(), 2U);
+    EXPECT_EQ(two->events[1].event_id, "a");
 }
 
 // ---- estimated delivery ----

@@ -10,13 +10,12 @@ namespace dinex::store::dynamodb_items {
 
 namespace json = boost::json;
 
-std::string event_sort_key(core::millis timestamp, std::string_view event_id) {
-    char digits[32];
-    std::snprintf(digits, sizeof digits, "%015lld", static_cast<long long>(timestamp));
+std::string event_sort_key(core::millis timestamp, std::uint64_t sequence) {
+    char digits[48];
+    std::snprintf(digits, sizeof digits, "%015lld#%012llu", static_cast<long long>(timestamp),
+                  static_cast<unsigned long long>(sequence));
     std::string out(event_prefix);
     out += digits;
-    out += '#';
-    out += event_id;
     return out;
 }
 
@@ -160,12 +159,13 @@ std::expected<decoded_state, std::string> decode_state(const json::object& item)
 json::object encode_event(const core::event& e, core::millis expires_at) {
     json::object item{
         {dynamodb_schema::partition_key, string(e.tracking_id)},
-        {dynamodb_schema::sort_key, string(event_sort_key(e.timestamp, e.event_id))},
+        {dynamodb_schema::sort_key, string(event_sort_key(e.timestamp, e.sequence))},
         {"event_id", string(e.event_id)},
         {"status", string(core::to_string(e.state))},
         {"location", string(e.location)},
         {"timestamp", number(e.timestamp)},
         {"received_at", number(e.received_at)},
+        {"seq", number(static_cast<std::int64_t>(e.sequence))},
     };
     put_optional(item, "description", e.description);
     put_optional(item, "notes", e.notes);
@@ -195,6 +195,8 @@ std::expected<core::event, std::string> decode_event(const json::object& item) {
     e.notes = r.opt_str("notes");
     e.coordinates = r.position();
     e.estimated_delivery = r.opt_integer("estimated_delivery");
+    // Items written before `seq` existed sort among themselves by their sort key alone.
+    e.sequence = static_cast<std::uint64_t>(r.opt_integer("seq").value_or(0));
     if (!r.error.empty()) return std::unexpected(r.error);
     return e;
 }

@@ -16,9 +16,9 @@ inline constexpr std::string_view state_sk = "STATE";
 inline constexpr std::string_view event_prefix = "EVENT#";
 inline constexpr std::string_view marker_prefix = "DEDUP#";
 
-// "EVENT#<timestamp ms, 15 digits>#<event_id>": byte order = (timestamp, event_id) order for
-// timestamps in [0, 10^15).
-std::string event_sort_key(core::millis timestamp, std::string_view event_id);
+// "EVENT#<timestamp ms, 15 digits>#<sequence, 12 digits>": byte order = (timestamp, arrival)
+// order (core/lifecycle.hpp), for timestamps in [0, 10^15), so a Query reads the history in order.
+std::string event_sort_key(core::millis timestamp, std::uint64_t sequence);
 std::string marker_sort_key(std::string_view event_id);
 
 // TTL: epoch seconds, rounded up so the item never disappears before its millisecond expiry.

@@ -49,7 +49,7 @@ core::result<core::append_outcome> memory_store::apply_locked(const core::submis
     if (outcome && outcome->kind != core::outcome_kind::replay) {
         record& r = packages_[in.tracking_id];
         r.state = outcome->state;
-        const event_key key{in.timestamp, in.event_id};
+        const event_key key{in.timestamp, outcome->stored.sequence};
         r.events.emplace(key, outcome->stored);
         r.by_id.emplace(in.event_id, key);
         // The outbox rows, under the same lock: one atomic step with the event.

@@ -60,12 +60,12 @@ private:
                                                     const core::lifecycle_policy& policy, bool& deliveries_added);
     void wake_dispatcher_if(bool deliveries_added);
 
-    // Events keyed newest first: descending timestamp, then descending event_id.
+    // Events keyed newest first: descending timestamp, then descending arrival order.
     struct event_key {
         core::millis timestamp;
-        std::string event_id;
+        std::uint64_t sequence;
         bool operator<(const event_key& o) const {
-            return std::tie(o.timestamp, o.event_id) < std::tie(timestamp, event_id);
+            return std::tie(o.timestamp, o.sequence) < std::tie(timestamp, sequence);
         }
     };
     struct record {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <algorithm>
+#include <filesystem>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -273,6 +274,36 @@ ALTER TABLE events ADD COLUMN estimated_delivery INTEGER;
 ALTER TABLE packages ADD COLUMN estimated_delivery INTEGER;
 CREATE INDEX packages_by_status ON packages (status, updated_at);
 )sql",
+    // 5: events ordered by arrival within a millisecond (issue #16). `seq` is the event's arrival
+    // order in its package (core::event::sequence); the key (tracking_id, timestamp, seq) reads the
+    // history newest first straight from the table. Existing events are numbered by when they
+    // were received, which is the order they arrived in.
+    R"sql(
+CREATE TABLE events_v5 (
+    tracking_id         TEXT    NOT NULL,
+    timestamp           INTEGER NOT NULL,
+    seq                 INTEGER NOT NULL,
+    event_id            TEXT    NOT NULL,
+    status              TEXT    NOT NULL,
+    location            TEXT    NOT NULL,
+    received_at         INTEGER NOT NULL,
+    description         TEXT,
+    notes               TEXT,
+    latitude            REAL,
+    longitude           REAL,
+    estimated_delivery  INTEGER,
+    PRIMARY KEY (tracking_id, timestamp, seq)
+) WITHOUT ROWID;
+INSERT INTO events_v5 (tracking_id, timestamp, seq, event_id, status, location, received_at, description,
+                       notes, latitude, longitude, estimated_delivery)
+SELECT tracking_id, timestamp,
+       ROW_NUMBER() OVER (PARTITION BY tracking_id ORDER BY received_at, timestamp, event_id),
+       event_id, status, location, received_at, description, notes, latitude, longitude, estimated_delivery
+FROM events;
+DROP TABLE events;
+ALTER TABLE events_v5 RENAME TO events;
+CREATE UNIQUE INDEX events_by_event_id ON events (tracking_id, event_id);
+)sql",
 };
 static_assert(std::size(migrations) == sqlite_store::schema_version);
 
@@ -281,11 +312,11 @@ static_assert(std::size(migrations) == sqlite_store::schema_version);
     "expires_at, event_count, estimated_delivery"
 #define DINEX_EVENT_COLUMNS                                                                      \
     "event_id, status, location, timestamp, received_at, description, notes, latitude, longitude, " \
-    "estimated_delivery"
+    "estimated_delivery, seq"
 constexpr const char* select_state_sql = "SELECT " DINEX_STATE_COLUMNS " FROM packages WHERE tracking_id = ?1";
 constexpr const char* select_events_sql =
     "SELECT " DINEX_EVENT_COLUMNS
-    " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC LIMIT ?2";
+    " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, seq DESC LIMIT ?2";
 constexpr const char* select_event_by_id_sql =
     "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 AND event_id = ?2";
 // The listing, one status: rows strictly below the bound (updated_at, tracking_id), newest change
@@ -299,7 +330,7 @@ constexpr const char* export_ids_sql =
     "SELECT " DINEX_STATE_COLUMNS ", tracking_id FROM packages WHERE tracking_id > ?1 AND expires_at >= ?2 "
     "ORDER BY tracking_id LIMIT ?3";
 constexpr const char* export_events_sql =
-    "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, event_id DESC";
+    "SELECT " DINEX_EVENT_COLUMNS " FROM events WHERE tracking_id = ?1 ORDER BY timestamp DESC, seq DESC";
 #undef DINEX_STATE_COLUMNS
 #undef DINEX_EVENT_COLUMNS
 
@@ -336,6 +367,7 @@ core::event read_event(const statement::run& r, std::string_view tracking_id) {
     const auto lon = r.opt_double(8);
     if (lat && lon) e.coordinates = core::position{*lat, *lon};
     e.estimated_delivery = r.opt_int64(9);
+    e.sequence = static_cast<std::uint64_t>(r.int64(10));
     return e;
 }
 
@@ -412,6 +444,39 @@ core::delivery read_delivery(const statement::run& r) {
     return d;
 }
 
+// Where and how read connections open the database: the path, or (a read-only snapshot) a URI.
+struct reader_target {
+    std::string name;
+    int flags = SQLITE_OPEN_READONLY;
+};
+
+// A WAL database in a folder this process cannot write, with no -shm beside it, cannot be read the
+// usual way: SQLite must create the -shm. No process has it open for writing then (a writer would
+// have made the -shm), so it is a snapshot, and SQLite may read it as immutable.
+reader_target immutable_snapshot(const std::string& path) {
+    std::string uri = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            static constexpr char hex[] = "0123456789ABCDEF";
+            uri += '%';
+            uri += hex[(static_cast<unsigned char>(c) >> 4) & 0xFU];
+            uri += hex[static_cast<unsigned char>(c) & 0xFU];
+        } else {
+            uri += c;
+        }
+    }
+    uri += "?immutable=1";
+    return {std::move(uri), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI};
+}
+
+// The schema version of an existing database, read without writing anything.
+int schema_version_of(const reader_target& target) {
+    db_handle handle(target.name, target.flags);
+    statement v(handle.db, "PRAGMA user_version");
+    statement::run r(v);
+    return r.step() ? static_cast<int>(r.int64(0)) : 0;
+}
+
 // Moves the schema of `handle`'s database to sqlite_store::schema_version, in one transaction.
 void migrate_schema(db_handle& handle) {
     handle.exec("BEGIN IMMEDIATE");
@@ -444,8 +509,8 @@ struct read_connection {
     statement begin, commit, rollback, state, events, ping;
     statement_cache prepared{handle.db};
     statement list_by_status, export_ids, export_events;
-    explicit read_connection(const std::string& path)
-        : handle(path, SQLITE_OPEN_READONLY),
+    explicit read_connection(const reader_target& target)
+        : handle(target.name, target.flags),
           begin(handle.db, "BEGIN"),
           commit(handle.db, "COMMIT"),
           rollback(handle.db, "ROLLBACK"),
@@ -504,8 +569,8 @@ struct write_connection {
         insert_event = statement(
             handle.db,
             "INSERT INTO events (tracking_id, timestamp, event_id, status, location, received_at, "
-            "description, notes, latitude, longitude, estimated_delivery) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-            "?9, ?10, ?11)");
+            "description, notes, latitude, longitude, estimated_delivery, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, ?11, ?12)");
         upsert_state = statement(
             handle.db,
             "INSERT INTO packages (tracking_id, status, location, notes, latitude, longitude, "
@@ -613,6 +678,7 @@ core::result<core::append_outcome> apply_submission(write_connection& c, const c
         .bind(9, lat_of(e.coordinates))
         .bind(10, lon_of(e.coordinates))
         .bind(11, e.estimated_delivery)
+        .bind(12, static_cast<std::int64_t>(e.sequence))
         .exec();
     const core::package_state& s = outcome->state;
     statement::run(c.upsert_state)
@@ -740,6 +806,7 @@ struct call_job final : write_job {
 
 struct sqlite_store::impl {
     sqlite_options options;
+    reader_target readers{options.path};
     std::unique_ptr<write_connection> writer;
 
     std::mutex queue_mutex;
@@ -877,7 +944,7 @@ struct sqlite_store::impl {
                 return c;
             }
         }
-        return std::make_unique<read_connection>(options.path);
+        return std::make_unique<read_connection>(readers);
     }
 
     void release_reader(std::unique_ptr<read_connection> c) {
@@ -915,14 +982,36 @@ struct sqlite_store::impl {
 core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
     auto p = std::make_unique<impl>(options);
     try {
-        p->writer = std::make_unique<write_connection>(options.path);
+        if (options.read_only) {
+            p->stopping = true;  // no writer: every write is refused as unavailable
+            int version = 0;
+            try {
+                version = schema_version_of(p->readers);
+            } catch (const sqlite_failure& f) {
+                const int primary = f.code & 0xFF;
+                std::error_code ec;
+                const bool no_shm = !std::filesystem::exists(options.path + "-shm", ec);
+                if (!(no_shm && (primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN))) throw;
+                p->readers = immutable_snapshot(options.path);
+                version = schema_version_of(p->readers);
+            }
+            if (version != schema_version) {
+                return core::fail(core::error::unavailable_error(
+                    "cannot read " + options.path + " read-only: its schema is version " + std::to_string(version) +
+                    ", this binary reads version " + std::to_string(schema_version) +
+                    (version < schema_version ? " (open it once read-write, e.g. with serve, to migrate it)" : "")));
+            }
+        } else {
+            p->writer = std::make_unique<write_connection>(options.path);
+        }
         // Fail at start-up, not on the first lookup, when readers cannot open the file.
-        p->release_reader(std::make_unique<read_connection>(options.path));
+        p->release_reader(std::make_unique<read_connection>(p->readers));
     } catch (const sqlite_failure& f) {
         auto e = to_error(f);
         e.message = "cannot open the database " + options.path + ": " + f.what();
         return core::fail(std::move(e));
     }
+    if (options.read_only) return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));
     impl* raw = p.get();
     p->writer_thread = std::thread([raw] { raw->run_writer(); });
     return std::unique_ptr<sqlite_store>(new sqlite_store(std::move(p)));

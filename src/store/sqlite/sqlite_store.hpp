@@ -17,11 +17,15 @@ struct sqlite_options {
     std::size_t max_batch = 1024;     // writes committed together at most
     std::size_t max_queue = 65536;    // writes waiting at most; beyond it appends fail fast (503)
     std::size_t purge_chunk = 2000;   // packages deleted per transaction by purge_expired
+    // Reads only (export, backups of a read-only copy): the file must exist with the current
+    // schema; nothing is created, migrated or written, and writes fail as unavailable.
+    bool read_only = false;
 };
 
 class sqlite_store final : public core::store, public core::webhook_store {
 public:
-    // Opens (or creates) the database and migrates its schema to the current version.
+    // Opens (or creates) the database and migrates its schema to the current version; with
+    // read_only, opens an existing one of the current version and only reads it.
     static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
     ~sqlite_store() override;
 
@@ -69,8 +73,9 @@ public:
     // stop() fail with `unavailable`. Called by the destructor.
     void stop();
 
-    // 1: packages, events; 2: api_keys; 3: webhooks; 4: estimated_delivery, the listing index
-    static constexpr int schema_version = 4;
+    // 1: packages, events; 2: api_keys; 3: webhooks; 4: estimated_delivery, the listing index;
+    // 5: events keyed by (timestamp, arrival order)
+    static constexpr int schema_version = 5;
 
     struct impl;
 
