@@ -47,7 +47,7 @@ for ((i = 1; ; i++)); do
   fi
   sleep 3
 done
-grep -q '"status":"ok"' "$work/body" || fail 'GET /health: status is not "ok"'
+grep -q '"status":"healthy"' "$work/body" || fail 'GET /health: status is not "healthy"'
 echo "smoke: GET /health 200 $(cat "$work/body")"
 
 id="SMOKE-$(date +%s)-$RANDOM"

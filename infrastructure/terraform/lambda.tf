@@ -41,6 +41,7 @@ resource "aws_lambda_function" "api" {
       DINEX_LOG_LEVEL     = var.log_level
       DINEX_CORS_ORIGINS  = join(",", var.cors_allowed_origins)
       DINEX_PUBLIC_LOOKUP = tostring(var.public_lookup)
+      DINEX_PUBLIC_VIEW   = var.public_view
     }, var.rate_limit == "" ? {} : { DINEX_RATE_LIMIT = var.rate_limit })
   }
 

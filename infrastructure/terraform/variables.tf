@@ -111,6 +111,17 @@ variable "public_lookup" {
   default     = true
 }
 
+variable "public_view" {
+  description = "What an anonymous GET /tracking shows: limited (no notes, coordinates to ~1 km) or full, as the original service (DINEX_PUBLIC_VIEW; docs/MIGRATING.md)."
+  type        = string
+  default     = "limited"
+
+  validation {
+    condition     = contains(["limited", "full"], var.public_view)
+    error_message = "public_view must be limited or full."
+  }
+}
+
 variable "rate_limit" {
   description = "Per-client rate limits (DINEX_RATE_LIMIT, docs/SECURITY.md); empty for the service's default."
   type        = string

@@ -52,6 +52,18 @@ std::optional<error> check_content_type(std::string_view value) {
     return std::nullopt;
 }
 
+// The access line's note for a write with fields the service ignored: their names (never values),
+// for the operator who wants to know which clients send what.
+std::string ignored_note_of(const std::vector<std::string>& ignored) {
+    if (ignored.empty()) return {};
+    std::string note = "ignored_fields:";
+    for (std::size_t i = 0; i < ignored.size() && i < ignored_fields_listed; ++i) {
+        if (i) note += ',';
+        note += ignored[i];
+    }
+    return note;
+}
+
 }  // namespace
 
 void set_json(response& res, int status, std::string body) {
@@ -88,10 +100,16 @@ int http_status(errc code) noexcept {
     return 500;
 }
 
-response error_response(const error& e, std::string_view request_id) {
+core::error method_not_allowed(std::string_view allow) {
+    // The original's words; the allowed methods are in `details` (and the Allow header).
+    return error::field(errc::method_not_allowed, "Método no permitido", "method", "one_of:" + std::string(allow));
+}
+
+response error_response(const error& e, std::string_view request_id, std::string_view tracking_id) {
     response res;
-    set_json(res, http_status(e.code), encode_error(e, request_id));
+    set_json(res, http_status(e.code), encode_error(e, request_id, tracking_id));
     if (e.code == errc::unavailable) res.set_header("retry-after", "1");
+    if (!e.internal_message.empty()) res.log_note = e.internal_message;
     return res;
 }
 
@@ -217,7 +235,7 @@ application::admission application::admit(const request& req, core::action what)
         for (auto& h : a.limit_headers) a.refusal->headers.push_back(h);
         return a;
     }
-    a.full_view = a.who.has_value();
+    a.full_view = a.who.has_value() || config_.public_full_view;
     return a;
 }
 
@@ -371,10 +389,7 @@ void application::handle(request req, completion done) {
             return finish(std::move(res));
         case route_id::unmatched: break;
     }
-    response r = error_response(error::field(errc::method_not_allowed,
-                                             "method " + req.method + " is not allowed on " + std::string(route.label),
-                                             "method", "one_of:" + std::string(route.allow)),
-                                req.request_id);
+    response r = error_response(method_not_allowed(route.allow), req.request_id);
     r.route = route.label;
     r.set_header("allow", std::string(route.allow));
     finish(std::move(r));
@@ -382,13 +397,20 @@ void application::handle(request req, completion done) {
 
 void application::handle_health(const request& req, response& res) {
     (void)req;
-    const std::string_view store = service_.backing_store().backend_name();
+    health_report h;
+    h.environment = config_.environment;
+    h.timestamp = service_.now();
+    h.version = config_.version;
+    h.store = service_.backing_store().backend_name();
     if (auto ok = service_.backing_store().ping(); !ok) {
-        set_json(res, 503, encode_health("unavailable", config_.version, store));
+        h.healthy = false;
+        h.error = ok.error().message;
+        set_json(res, 503, encode_health(h));
         res.set_header("retry-after", "5");
+        res.log_note = ok.error().internal_message.empty() ? ok.error().message : ok.error().internal_message;
         return;
     }
-    set_json(res, 200, encode_health("ok", config_.version, store));
+    set_json(res, 200, encode_health(h));
 }
 
 void application::handle_metrics(const request& req, response& res) {
@@ -403,7 +425,7 @@ void application::handle_lookup(const request& req, response& res, bool full_vie
     const auto id = query_param(req.query, "tracking_id");
     if (!id) {
         const auto route = res.route;
-        res = error_response(error::field(errc::invalid_argument, "the query parameter tracking_id is required",
+        res = error_response(error::field(errc::invalid_argument, std::string(core::tracking_id_required),
                                           "tracking_id", "required"),
                              req.request_id);
         res.route = route;
@@ -425,7 +447,8 @@ void application::handle_lookup(const request& req, response& res, bool full_vie
     auto found = service_.track(*normalized);
     if (!found) {
         const auto route = res.route;
-        res = error_response(found.error(), req.request_id);
+        res = error_response(found.error(), req.request_id,
+                             found.error().code == errc::not_found ? std::string_view(*normalized) : std::string_view());
         res.route = route;
         return;
     }
@@ -455,6 +478,8 @@ void application::handle_record(request& req, response res, completion& done) {
 
     auto input = decode_event_input(req.body);
     if (!input) return reject(input.error());
+    // Ignored fields are named in the answer, and for the operator on the log line.
+    std::string ignored_note = ignored_note_of(input->ignored_fields);
 
     const std::string_view key = core::trim_blanks(req.header_value("idempotency-key"));
     if (!key.empty()) {
@@ -466,11 +491,13 @@ void application::handle_record(request& req, response res, completion& done) {
         input->event_id = std::string(key);
     }
 
-    service_.record(*input, [this, route, request_id = req.request_id,
+    service_.record(*input, [this, route, request_id = req.request_id, note = note_of(*input),
+                             ignored_note = std::move(ignored_note),
                              done = std::move(done)](core::result<core::append_outcome> r) mutable {
         if (!r) {
             response er = error_response(r.error(), request_id);
             er.route = route;
+            if (er.log_note.empty()) er.log_note = std::move(ignored_note);
             done(std::move(er));
             return;
         }
@@ -482,7 +509,8 @@ void application::handle_record(request& req, response res, completion& done) {
         count_outcome(*r);
         response ok;
         ok.route = route;
-        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r));
+        ok.log_note = std::move(ignored_note);
+        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r, note));
         ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
         done(std::move(ok));
     });
@@ -517,12 +545,16 @@ void application::handle_batch(request& req, response res, completion& done) {
     // Items that failed to decode keep their error; the others go through validation and the
     // store together, and their answers are put back in place.
     std::vector<core::result<core::append_outcome>> results;
-    results.reserve(decoded->size());
+    results.reserve(decoded->items.size());
+    std::vector<write_note> notes(decoded->items.size());
+    std::vector<std::string> ignored = decoded->ignored_fields;
     std::vector<core::event_input> inputs;
     std::vector<std::size_t> positions;
-    for (std::size_t i = 0; i < decoded->size(); ++i) {
-        auto& item = (*decoded)[i];
+    for (std::size_t i = 0; i < decoded->items.size(); ++i) {
+        auto& item = decoded->items[i];
         if (item) {
+            notes[i] = note_of(*item);
+            for (auto& name : item->ignored_fields) ignored.push_back(std::move(name));
             inputs.push_back(std::move(*item));
             positions.push_back(i);
             results.emplace_back(core::fail(error::internal_error("not applied")));
@@ -531,6 +563,8 @@ void application::handle_batch(request& req, response res, completion& done) {
         }
     }
     auto answer = [this, route, results = std::move(results), positions = std::move(positions),
+                   ignored_here = std::move(decoded->ignored_fields), notes = std::move(notes),
+                   ignored_note = ignored_note_of(ignored),
                    done = std::move(done)](std::vector<core::result<core::append_outcome>> stored) mutable {
         for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) results[positions[k]] = std::move(stored[k]);
         for (const auto& r : results) {
@@ -543,7 +577,8 @@ void application::handle_batch(request& req, response res, completion& done) {
         }
         response ok;
         ok.route = route;
-        set_json(ok, 200, encode_batch(results, &http_status));
+        ok.log_note = std::move(ignored_note);
+        set_json(ok, 200, encode_batch(results, ignored_here, notes, &http_status));
         done(std::move(ok));
     };
     if (inputs.empty()) return answer({});

@@ -24,6 +24,8 @@ std::optional<metrics_access> parse_metrics_access(std::string_view text) noexce
 
 struct app_config {
     std::string version = "dev";
+    // Named by GET /health, as the original did ("dev", "staging", "prod").
+    std::string environment = "dev";
     // Origins allowed by CORS; "*" allows any. Empty: no CORS headers at all.
     std::vector<std::string> cors_origins = {"*"};
     std::size_t max_body_bytes = 64 * 1024;
@@ -33,6 +35,9 @@ struct app_config {
     std::size_t lookup_cache_entries = 0;
     // Anonymous GET /tracking allowed (with the public view: no notes, coarse coordinates).
     bool public_lookup = true;
+    // What an anonymous lookup shows: false, the public view (limited); true, every field, as
+    // the original did (full).
+    bool public_full_view = false;
     // Rate and burst per role, when a rate limiter is given.
     auth::role_limits rate_limits{};
     metrics_access metrics = metrics_access::open;
@@ -68,8 +73,12 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 // The single table from the core's error codes to HTTP status codes.
 int http_status(core::errc code) noexcept;
 
-// A complete JSON error response (status, body, content type) for `e`.
-response error_response(const core::error& e, std::string_view request_id);
+// 405 for a method a route does not serve (`allow`: the ones it does).
+core::error method_not_allowed(std::string_view allow);
+
+// A complete JSON error response (status, body, content type) for `e`, its internal message as
+// the log note; `tracking_id` is echoed in the body when given (a 404 lookup, as the original).
+response error_response(const core::error& e, std::string_view request_id, std::string_view tracking_id = {});
 
 class application {
 public:

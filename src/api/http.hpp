@@ -43,6 +43,8 @@ struct response {
     std::string body;
     // Fixed label for logs and metrics ("/tracking", "/health", "unmatched" …), never the raw path.
     std::string_view route = "unmatched";
+    // For the operator, on the request's log line; never sent to the client.
+    std::string log_note;
 
     void set_header(std::string name, std::string value) {
         headers.push_back({std::move(name), std::move(value)});

@@ -10,8 +10,10 @@ core::result<boost::json::value> parse_body(std::string_view body) {
     opts.max_depth = 16;
     boost::json::value root = boost::json::parse(body, ec, {}, opts);
     if (ec) {
-        return core::fail(core::error::field(core::errc::invalid_argument, "the body is not valid JSON: " + ec.message(),
-                                             "body", "json"));
+        // The original's words; what the parser saw goes to the log.
+        core::error e = core::error::field(core::errc::invalid_argument, "JSON inválido", "body", "json");
+        e.internal_message = "body is not JSON: " + ec.message();
+        return core::fail(std::move(e));
     }
     return root;
 }

@@ -72,6 +72,28 @@ void write_state_fields(json_writer& w, const core::package_state& s) {
     }
 }
 
+constexpr std::string_view error_codes[] = {
+    "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
+    "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
+    "internal",          "unauthenticated",        "permission_denied",  "resource_exhausted"};
+
+// The original service answered {"error":"<message>"}: `error` stays the human-readable string,
+// and the structure a program reads (code, details) stands beside it. Leaves the object open.
+void write_error_fields(json_writer& w, const core::error& e) {
+    w.key("error").value(e.message);
+    w.key("code").value(error_codes[static_cast<std::size_t>(e.code)]);
+    w.key("details").begin_array();
+    for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
+    w.end_array();
+}
+
+void write_ignored_fields(json_writer& w, const std::vector<std::string>& ignored) {
+    if (ignored.empty()) return;
+    w.key("ignored_fields").begin_array();
+    for (const auto& name : ignored) w.value(name);
+    w.end_array();
+}
+
 struct decoder {
     std::vector<field_error> errors;
 
@@ -93,6 +115,13 @@ struct decoder {
 }  // namespace
 
 namespace {
+
+// A field the service does not know is ignored, as the original did, and named in the answer:
+// the first few names, each cut short, so a body of thousands of keys cannot make a huge answer.
+void note_ignored(std::vector<std::string>& ignored, std::string_view name) {
+    if (ignored.size() >= ignored_fields_listed) return;
+    ignored.emplace_back(name.substr(0, ignored_field_name_max));
+}
 
 // One event object, as POST /tracking takes it and as every item of a batch is.
 core::result<core::event_input> decode_event_object(const json::value& root) {
@@ -145,7 +174,7 @@ core::result<core::event_input> decode_event_object(const json::value& root) {
                 d.errors.push_back({"estimated_delivery", "type:string"});
             }
         } else {
-            d.errors.push_back({std::string(key), "unknown_field"});
+            note_ignored(in.ignored_fields, key);
         }
     }
     if (!d.errors.empty()) return core::fail(field_errors(std::move(d.errors)));
@@ -160,16 +189,17 @@ core::result<core::event_input> decode_event_input(std::string_view body) {
     return decode_event_object(json::value(std::move(*root)));
 }
 
-core::result<std::vector<core::result<core::event_input>>> decode_batch(std::string_view body) {
+core::result<batch_input> decode_batch(std::string_view body) {
     auto root = parse_object_body(body);
     if (!root) return core::fail(std::move(root.error()));
     const json::value* events = nullptr;
     std::vector<field_error> errors;
+    batch_input out;
     for (const auto& kv : *root) {
         if (kv.key() == "events") {
             events = &kv.value();
         } else {
-            errors.push_back({std::string(kv.key()), "unknown_field"});
+            note_ignored(out.ignored_fields, kv.key());
         }
     }
     if (!events) errors.push_back({"events", "required"});
@@ -185,9 +215,8 @@ core::result<std::vector<core::result<core::event_input>>> decode_batch(std::str
                                            std::to_string(core::limits::batch_max) + " are accepted",
                                        "events", "max_items:" + std::to_string(core::limits::batch_max)));
     }
-    std::vector<core::result<core::event_input>> out;
-    out.reserve(list.size());
-    for (const auto& item : list) out.push_back(decode_event_object(item));
+    out.items.reserve(list.size());
+    for (const auto& item : list) out.items.push_back(decode_event_object(item));
     return out;
 }
 
@@ -202,7 +231,14 @@ std::string encode_package(const core::package& p) {
     return w.take();
 }
 
-std::string encode_append(const core::append_outcome& out) {
+write_note note_of(const core::event_input& in) {
+    write_note n;
+    n.idempotency = in.event_id ? "event_id" : in.timestamp ? "content" : "none";
+    n.ignored_fields = in.ignored_fields;
+    return n;
+}
+
+std::string encode_append(const core::append_outcome& out, const write_note& note) {
     json_writer w(1024);
     w.begin_object();
     w.key("message").value(out.kind == core::outcome_kind::replay ? "Tracking event already recorded"
@@ -214,6 +250,8 @@ std::string encode_append(const core::append_outcome& out) {
     w.key("replayed").value(out.kind == core::outcome_kind::replay);
     // False when an older event arrived late: stored in the history, state unchanged.
     w.key("current").value(out.state.event_id == out.stored.event_id);
+    w.key("idempotency").value(note.idempotency);
+    write_ignored_fields(w, note.ignored_fields);
     w.key("event");
     write_event(w, out.stored);
     w.key("state").begin_object();
@@ -225,38 +263,26 @@ std::string encode_append(const core::append_outcome& out) {
 
 namespace {
 
-void write_error_object(json_writer& w, const core::error& e) {
-    static constexpr std::string_view codes[] = {
-        "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
-        "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
-        "internal",          "unauthenticated",        "permission_denied",  "resource_exhausted"};
-    w.begin_object();
-    w.key("code").value(codes[static_cast<std::size_t>(e.code)]);
-    w.key("message").value(e.message);
-    w.key("details").begin_array();
-    for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
-    w.end_array();
-    w.end_object();
-}
-
 constexpr std::string_view outcome_names[] = {"created", "late_arrival", "replay"};
 
 }  // namespace
 
-std::string encode_error(const core::error& e, std::string_view request_id) {
+std::string encode_error(const core::error& e, std::string_view request_id, std::string_view tracking_id) {
     json_writer w(256);
     w.begin_object();
-    w.key("error");
-    write_error_object(w, e);
+    write_error_fields(w, e);
+    if (!tracking_id.empty()) w.key("tracking_id").value(tracking_id);
     w.key("request_id").value(request_id);
     w.end_object();
     return w.take();
 }
 
 std::string encode_batch(const std::vector<core::result<core::append_outcome>>& results,
+                         const std::vector<std::string>& ignored_fields, const std::vector<write_note>& notes,
                          int (*status_of)(core::errc)) {
     json_writer w(256 + results.size() * 700);
     w.begin_object();
+    write_ignored_fields(w, ignored_fields);
     w.key("results").begin_array();
     for (std::size_t i = 0; i < results.size(); ++i) {
         const auto& r = results[i];
@@ -265,6 +291,10 @@ std::string encode_batch(const std::vector<core::result<core::append_outcome>>& 
         if (r) {
             w.key("status").value(std::int64_t{r->kind == core::outcome_kind::replay ? 200 : 201});
             w.key("result").value(outcome_names[static_cast<std::size_t>(r->kind)]);
+            if (i < notes.size()) {
+                w.key("idempotency").value(notes[i].idempotency);
+                write_ignored_fields(w, notes[i].ignored_fields);
+            }
             w.key("event");
             write_event(w, r->stored);
             w.key("state").begin_object();
@@ -273,8 +303,7 @@ std::string encode_batch(const std::vector<core::result<core::append_outcome>>& 
         } else {
             w.key("status").value(std::int64_t{status_of(r.error().code)});
             w.key("result").value("error");
-            w.key("error");
-            write_error_object(w, r.error());
+            write_error_fields(w, r.error());
         }
         w.end_object();
     }
@@ -319,9 +348,17 @@ std::string encode_export_line(const core::event& e) {
     return w.take();
 }
 
-std::string encode_health(std::string_view status, std::string_view version, std::string_view store) {
-    json_writer w(96);
-    w.begin_object().key("status").value(status).key("version").value(version).key("store").value(store).end_object();
+std::string encode_health(const health_report& h) {
+    json_writer w(192);
+    w.begin_object();
+    w.key("status").value(h.healthy ? "healthy" : "unhealthy");
+    if (!h.healthy) w.key("error").value(h.error);
+    w.key("service").value(h.service);
+    w.key("environment").value(h.environment);
+    w.key("timestamp").value(seconds_of(h.timestamp));
+    w.key("version").value(h.version);
+    w.key("store").value(h.store);
+    w.end_object();
     return w.take();
 }
 

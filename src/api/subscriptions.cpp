@@ -216,11 +216,7 @@ void subscription_api::handle(const request& req, const route_match& route, resp
             break;
         default: break;
     }
-    answer_error(res,
-                 error::field(errc::method_not_allowed,
-                              "method " + req.method + " is not allowed on " + std::string(route.label), "method",
-                              "one_of:" + std::string(route.allow)),
-                 req);
+    answer_error(res, method_not_allowed(route.allow), req);
     res.set_header("allow", std::string(route.allow));
 }
 

@@ -78,6 +78,12 @@ bool configure(const lambda_options& o, stack_options& s, std::string& error) {
         return false;
     }
     s.public_lookup = public_lookup == "true";
+    s.public_view = env_or("DINEX_PUBLIC_VIEW", "limited");
+    if (s.public_view != "limited" && s.public_view != "full") {
+        error = "invalid configuration: DINEX_PUBLIC_VIEW must be limited or full, got '" + s.public_view + "'";
+        return false;
+    }
+    s.environment = env_or("ENVIRONMENT", "dev");  // the original function's variable (Terraform sets it)
     s.rate_limits = env_or("DINEX_RATE_LIMIT", "");
     s.rate_limiter = env_or("DINEX_RATE_LIMITER", s.store == "dynamodb" ? "dynamodb" : "memory");
     s.configured_keys = env_or("DINEX_API_KEY_HASHES", "");

@@ -48,6 +48,9 @@ std::string invalid_option(const serve_options& o) {
         return "--keep-alive-timeout must be 1 to 3600";
     }
     if (o.max_connections < 1) return "--max-connections must be at least 1";
+    if (o.stack.public_view != "limited" && o.stack.public_view != "full") {
+        return "--public-view must be limited or full, not '" + o.stack.public_view + "'";
+    }
     if (o.webhook_workers < 1 || o.webhook_workers > 64) return "--webhook-workers must be 1 to 64";
     if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return "--webhook-timeout must be 1 to 60";
     if (o.webhook_first_retry_ms < 10 || o.webhook_first_retry_ms > 3'600'000) {
@@ -192,6 +195,14 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--public-lookup", o->stack.public_lookup,
                     "Anonymous GET /tracking with the public view (false: a reader key is needed)")
         ->envname("DINEX_PUBLIC_LOOKUP")
+        ->capture_default_str();
+    cmd->add_option("--public-view", o->stack.public_view,
+                    "What anonymous lookups show: limited (no notes, coordinates to ~1 km) or full (every field, "
+                    "as the original service)")
+        ->envname("DINEX_PUBLIC_VIEW")
+        ->capture_default_str();
+    cmd->add_option("--environment", o->stack.environment, "Environment name GET /health reports (dev, staging, prod …)")
+        ->envname("DINEX_ENVIRONMENT")
         ->capture_default_str();
     cmd->add_option("--rate-limit", o->stack.rate_limits,
                     "Per-client limits as ROLE=RATE/BURST,... (anonymous, reader, writer, admin; RATE per second; "

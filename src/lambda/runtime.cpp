@@ -105,7 +105,8 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
                  {"duration_ms", ms},
                  {"client", std::string_view(client)},
                  {"bytes_in", static_cast<std::int64_t>(bytes_in)},
-                 {"bytes_out", static_cast<std::int64_t>(bytes_out)}});
+                 {"bytes_out", static_cast<std::int64_t>(bytes_out)},
+                 {"note", std::string_view(res.log_note)}});
     }
     emit_metrics(res, method, ms);
     return out;

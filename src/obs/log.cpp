@@ -116,6 +116,7 @@ void logger::access(const access_record& r) {
     line.append(buf, std::to_chars(buf, buf + sizeof buf, r.bytes_in).ptr);
     add_key(line, "bytes_out");
     line.append(buf, std::to_chars(buf, buf + sizeof buf, r.bytes_out).ptr);
+    if (!r.note.empty()) add_string(line, "note", r.note);
     line += "}\n";
     append_line(line);
 }
@@ -128,6 +129,7 @@ void logger::log(level l, std::string_view msg, std::initializer_list<field> fie
     add_string(line, "msg", msg);
     for (const auto& [key, value] : fields) {
         if (const auto* s = std::get_if<std::string_view>(&value)) {
+            if (s->empty()) continue;  // an absent value is no key at all: shorter lines, same meaning
             add_string(line, key, *s);
         } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
             add_key(line, key);

@@ -28,6 +28,7 @@ struct access_record {
     std::string_view client;
     std::size_t bytes_in = 0;
     std::size_t bytes_out = 0;
+    std::string_view note;  // the application's word for the operator (a 5xx's cause, ignored fields); may be empty
 };
 
 using field_value = std::variant<std::string_view, std::int64_t, double, bool>;
@@ -46,6 +47,7 @@ public:
 
     bool enabled(level l) const noexcept { return l >= min_level_; }
     void access(const access_record& r);
+    // A string field whose value is empty is left out of the line.
     void log(level l, std::string_view msg, std::initializer_list<field> fields = {});
     // Writes everything buffered now (before exit, after a fatal error).
     void flush();

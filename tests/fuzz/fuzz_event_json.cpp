@@ -134,10 +134,14 @@ void check_submission(const core::event_input& in, const core::submission& sub) 
     out.state.created_at = out.state.updated_at = now;
     out.state.expires_at = now + policy.retention;
     out.state.event_count = 1;
-    const std::string body = api::encode_append(out);
+    const std::string body = api::encode_append(out, api::note_of(in));
     const auto doc = fuzz::parse_json(body, "encode_append");
     const auto& e = doc.at("event").get_object();
     FUZZ_CHECK(fuzz::str(doc.at("tracking_id")) == ev.tracking_id, body);
+    // Without event_id the key is the content when there is a timestamp, else none.
+    FUZZ_CHECK(fuzz::str(doc.at("idempotency")) == (in.event_id ? "event_id" : in.timestamp ? "content" : "none"), body);
+    FUZZ_CHECK(in.event_id || !in.timestamp || ev.event_id == core::content_event_id(ev), body);
+    FUZZ_CHECK(doc.get_object().contains("ignored_fields") == !in.ignored_fields.empty(), body);
     FUZZ_CHECK(fuzz::str(e.at("location")) == ev.location && fuzz::str(e.at("event_id")) == ev.event_id,
                body);
     FUZZ_CHECK(!ev.description || fuzz::str(e.at("description")) == *ev.description, body);

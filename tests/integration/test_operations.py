@@ -55,7 +55,7 @@ class OperationsTest(unittest.TestCase):
         st, _, body = result
         self.assertEqual(st, status, body)
         if field is not None:
-            pairs = [(d["field"], d["rule"]) for d in body["error"]["details"]]
+            pairs = [(d["field"], d["rule"]) for d in body["details"]]
             self.assertTrue(any(f == field and (rule is None or r.startswith(rule)) for f, r in pairs), pairs)
 
     # --- batch ---------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ class OperationsTest(unittest.TestCase):
         self.assertEqual(st, 201)
         events = [
             {"tracking_id": a, "location": "Lima", "status": "PICKED_UP", "event_id": "s1", "timestamp": iso(t0)},
-            {"tracking_id": a, "location": "Lima"},                                           # status missing: 400
+            {"tracking_id": a, "status": "IN_TRANSIT"},                                       # location missing: 400
             {"tracking_id": a, "location": "Lima", "status": "LOST", "event_id": "s2"},        # unknown status: 422
             "not an object",                                                                  # 400
             {"tracking_id": a, "location": "Lima", "status": "PICKED_UP", "event_id": "s1", "timestamp": iso(t0)},
@@ -77,26 +77,29 @@ class OperationsTest(unittest.TestCase):
              "timestamp": iso(t0 + datetime.timedelta(hours=1)), "estimated_delivery": iso(t0 + datetime.timedelta(days=2))},
             {"tracking_id": a, "location": "Lima", "status": "INFO_RECEIVED", "event_id": "s0",
              "timestamp": iso(t0 - datetime.timedelta(hours=1))},                             # late arrival
-            {"tracking_id": b, "location": "Lima", "status": "IN_TRANSIT", "unknown": 1},      # 400
+            {"tracking_id": b, "location": "Lima", "status": "IN_TRANSIT", "unknown": 1},      # ignored field
         ]
         st, _, body = self.batch(events)
         self.assertEqual(st, 200, body)
         results = body["results"]
         self.assertEqual([r["index"] for r in results], list(range(len(events))))
-        self.assertEqual([r["status"] for r in results], [201, 400, 422, 400, 200, 409, 201, 201, 400])
+        self.assertEqual([r["status"] for r in results], [201, 400, 422, 400, 200, 409, 201, 201, 201])
         self.assertEqual([r["result"] for r in results],
-                         ["created", "error", "error", "error", "replay", "error", "created", "late_arrival", "error"])
-        self.assertEqual(results[1]["error"]["details"], [{"field": "status", "rule": "required"}])
-        self.assertEqual(results[2]["error"]["details"][0]["field"], "status")
-        self.assertEqual(results[5]["error"]["details"], [{"field": "status", "rule": "after_terminal_status"}])
-        self.assertEqual(results[8]["error"]["details"], [{"field": "unknown", "rule": "unknown_field"}])
+                         ["created", "error", "error", "error", "replay", "error", "created", "late_arrival", "created"])
+        self.assertEqual(results[1]["details"], [{"field": "location", "rule": "required"}])
+        self.assertEqual(results[2]["details"][0]["field"], "status")
+        self.assertEqual(results[5]["details"], [{"field": "status", "rule": "after_terminal_status"}])
+        self.assertEqual(results[8]["ignored_fields"], ["unknown"])
+        self.assertNotIn("ignored_fields", results[0])
+        self.assertEqual([r.get("idempotency") for r in results],
+                         ["event_id", None, None, None, "event_id", None, "event_id", "event_id", "none"])
         self.assertEqual(results[4]["event"], results[0]["event"])
         st, _, got = self.call("GET", "/tracking?tracking_id=" + a, spec_path="/tracking")
         self.assertEqual(st, 200)
         self.assertEqual(got["status"], "IN_TRANSIT")
         self.assertEqual(got["event_count"], 3)
         self.assertEqual(got["estimated_delivery"], ms_iso(t0 + datetime.timedelta(days=2)))
-        self.assertEqual(self.call("GET", "/tracking?tracking_id=" + b)[0], 404)
+        self.assertEqual(self.call("GET", "/tracking?tracking_id=" + b)[0], 200)
 
     def test_replayed_batch_is_all_replays_and_works_under_a_stage(self):
         tid = new_id()
@@ -118,7 +121,8 @@ class OperationsTest(unittest.TestCase):
         self.assert_error(self.batch(None, raw=[ok]), 400, "body", "type:object")
         self.assert_error(self.batch(None, raw={}), 400, "events", "required")
         self.assert_error(self.batch(None, raw={"events": ok}), 400, "events", "type:array")
-        self.assert_error(self.batch(None, raw={"events": [ok], "extra": 1}), 400, "extra", "unknown_field")
+        st, _, body = self.batch(None, raw={"events": [ok], "extra": 1})  # ignored, named in the answer
+        self.assertEqual((st, body["ignored_fields"], body["results"][0]["result"]), (200, ["extra"], "created"), body)
         self.assert_error(self.batch([]), 422, "events", "min_items:1")
         self.assert_error(self.batch([ok] * 501), 413, "events", "max_items:500")
         st, _, body = self.call("POST", "/tracking/batch", json.dumps({"events": [ok]}),
@@ -242,7 +246,7 @@ class ListingTest(unittest.TestCase):
         def check(query, field, rule):
             st, _, body = self.listing(query)
             self.assertEqual(st, 400, body)
-            self.assertIn({"field": field, "rule": rule}, body["error"]["details"])
+            self.assertIn({"field": field, "rule": rule}, body["details"])
 
         check("?limit=0", "limit", "range:1..200")
         check("?limit=201", "limit", "range:1..200")

@@ -39,7 +39,7 @@ class KeysTest(unittest.TestCase):
         self.openapi.check("POST", "/tracking", st, body)
         st, hdrs, body = self.post(reader)
         self.assertEqual(st, 403, body)
-        self.assertEqual(body["error"]["code"], "permission_denied")
+        self.assertEqual(body["code"], "permission_denied")
         self.openapi.check("POST", "/tracking", 403, body)
 
         code, out, _ = cli("keys", "list", "--db", self.db)
@@ -77,10 +77,10 @@ class KeysTest(unittest.TestCase):
         for st, hdrs, body in answers:
             self.assertEqual(st, 401, body)
             self.assertEqual(hdrs["www-authenticate"], REALM)
-            self.assertEqual(body["error"]["code"], "unauthenticated")
+            self.assertEqual(body["code"], "unauthenticated")
             self.openapi.check("POST", "/tracking", 401, body)
-            if body["error"]["message"] != "an API key with the writer role is required":
-                messages.add(body["error"]["message"])
+            if body["error"] != "an API key with the writer role is required":
+                messages.add(body["error"])
         self.assertEqual(len(messages), 1, messages)  # malformed, unknown, revoked: one message
 
     def test_anonymous_view_hides_notes(self):
@@ -127,7 +127,7 @@ class RateLimitTest(unittest.TestCase):
             self.assertEqual([h["ratelimit-remaining"] for _, h, _ in seen], ["2", "1", "0", "0"])
             self.assertTrue(all(h["ratelimit-limit"] == "3" for _, h, _ in seen))
             st, hdrs, body = seen[3]
-            self.assertEqual(body["error"]["code"], "resource_exhausted")
+            self.assertEqual(body["code"], "resource_exhausted")
             self.assertEqual(int(hdrs["retry-after"]), 5)
             self.assertEqual(int(hdrs["ratelimit-reset"]), 15)
             OpenApi().check("GET", "/tracking", 429, body)

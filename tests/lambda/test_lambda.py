@@ -42,7 +42,7 @@ class LambdaRuntimeTest(unittest.TestCase):
 
     def test_original_requests_under_the_stage_prefix(self):
         st, hdrs, body, _ = self.fn.http("GET", "/health")
-        self.assertEqual((st, body["status"], body["store"]), (200, "ok", "sqlite"))
+        self.assertEqual((st, body["status"], body["store"]), (200, "healthy", "sqlite"))
         self.assertTrue(hdrs["content-type"].startswith("application/json"))
 
         st, hdrs, body, _ = self.fn.http("POST", "/tracking", body=ORIGINAL)
@@ -92,7 +92,7 @@ class LambdaRuntimeTest(unittest.TestCase):
             self.assertEqual(doc["stackTrace"], [])
             self.assertEqual(res.headers.get("lambda-runtime-function-error-type"), "InvalidEvent")
         st, _, body, _ = self.fn.http("GET", "/health")
-        self.assertEqual((st, body["status"]), (200, "ok"))
+        self.assertEqual((st, body["status"]), (200, "healthy"))
         self.assertIsNone(self.fn.proc.poll())
 
     def test_idempotent_replay(self):
@@ -112,7 +112,7 @@ class LambdaRuntimeTest(unittest.TestCase):
         self.assertEqual(doc["statusCode"], 422)
         body = json.loads(doc["body"])
         self.assertEqual(body["request_id"], ev["requestContext"]["requestId"])
-        self.assertIn(("status", "one_of"), [(d["field"], d["rule"].split(":")[0]) for d in body["error"]["details"]])
+        self.assertIn(("status", "one_of"), [(d["field"], d["rule"].split(":")[0]) for d in body["details"]])
 
     def test_trace_and_logs_carry_the_lambda_request_id(self):
         rid = self.fn.standin.enqueue(apigw_event("GET", "/health"))
@@ -246,7 +246,7 @@ class LambdaLocalScriptTest(unittest.TestCase):
                 return r.status, r.getheader("Content-Type"), data
 
             status, _, body = call("GET", "/dev/health")
-            self.assertEqual((status, json.loads(body)["status"]), (200, "ok"))
+            self.assertEqual((status, json.loads(body)["status"]), (200, "healthy"))
             status, _, _ = call("POST", "/dev/tracking", json.dumps(ORIGINAL))
             self.assertEqual(status, 201)
             status, _, body = call("GET", "/dev/tracking?tracking_id=TRK001")

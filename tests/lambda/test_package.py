@@ -52,7 +52,7 @@ class PackageTest(unittest.TestCase):
         fn = LambdaProcess(env={"DINEX_STORE": "memory"}, args=(), binary=self.bootstrap, clear_env=True).start()
         try:
             st, _, body, _ = fn.http("GET", "/health")
-            self.assertEqual((st, body["status"], body["store"]), (200, "ok", "memory"))
+            self.assertEqual((st, body["status"], body["store"]), (200, "healthy", "memory"))
             st, _, body, _ = fn.http("POST", "/tracking",
                                      body={"tracking_id": "TRK001", "location": "Lima", "status": "IN_TRANSIT"})
             self.assertEqual(st, 201, body)

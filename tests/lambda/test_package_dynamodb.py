@@ -147,7 +147,7 @@ class PackageOnDynamoDbTest(unittest.TestCase):
         fn = LambdaProcess(env=self.env, args=(), binary=self.bootstrap, clear_env=True).start()
         try:
             st, _, body, _ = fn.http("GET", "/health")
-            self.assertEqual((st, body["status"], body["store"]), (200, "ok", "dynamodb"), body)
+            self.assertEqual((st, body["status"], body["store"]), (200, "healthy", "dynamodb"), body)
 
             st, _, body, _ = fn.http("POST", "/tracking", body=ORIGINAL, headers=WRITER)
             self.assertEqual(st, 201, body)
@@ -180,7 +180,7 @@ class PackageOnDynamoDbTest(unittest.TestCase):
                                                                 "status": "IN_TRANSIT", "timestamp": now + 180},
                                      headers=WRITER)
             self.assertEqual(st, 409, body)
-            self.assertEqual(body["error"]["code"], "conflict")
+            self.assertEqual(body["code"], "conflict")
 
             st, _, body, _ = fn.http("GET", "/tracking", query="tracking_id=TRK001")
             self.assertEqual((st, body["status"], len(body["events"])), (200, "DELIVERED", 3), body)

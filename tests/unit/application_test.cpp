@@ -48,12 +48,19 @@ protected:
     static json::value body(const api::response& r) { return json::parse(r.body); }
 };
 
-TEST_F(Application, HealthReportsVersionAndStore) {
+// The original's body (status "healthy", service, environment, timestamp in epoch seconds) plus ours.
+TEST_F(Application, HealthAnswersTheOriginalFieldsPlusVersionAndStore) {
     const auto r = call("GET", "/health");
     EXPECT_EQ(r.status, 200);
-    EXPECT_EQ(body(r), json::parse(R"({"status":"ok","version":"test","store":"memory"})"));
+    const std::string expected = R"({"status":"healthy","service":"dinex-tracking","environment":"dev","timestamp":)" +
+                                 std::to_string(testing::base_time / 1000) + R"(,"version":"test","store":"memory"})";
+    EXPECT_EQ(body(r), json::parse(expected));
     store.fail_next(1);
-    EXPECT_EQ(call("GET", "/dev/health").status, 503);
+    const auto down = call("GET", "/dev/health");
+    EXPECT_EQ(down.status, 503);
+    EXPECT_EQ(body(down).at("status"), "unhealthy");
+    EXPECT_TRUE(body(down).at("error").is_string());
+    EXPECT_EQ(down.log_note, "memory store: injected failure");  // the cause, for the log only
 }
 
 TEST_F(Application, PostThenGetTheOriginalWay) {
@@ -90,16 +97,23 @@ TEST_F(Application, IdempotencyKeyHeaderReplaysWith200) {
 TEST_F(Application, ErrorsCarryStatusCodeAndFieldDetails) {
     auto r = call("GET", "/tracking");
     EXPECT_EQ(r.status, 400);
-    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field"), "tracking_id");
+    EXPECT_EQ(body(r).at("details").at(0).at("field"), "tracking_id");
     EXPECT_EQ(body(r).at("request_id"), "req-test");
+    // `error` is the string the original answered; the structure stands beside it.
+    EXPECT_EQ(body(r).at("error"), "tracking_id requerido");
+    EXPECT_EQ(body(r).at("code"), "invalid_argument");
 
     EXPECT_EQ(call("GET", "/tracking?tracking_id=!!").status, 400);
-    EXPECT_EQ(call("GET", "/tracking?tracking_id=NOPE123").status, 404);
+    r = call("GET", "/tracking?tracking_id=nope123");
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(body(r).at("error"), "Tracking no encontrado");
+    EXPECT_EQ(body(r).at("tracking_id"), "NOPE123");
     EXPECT_EQ(call("GET", "/nothing-here").status, 404);
 
     r = call("DELETE", "/tracking");
     EXPECT_EQ(r.status, 405);
     EXPECT_EQ(header(r, "allow"), "GET, HEAD, POST, OPTIONS");
+    EXPECT_EQ(body(r).at("error"), "Método no permitido");
 
     r = call("POST", "/tracking", "tracking_id=TRK001", {{"content-type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(r.status, 415);
@@ -111,11 +125,13 @@ TEST_F(Application, ErrorsCarryStatusCodeAndFieldDetails) {
 
     r = call("POST", "/tracking", R"({"tracking_id":"TRK001","location":"Lima","status":"WHATEVER"})");
     EXPECT_EQ(r.status, 422);
-    EXPECT_EQ(body(r).at("error").at("details").at(0).at("field"), "status");
+    EXPECT_EQ(body(r).at("details").at(0).at("field"), "status");
 
     r = call("POST", "/tracking", "{oops");
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(header(r, "content-type"), "application/json; charset=utf-8");
+    EXPECT_EQ(body(r).at("error"), "JSON inválido");
+    EXPECT_NE(r.log_note.find("body is not JSON"), std::string::npos);
 }
 
 TEST_F(Application, TerminalConflictIs409) {
@@ -123,7 +139,7 @@ TEST_F(Application, TerminalConflictIs409) {
     clock.advance(1000);
     const auto r = call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"IN_TRANSIT"})");
     EXPECT_EQ(r.status, 409);
-    EXPECT_EQ(body(r).at("error").at("code"), "conflict");
+    EXPECT_EQ(body(r).at("code"), "conflict");
 }
 
 TEST_F(Application, StoreOutageIs503WithRetryAfter) {

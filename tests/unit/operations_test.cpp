@@ -85,12 +85,14 @@ TEST(BatchCodec, DecodesItemsOnTheirOwnAndRefusesBadBodies) {
         R"({"events":[{"tracking_id":"T1","location":"L","status":"IN_TRANSIT","estimated_delivery":"2026-01-02T03:04:05Z"},)"
         R"( 7, {"tracking_id":"T1","bogus":1}, {"estimated_delivery":"soon"}]})");
     ASSERT_TRUE(ok);
-    ASSERT_EQ(ok->size(), 4U);
-    ASSERT_TRUE((*ok)[0]);
-    EXPECT_TRUE((*ok)[0]->estimated_delivery);
-    EXPECT_TRUE(has_detail((*ok)[1].error(), "event", "type:object"));
-    EXPECT_TRUE(has_detail((*ok)[2].error(), "bogus", "unknown_field"));
-    EXPECT_TRUE(has_detail((*ok)[3].error(), "estimated_delivery", "format:rfc3339"));
+    const auto& items = ok->items;
+    ASSERT_EQ(items.size(), 4U);
+    ASSERT_TRUE(items[0]);
+    EXPECT_TRUE(items[0]->estimated_delivery);
+    EXPECT_TRUE(has_detail(items[1].error(), "event", "type:object"));
+    ASSERT_TRUE(items[2]);  // an unknown field is ignored and named, as in a single POST
+    EXPECT_EQ(items[2]->ignored_fields, std::vector<std::string>{"bogus"});
+    EXPECT_TRUE(has_detail(items[3].error(), "estimated_delivery", "format:rfc3339"));
 
     const auto code = [](std::string_view body) { return api::decode_batch(body).error().code; };
     EXPECT_EQ(code("[]"), errc::invalid_argument);
