@@ -25,8 +25,10 @@ struct keys_options {
     std::string id;
 };
 
-std::unique_ptr<core::key_store> open_keys(const keys_options& o) {
+// `create` may start a new database; list and revoke only read or change an existing one.
+std::unique_ptr<core::key_store> open_keys(const keys_options& o, bool existing_only = true) {
     stack_options s;
+    s.existing_only = existing_only;
     s.store = o.store;
     s.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     s.dynamodb_table = o.table;
@@ -48,7 +50,7 @@ int create(const keys_options& o) {
         std::cerr << "error: --name must be 1 to 200 characters\n";
         return 2;
     }
-    auto keys = open_keys(o);
+    auto keys = open_keys(o, false);
     if (!keys) return 1;
     core::system_clock clock;
     auto made = auth::generate_key(o.name, *r, clock.now());

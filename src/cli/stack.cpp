@@ -44,6 +44,14 @@ std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o
     return std::make_shared<aws::dynamodb_client>(std::move(client_options));
 }
 
+// With existing_only, a missing database file is an error that names the path.
+[[maybe_unused]] bool database_present(const stack_options& o, std::string& error) {
+    std::error_code ec;
+    if (!o.existing_only || std::filesystem::is_regular_file(o.sqlite_path, ec)) return true;
+    error = "no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)";
+    return false;
+}
+
 }  // namespace
 
 // The Lambda package is built without SQLite (DINEX_WITH_SQLITE off): it says so instead of
@@ -59,6 +67,7 @@ std::unique_ptr<core::key_store> build_key_store(const stack_options& o, std::st
     }
 #else
     if (o.store == "sqlite") {
+        if (!database_present(o, error)) return nullptr;
         std::error_code ec;
         const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -97,26 +106,31 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     std::string dynamo_table;
 #if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
+        if (!database_present(o, error)) return nullptr;
         std::error_code ec;
         const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
-        if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+        if (!parent.empty() && !o.read_only) std::filesystem::create_directories(parent, ec);
         if (ec) {
             error = "cannot create the data directory " + parent.string() + ": " + ec.message();
             return nullptr;
         }
-        auto opened = store::sqlite_store::open({.path = o.sqlite_path});
+        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only});
         if (!opened) {
             error = opened.error().message;
             return nullptr;
         }
         stack->store = std::move(*opened);
         stack->store_detail = o.sqlite_path;
-        auto keys = store::sqlite_key_store::open(o.sqlite_path);
-        if (!keys) {
-            error = keys.error().message;
-            return nullptr;
+        if (o.read_only) {
+            stack->keys = std::make_unique<store::memory_key_store>();  // nothing to authenticate: no server
+        } else {
+            auto keys = store::sqlite_key_store::open(o.sqlite_path);
+            if (!keys) {
+                error = keys.error().message;
+                return nullptr;
+            }
+            stack->keys = std::move(*keys);
         }
-        stack->keys = std::move(*keys);
     } else
 #endif
     if (o.store == "memory") {
@@ -180,6 +194,8 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
 
     api::app_config app_cfg;
     app_cfg.public_lookup = o.public_lookup;
+    app_cfg.public_full_view = o.public_view == "full";
+    app_cfg.environment = o.environment;
     app_cfg.rate_limits = limits;
     app_cfg.version = DINEX_VERSION;
     app_cfg.cors_origins.clear();

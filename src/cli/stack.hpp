@@ -18,6 +18,10 @@ namespace dinex::cli {
 struct stack_options {
     std::string store = "sqlite";  // sqlite | memory | dynamodb
     std::string sqlite_path;       // for sqlite
+    // sqlite: the database must already exist (commands that only read or change what is there:
+    // a typo in --db is an error, never a new empty database); read_only: open it for reading only.
+    bool existing_only = false;
+    bool read_only = false;
     std::string dynamodb_table;    // for dynamodb (default: TABLE_NAME); AWS_* give the rest
     unsigned retention_days = 30;
     std::string cors_origins = "*";
@@ -26,6 +30,8 @@ struct stack_options {
     std::size_t lookup_cache_entries = 0;
     // Security (docs/SECURITY.md).
     bool public_lookup = true;       // anonymous GET /tracking (public view)
+    std::string public_view = "limited";  // what anonymous lookups show: limited or full (docs/MIGRATING.md)
+    std::string environment = "dev";      // named by GET /health
     std::string rate_limits;         // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
     std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"

@@ -49,8 +49,11 @@ void add_store_options(CLI::App* cmd, store_choice& o) {
         ->capture_default_str();
 }
 
-std::unique_ptr<service_stack> open_stack(const store_choice& o) {
+// `reading`: the command only reads (export): the database must exist, and is opened read-only.
+std::unique_ptr<service_stack> open_stack(const store_choice& o, bool reading = false) {
     stack_options s;
+    s.existing_only = reading;
+    s.read_only = reading;
     s.store = o.store;
     s.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     s.dynamodb_table = o.table;
@@ -90,6 +93,10 @@ struct rejected_row {
 
 struct tally {
     std::uint64_t rows = 0, created = 0, late = 0, replay = 0, rejected = 0, failed = 0;
+    // Rows with neither event_id nor timestamp: no key can recognise them when the file is
+    // imported again (docs/OPERATIONS.md), so the summary counts them.
+    std::uint64_t unkeyed = 0;
+    std::size_t first_unkeyed_line = 0;
     std::vector<rejected_row> report;  // the first max_report rows that were not stored
     std::size_t max_report = 100;
 
@@ -251,6 +258,7 @@ int run_import(const import_options& o) {
             t.add(row->line, core::result<core::append_outcome>(core::fail(std::move(row->input.error()))));
             continue;
         }
+        if (!row->input->event_id && !row->input->timestamp && t.unkeyed++ == 0) t.first_unkeyed_line = row->line;
         inputs.push_back(std::move(*row->input));
         lines.push_back(row->line);
         if (inputs.size() >= o.batch) submit();
@@ -276,6 +284,11 @@ int run_import(const import_options& o) {
         for (const auto& r : t.report) std::cout << "  line " << r.line << ": " << reasons(r.error) << "\n";
         const std::uint64_t more = t.rejected + t.failed - t.report.size();
         if (more > 0) std::cout << "  ... and " << with_commas(more) << " more\n";
+    }
+    if (t.unkeyed > 0) {
+        std::cout << "warning: " << with_commas(t.unkeyed) << " rows (the first on line " << t.first_unkeyed_line
+                  << ") have neither event_id nor timestamp: importing this file again would store them again. "
+                     "Give them an event_id or a timestamp to make a re-run add nothing.\n";
     }
     if (read_error) {
         std::cerr << "error: reading " << o.file << " failed before its end\n";
@@ -304,11 +317,12 @@ int run_export(const export_options& o) {
         }
         out = &file;
     }
-    auto stack = open_stack(o.store);
+    auto stack = open_stack(o.store, true);
     if (!stack) return 1;
     std::uint64_t packages = 0, events = 0;
     std::string cursor;
     std::string chunk;
+    std::vector<core::event> arrival_order;
     // One page of packages in memory at a time, whatever the size of the store.
     do {
         auto page = stack->service->export_packages(cursor, 200);
@@ -319,9 +333,12 @@ int run_export(const export_options& o) {
         chunk.clear();
         for (const auto& p : page->packages) {
             ++packages;
-            // Newest first: on import the newest sets the state and the others join the history
-            // as late arrivals, which reproduces the package whatever order its events came in.
-            for (const auto& e : p.events) {
+            // In the order they arrived: replayed in that order, every event meets the state it met
+            // the first time, so each is again created or a late arrival (a DELIVERED that came
+            // late stays late), and ties at one millisecond keep their order (core/lifecycle.hpp).
+            arrival_order.assign(p.events.begin(), p.events.end());
+            std::ranges::stable_sort(arrival_order, {}, [](const core::event& e) { return e.sequence; });
+            for (const auto& e : arrival_order) {
                 chunk += api::encode_export_line(e);
                 chunk += '\n';
                 ++events;

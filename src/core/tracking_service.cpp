@@ -1,7 +1,13 @@
 #include "core/tracking_service.hpp"
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <utility>
+
+// Header-only, no I/O: a stable 128-bit hash for content-derived idempotency keys.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace dinex::core {
 namespace {
@@ -67,10 +73,46 @@ void check_text(const std::optional<std::string>& value, const char* field, std:
 
 }  // namespace
 
+std::string content_event_id(const event& e) {
+    // Every field that same_content() compares, each behind a tag byte, so no two different
+    // events share a canonical form ("a" + "bc" vs "ab" + "c"; absent vs empty).
+    std::string canonical;
+    canonical.reserve(128 + e.location.size());
+    const auto text = [&](char tag, std::string_view v) {
+        canonical += tag;
+        canonical += std::to_string(v.size());
+        canonical += ':';
+        canonical += v;
+    };
+    const auto number = [&](char tag, std::uint64_t v) {
+        canonical += tag;
+        canonical += std::to_string(v);
+        canonical += ';';
+    };
+    text('t', e.tracking_id);
+    text('s', to_string(e.state));
+    text('l', e.location);
+    number('w', static_cast<std::uint64_t>(e.timestamp));
+    if (e.description) text('d', *e.description);
+    if (e.notes) text('n', *e.notes);
+    if (e.coordinates) {
+        number('y', std::bit_cast<std::uint64_t>(e.coordinates->latitude));
+        number('x', std::bit_cast<std::uint64_t>(e.coordinates->longitude));
+    }
+    if (e.estimated_delivery) number('e', static_cast<std::uint64_t>(*e.estimated_delivery));
+    const XXH128_hash_t h = XXH3_128bits(canonical.data(), canonical.size());
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string id = "c-";
+    for (const std::uint64_t part : {h.high64, h.low64}) {
+        for (int shift = 60; shift >= 0; shift -= 4) id += hex[(part >> shift) & 0xFU];
+    }
+    return id;
+}
+
 result<std::string> normalize_tracking_id(std::string_view raw) {
     const std::string_view t = trim(raw);
     if (t.empty()) {
-        return fail(error::field(errc::invalid_argument, "tracking_id is required", "tracking_id",
+        return fail(error::field(errc::invalid_argument, std::string(tracking_id_required), "tracking_id",
                                  "required"));
     }
     std::string id;
@@ -113,7 +155,7 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
     if (location) ev.location = std::move(*location);
 
     if (!in.status) {
-        errors.push_back({"status", "required"});
+        ev.state = status::in_transit;  // the original service's default
     } else {
         if (auto s = parse_status_input(*in.status)) {
             ev.state = *s;
@@ -172,6 +214,9 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
         } else {
             errors.push_back({"event_id", "pattern:^[A-Za-z0-9._:-]{1,64}$"});
         }
+    } else if (sub.timestamp_given) {
+        // A retry of the same event (same content, same time) is recognised without a client key.
+        ev.event_id = content_event_id(ev);
     } else {
         ev.event_id = ids.next_id();
     }
@@ -182,10 +227,15 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
         for (const auto& e : errors) {
             if (e.rule == "required") only_values = false;
         }
-        std::string msg = "the event has " + std::to_string(errors.size()) + " invalid field" +
-                          (errors.size() == 1 ? "" : "s") + ": ";
-        for (std::size_t i = 0; i < errors.size(); ++i) {
-            msg += (i ? ", " : "") + errors[i].field + " (" + errors[i].rule + ")";
+        std::string msg;
+        if (errors.size() == 1 && errors.front() == field_error{"tracking_id", "required"}) {
+            msg = tracking_id_required;  // word for word what the original answered
+        } else {
+            msg = "the event has " + std::to_string(errors.size()) + " invalid field" +
+                  (errors.size() == 1 ? "" : "s") + ": ";
+            for (std::size_t i = 0; i < errors.size(); ++i) {
+                msg += (i ? ", " : "") + errors[i].field + " (" + errors[i].rule + ")";
+            }
         }
         return fail(error::make(only_values ? errc::unprocessable : errc::invalid_argument,
                                 std::move(msg), std::move(errors)));
@@ -202,8 +252,8 @@ result<package> tracking_service::track(std::string_view raw_tracking_id) {
     auto found = store_.find(*id, clock_.now(), cfg_.max_events_per_lookup);
     if (!found) return fail(std::move(found.error()));
     if (!*found) {
-        return fail(error::field(errc::not_found, "no package with tracking_id " + *id,
-                                 "tracking_id", "exists"));
+        // The original's words; the id travels beside them (api: "tracking_id" in the body).
+        return fail(error::field(errc::not_found, std::string(tracking_not_found), "tracking_id", "exists"));
     }
     return std::move(**found);
 }

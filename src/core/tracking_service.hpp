@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/lifecycle.hpp"
@@ -37,12 +38,24 @@ struct event_input {
     std::optional<double> latitude;
     std::optional<double> longitude;
     std::optional<millis> estimated_delivery;
+    // Top-level fields the service does not know: accepted and not stored, as the original did,
+    // and named in the answer.
+    std::vector<std::string> ignored_fields;
 };
 
 struct service_config {
     lifecycle_policy lifecycle;
     std::size_t max_events_per_lookup = 1000;
 };
+
+// The original service's messages, kept word for word where it had one (docs/MIGRATING.md).
+inline constexpr std::string_view tracking_id_required = "tracking_id requerido";
+inline constexpr std::string_view tracking_not_found = "Tracking no encontrado";
+
+// The idempotency key of an event that has a timestamp but no event_id: "c-" and 32 hex digits
+// of a 128-bit hash of everything a replay must match (core/lifecycle.cpp), so the same event
+// sent again is a replay and a different one never is.
+std::string content_event_id(const event& e);
 
 // Trims and upper-cases; then requires [A-Z0-9][A-Z0-9_-]{2,39}.
 result<std::string> normalize_tracking_id(std::string_view raw);

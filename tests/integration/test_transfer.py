@@ -73,10 +73,10 @@ class TransferTest(unittest.TestCase):
         self.assertEqual(code, 0, out + err)
         self.assertIn("0 created, 0 late arrivals, 2 replays, 5 rejected", out)
         lines = [json.loads(x) for x in self.export(data).splitlines()]
-        self.assertEqual([x["event_id"] for x in lines], ["e2", "e1"])
-        self.assertEqual(lines[1]["notes"], "two\nlines")
-        self.assertEqual(lines[1]["description"], "Recogido, en tienda")
-        self.assertEqual(lines[1]["estimated_delivery"], eta.replace("Z", ".000Z"))
+        self.assertEqual([x["event_id"] for x in lines], ["e1", "e2"])  # in the order they arrived
+        self.assertEqual(lines[0]["notes"], "two\nlines")
+        self.assertEqual(lines[0]["description"], "Recogido, en tienda")
+        self.assertEqual(lines[0]["estimated_delivery"], eta.replace("Z", ".000Z"))
 
     def test_round_trip_is_exact(self):
         events = []
@@ -109,6 +109,80 @@ class TransferTest(unittest.TestCase):
         self.assertEqual(code, 0, out + err)
         self.assertIn("0 rejected", out)
         self.assertEqual(self.export(second_dir), first)
+
+    def test_rows_without_timestamps_apply_in_file_order(self):
+        # A scanner's file without times: the order of the lines is the order of the scans
+        # (issue #16: it used to be the order of the generated ids, and DELIVERED came out late).
+        csv = self.write("scans.csv", "tracking_id,status,location\n"
+                                      "TRK800,OUT_FOR_DELIVERY,Lima\nTRK800,DELIVERED,Lima\nTRK800,IN_TRANSIT,Lima\n")
+        data = self.path("order")
+        code, out, err = run("import", "--data-dir", data, csv)
+        self.assertEqual(code, 1, out + err)  # the scan after DELIVERED is refused
+        self.assertIn("3 rows: 2 created, 0 late arrivals, 0 replays, 1 rejected", out)
+        self.assertIn("line 4: status (after_terminal_status)", out)
+        self.assertIn("warning: 3 rows (the first on line 2) have neither event_id nor timestamp", out)
+        lines = [json.loads(x) for x in self.export(data).splitlines()]
+        self.assertEqual([x["status"] for x in lines], ["OUT_FOR_DELIVERY", "DELIVERED"])
+
+    def test_running_an_import_again_adds_nothing(self):
+        # No event_id, but a timestamp: the content is the key, so a re-run is all replays.
+        t = self.t
+        rows = ["tracking_id,status,location,timestamp,notes"]
+        for i in range(12):
+            rows.append("TRK81%d,IN_TRANSIT,Hub %d,%s,nota %d" % (i % 3, i, iso(t + datetime.timedelta(minutes=i)), i))
+        rows.append("TRK810,IN_TRANSIT,Hub 0,%s,nota 0" % iso(t))  # a duplicate row in the file itself
+        csv = self.write("timed.csv", "\n".join(rows) + "\n")
+        data = self.path("again")
+        code, out, err = run("import", "--data-dir", data, csv)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("13 rows: 12 created, 0 late arrivals, 1 replays, 0 rejected", out)
+        self.assertNotIn("warning", out)
+        before = self.export(data)
+        code, out, err = run("import", "--data-dir", data, csv)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("13 rows: 0 created, 0 late arrivals, 13 replays, 0 rejected", out)
+        self.assertEqual(self.export(data), before)
+        # An interrupted import run again: only the rows it had not reached are stored.
+        partial = self.write("partial.csv", "\n".join(rows[:6]) + "\n")
+        fresh = self.path("resume")
+        self.assertEqual(run("import", "--data-dir", fresh, partial)[0], 0)
+        code, out, _ = run("import", "--data-dir", fresh, csv)
+        self.assertIn("13 rows: 7 created, 0 late arrivals, 6 replays, 0 rejected", out)
+        self.assertEqual(self.export(fresh), before)
+
+    def test_reading_commands_never_create_a_database(self):
+        missing = self.path("typo")
+        for args in (["export", "--data-dir", missing], ["keys", "list", "--data-dir", missing],
+                     ["keys", "revoke", "--data-dir", missing, "abcdefghijkl"]):
+            code, out, err = run(*args)
+            self.assertEqual(code, 1, args)
+            self.assertIn("no database at " + os.path.join(missing, "tracking.db"), err)
+            self.assertEqual(out, "")
+            self.assertFalse(os.path.exists(missing), args)
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"), "needs root and setpriv to act as another user")
+    def test_a_read_only_copy_exports(self):
+        source = self.write("one.jsonl", json.dumps({"tracking_id": "TRK820", "location": "Lima", "status": "PICKED_UP",
+                                                     "event_id": "x1", "timestamp": iso(self.t)}) + "\n")
+        data = self.path("live")
+        self.assertEqual(run("import", "--data-dir", data, source)[0], 0)
+        expected = self.export(data)
+        # A copy another user can only read, in a folder it cannot write (no -wal, no -shm):
+        # as a backup job sees a snapshot.
+        snap = self.path("snapshot")
+        os.mkdir(snap)
+        shutil.copy(os.path.join(data, "tracking.db"), os.path.join(snap, "tracking.db"))
+        os.chmod(os.path.join(snap, "tracking.db"), 0o444)
+        os.chmod(snap, 0o555)
+        os.chmod(self.dir, 0o755)
+        try:
+            as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BINARY]
+            p = subprocess.run(as_nobody + ["export", "--data-dir", snap], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(p.stdout, expected)
+            self.assertEqual(sorted(os.listdir(snap)), ["tracking.db"])  # nothing written beside it
+        finally:
+            os.chmod(snap, 0o755)
 
     def test_unusable_input_is_refused_before_anything_is_stored(self):
         data = self.path("d")

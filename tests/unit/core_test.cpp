@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <future>
 
 #include "core/lifecycle.hpp"
@@ -74,7 +76,66 @@ TEST_F(Validation, MissingFieldsAreAllReportedAs400) {
     EXPECT_EQ(r.error().code, errc::invalid_argument);
     EXPECT_TRUE(has_detail(r.error(), "tracking_id", "required"));
     EXPECT_TRUE(has_detail(r.error(), "location", "required"));
-    EXPECT_TRUE(has_detail(r.error(), "status", "required"));
+    EXPECT_EQ(r.error().details.size(), 2U);  // status has a default
+}
+
+TEST_F(Validation, MissingStatusIsInTransitAsTheOriginal) {
+    auto in = valid_input();
+    in.status.reset();
+    const auto r = core::validate(in, base_time, policy, ids);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->incoming.state, status::in_transit);
+}
+
+TEST_F(Validation, AMissingTrackingIdAloneHasTheOriginalsMessage) {
+    auto in = valid_input();
+    in.tracking_id.reset();
+    const auto r = core::validate(in, base_time, policy, ids);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message, "tracking_id requerido");
+    EXPECT_TRUE(has_detail(r.error(), "tracking_id", "required"));
+}
+
+// Without event_id, an event with a timestamp is keyed by its content: sent again it is the same
+// key (a replay), and any difference a replay would refuse makes another key.
+TEST_F(Validation, ATimestampWithoutEventIdGivesAContentKey) {
+    auto in = valid_input();
+    in.timestamp = base_time - minute;
+    const auto first = core::validate(in, base_time, policy, ids);
+    const auto again = core::validate(in, base_time + minute, policy, ids);
+    ASSERT_TRUE(first && again);
+    EXPECT_EQ(first->incoming.event_id, again->incoming.event_id);
+    EXPECT_TRUE(first->incoming.event_id.starts_with("c-"));
+    EXPECT_EQ(first->incoming.event_id.size(), 34U);
+    EXPECT_FALSE(first->event_id_given);
+    // Trimming and case are normalised before the key is taken.
+    auto spaced = in;
+    spaced.tracking_id = " trk001 ";
+    spaced.location = " Lima ";
+    EXPECT_EQ(core::validate(spaced, base_time, policy, ids)->incoming.event_id, first->incoming.event_id);
+    std::set<std::string> keys{first->incoming.event_id};
+    auto differ = [&](auto change) {
+        auto other = in;
+        change(other);
+        const auto r = core::validate(other, base_time, policy, ids);
+        ASSERT_TRUE(r) << r.error().message;
+        EXPECT_TRUE(keys.insert(r->incoming.event_id).second) << "a different event got an existing key";
+    };
+    differ([](event_input& e) { e.timestamp = *e.timestamp + 1; });
+    differ([](event_input& e) { e.status = "DELIVERED"; });
+    differ([](event_input& e) { e.location = "Lim"; });
+    differ([](event_input& e) { e.location = "Lima2"; });
+    differ([](event_input& e) { e.description = "x"; });
+    differ([](event_input& e) { e.notes = "x"; });
+    differ([](event_input& e) { e.latitude = 1.0; e.longitude = 2.0; });
+    differ([](event_input& e) { e.latitude = 2.0; e.longitude = 1.0; });
+    differ([](event_input& e) { e.estimated_delivery = base_time + 86'400'000; });
+    differ([](event_input& e) { e.tracking_id = "TRK002"; });
+    // No timestamp: nothing tells a retry from a new scan, so a generated id.
+    auto untimed = valid_input();
+    const auto a = core::validate(untimed, base_time, policy, ids);
+    const auto b = core::validate(untimed, base_time, policy, ids);
+    EXPECT_NE(a->incoming.event_id, b->incoming.event_id);
 }
 
 TEST_F(Validation, UnknownStatusListsTheValidOnes) {
@@ -213,12 +274,21 @@ TEST(Lifecycle, NewerEventMovesTheStateOlderOneOnlyJoinsHistory) {
     EXPECT_EQ(newer->previous->state, status::in_transit);
 }
 
-TEST(Lifecycle, SameMillisecondIsOrderedByEventId) {
+// Ties go to the later arrival, whatever the ids (issue #16: they went to the larger event_id).
+TEST(Lifecycle, SameMillisecondIsOrderedByArrival) {
     const auto a = core::decide(std::nullopt, std::nullopt, make_sub(status::in_transit, base_time, "b"), {});
-    const auto lower = core::decide(a->state, std::nullopt, make_sub(status::picked_up, base_time, "a"), {});
-    EXPECT_EQ(lower->kind, core::outcome_kind::late_arrival);
-    const auto higher = core::decide(a->state, std::nullopt, make_sub(status::out_for_delivery, base_time, "c"), {});
-    EXPECT_EQ(higher->kind, core::outcome_kind::created);
+    EXPECT_EQ(a->stored.sequence, 1U);
+    const auto lower_id = core::decide(a->state, std::nullopt, make_sub(status::picked_up, base_time, "a"), {});
+    EXPECT_EQ(lower_id->kind, core::outcome_kind::created);
+    EXPECT_EQ(lower_id->state.state, status::picked_up);
+    EXPECT_EQ(lower_id->stored.sequence, 2U);
+    const auto higher_id = core::decide(lower_id->state, std::nullopt, make_sub(status::out_for_delivery, base_time, "c"), {});
+    EXPECT_EQ(higher_id->kind, core::outcome_kind::created);
+    EXPECT_EQ(higher_id->stored.sequence, 3U);
+    // Late arrivals take a sequence too: it is the arrival order, not the history order.
+    const auto late = core::decide(higher_id->state, std::nullopt, make_sub(status::info_received, base_time - 1, "z"), {});
+    EXPECT_EQ(late->kind, core::outcome_kind::late_arrival);
+    EXPECT_EQ(late->stored.sequence, 4U);
 }
 
 TEST(Lifecycle, TerminalStatusRefusesNewerEventsButTakesOlderOnes) {
