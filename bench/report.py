@@ -319,7 +319,7 @@ def section_micro(micro):
 
 
 def targets(http, scale, lam):
-    """[(target, measured, verdict)] for DESIGN.md section 11."""
+    """[(target, measured, verdict)] for the budget in docs/PERFORMANCE.md ("Targets")."""
     out = []
 
     def verdict(ok):
@@ -374,7 +374,7 @@ def targets(http, scale, lam):
 
 def section_targets(http, scale, lam):
     rows = [[t, m, v] for t, m, v in targets(http, scale, lam)]
-    return (table(["target (DESIGN.md §11)", "measured in this run", "verdict"], rows, ["---", "---", "---"]) +
+    return (table(["target", "measured in this run", "verdict"], rows, ["---", "---", "---"]) +
             "\n\nComputed by `bench/report.py` from the figures below. On this shared virtual machine runs vary by "
             "about ±8 %; a verdict near its threshold needs a quiet full run to stand.")
 

@@ -1,5 +1,5 @@
 #pragma once
-// Who may do what (DESIGN.md §7, docs/SECURITY.md): API key records and their store, roles and
+// Who may do what (docs/SECURITY.md): API key records and their store, roles and
 // the rules of the routes, and the rate-limiter port. Pure: the key format and hashing (OpenSSL)
 // live in src/auth, the back-ends in src/store and src/auth.
 #include <cstdint>

@@ -75,7 +75,7 @@ public:
     virtual webhook_store* webhooks() noexcept { return nullptr; }
 };
 
-// One accepted state change, as subscribers receive it (`tracking.updated`, DESIGN.md §6).
+// One accepted state change, as subscribers receive it (`tracking.updated`, docs/NOTIFICATIONS.md).
 struct notification {
     std::string tracking_id;
     status state = status::info_received;

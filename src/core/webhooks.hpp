@@ -1,5 +1,5 @@
 #pragma once
-// Webhook subscriptions and their outbox (DESIGN.md §6, docs/NOTIFICATIONS.md): the records, the
+// Webhook subscriptions and their outbox (docs/NOTIFICATIONS.md): the records, the
 // rules that decide what is delivered to whom and when it is tried again, and the port the local
 // stores implement. Pure: signing, HTTP and SQL live in src/notify and src/store.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The one document every channel carries for a state change (DESIGN.md §6): the SNS Message and
+// The one document every channel carries for a state change (docs/NOTIFICATIONS.md): the SNS Message and
 // the body of a webhook delivery are the same bytes for the same change.
 #include <string>
 #include <string_view>

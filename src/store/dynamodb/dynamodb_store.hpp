@@ -1,5 +1,5 @@
 #pragma once
-// The DynamoDB store (DESIGN.md §5, docs/DYNAMODB.md): one table, state and history under one
+// The DynamoDB store (docs/DYNAMODB.md): one table, state and history under one
 // partition key, idempotency markers, optimistic concurrency on the state item, one
 // TransactWriteItems per accepted event. Appends run on a small bounded worker pool owned by the
 // store, so the caller's thread never waits on the network.
