@@ -337,7 +337,8 @@ int run_export(const export_options& o) {
             // the first time, so each is again created or a late arrival (a DELIVERED that came
             // late stays late), and ties at one millisecond keep their order (core/lifecycle.hpp).
             arrival_order.assign(p.events.begin(), p.events.end());
-            std::ranges::stable_sort(arrival_order, {}, [](const core::event& e) { return e.sequence; });
+            std::stable_sort(arrival_order.begin(), arrival_order.end(),
+                             [](const core::event& a, const core::event& b) { return a.sequence < b.sequence; });
             for (const auto& e : arrival_order) {
                 chunk += api::encode_export_line(e);
                 chunk += '\n';
