@@ -92,6 +92,7 @@ response error_response(const error& e, std::string_view request_id) {
     response res;
     set_json(res, http_status(e.code), encode_error(e, request_id));
     if (e.code == errc::unavailable) res.set_header("retry-after", "1");
+    if (res.status >= 500) res.cause = e.internal_message.empty() ? e.message : e.internal_message;
     return res;
 }
 
@@ -386,6 +387,7 @@ void application::handle_health(const request& req, response& res) {
     if (auto ok = service_.backing_store().ping(); !ok) {
         set_json(res, 503, encode_health("unavailable", config_.version, store));
         res.set_header("retry-after", "5");
+        res.cause = ok.error().internal_message.empty() ? ok.error().message : ok.error().internal_message;
         return;
     }
     set_json(res, 200, encode_health("ok", config_.version, store));

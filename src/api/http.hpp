@@ -43,6 +43,9 @@ struct response {
     std::string body;
     // Fixed label for logs and metrics ("/tracking", "/health", "unmatched" …), never the raw path.
     std::string_view route = "unmatched";
+    // Why a 5xx happened (the store's or notifier's internal message: AWS error, TLS or connect
+    // failure), for the front-end's log line only; never sent to the client.
+    std::string cause;
 
     void set_header(std::string name, std::string value) {
         headers.push_back({std::move(name), std::move(value)});

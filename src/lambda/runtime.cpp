@@ -107,6 +107,7 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
                  {"bytes_in", static_cast<std::int64_t>(bytes_in)},
                  {"bytes_out", static_cast<std::int64_t>(bytes_out)}});
     }
+    if (res.status >= 500) obs::log_server_error(log, request_id, res.route, res.status, res.cause);
     emit_metrics(res, method, ms);
     return out;
 }
