@@ -1,7 +1,9 @@
 """The deployment package as Lambda runs it: unzip build/lambda/deployment.zip into a temporary
 directory, run `bootstrap --version`, then run bare `bootstrap` (no argument, as Lambda does)
 against the Runtime API stand-in through the original requests under the /dev stage prefix.
-Exits 77 (skipped) when no package was built; scripts/package-lambda builds it."""
+Exits 77 (skipped) when no package was built; scripts/package-lambda builds it.
+DINEX_LAMBDA_RUN_PREFIX runs bootstrap through an emulator: the arm64 package is tested with
+"qemu-aarch64-static -L /usr/aarch64-linux-gnu" (scripts/test-arm64)."""
 import os
 import shutil
 import stat
@@ -13,8 +15,25 @@ import zipfile
 
 from lambda_harness import LambdaProcess
 
+PREFIX = os.environ.get("DINEX_LAMBDA_RUN_PREFIX", "").split()
 ZIP = os.environ.get("DINEX_LAMBDA_ZIP", os.path.join(os.path.dirname(__file__), "..", "..", "build", "lambda",
                                                      "deployment.zip"))
+
+
+# Known gap (issue 14): under Debian 12's qemu-user (7.2) the aarch64 bootstrap spins without a
+# system call right after it starts its first thread, before its first Runtime API call (also
+# with OPENSSL_armcap=0 and -cpu max/cortex-a72/neoverse-n1), while --version, `lambda --help`
+# and `create-table --print-definition` run. There is no aarch64 machine here to tell an
+# emulator fault from a package fault, so the Runtime API tests say so instead of passing.
+EMULATED_RUNTIME_GAP = ("the Runtime API path of the emulated package is NOT tested: under qemu-user 7.2 the "
+                        "aarch64 bootstrap spins after starting its first thread (issue 14's note)")
+
+
+def function(bootstrap, env):
+    """The bootstrap against a fresh Runtime API stand-in, through PREFIX when one is set."""
+    if PREFIX:
+        return LambdaProcess(env=env, args=(*PREFIX[1:], bootstrap), binary=PREFIX[0], clear_env=True)
+    return LambdaProcess(env=env, args=(), binary=bootstrap, clear_env=True)
 
 
 class PackageTest(unittest.TestCase):
@@ -40,16 +59,24 @@ class PackageTest(unittest.TestCase):
         with open(self.bootstrap, "rb") as f:
             self.assertEqual(f.read(4), b"\x7fELF")  # the native executable, not a script
 
+    def test_commands_that_need_no_runtime_api(self):
+        # The parts of the binary that run without the Runtime API: CLI, the table definition.
+        out = subprocess.run([*PREFIX, self.bootstrap, "create-table", "--print-definition", "--table", "t"],
+                             capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('"TableName"', out.stdout)
+
     def test_version(self):
-        out = subprocess.run([self.bootstrap, "--version"], capture_output=True, text=True, timeout=10,
+        out = subprocess.run([*PREFIX, self.bootstrap, "--version"], capture_output=True, text=True, timeout=10,
                              env={"PATH": "/usr/bin:/bin"})
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertTrue(out.stdout.startswith("dinex-tracking "), out.stdout)
 
+    @unittest.skipIf(PREFIX, EMULATED_RUNTIME_GAP)
     def test_original_requests_through_the_runtime_api(self):
         # The package has no SQLite (a Lambda keeps no local disk); DynamoDB is tested on moto in
         # test_package_dynamodb.py, the memory store keeps this test free of any service.
-        fn = LambdaProcess(env={"DINEX_STORE": "memory"}, args=(), binary=self.bootstrap, clear_env=True).start()
+        fn = function(self.bootstrap, {"DINEX_STORE": "memory"}).start()
         try:
             st, _, body, _ = fn.http("GET", "/health")
             self.assertEqual((st, body["status"], body["store"]), (200, "ok", "memory"))
@@ -67,8 +94,9 @@ class PackageTest(unittest.TestCase):
         finally:
             fn.stop()
 
+    @unittest.skipIf(PREFIX, EMULATED_RUNTIME_GAP)
     def test_the_package_says_it_has_no_sqlite(self):
-        fn = LambdaProcess(env={"DINEX_STORE": "sqlite"}, args=(), binary=self.bootstrap, clear_env=True)
+        fn = function(self.bootstrap, {"DINEX_STORE": "sqlite"})
         fn.start()
         try:
             err = fn.standin.init_error(timeout=10)
