@@ -8,7 +8,14 @@ target_compile_options(dinex_warnings INTERFACE -Wall -Wextra -Wpedantic -Werror
 add_library(dinex_hardening INTERFACE)
 if(CMAKE_BUILD_TYPE STREQUAL "Release" OR CMAKE_BUILD_TYPE STREQUAL "RelWithDebInfo")
   target_compile_options(dinex_hardening INTERFACE -D_FORTIFY_SOURCE=2 -fstack-protector-strong
-                                                   -fstack-clash-protection -fcf-protection)
+                                                   -fstack-clash-protection)
+  # Control-flow protection is per instruction set: CET on x86_64, BTI + pointer authentication
+  # on aarch64 (the arm64 Lambda package, cmake/toolchains/aarch64-linux-gnu.cmake).
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+    target_compile_options(dinex_hardening INTERFACE -mbranch-protection=standard)
+  else()
+    target_compile_options(dinex_hardening INTERFACE -fcf-protection)
+  endif()
   target_link_options(dinex_hardening INTERFACE -Wl,-z,relro -Wl,-z,now)
 endif()
 target_link_libraries(dinex_warnings INTERFACE dinex_hardening)

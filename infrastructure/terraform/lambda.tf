@@ -1,4 +1,12 @@
-# The function: the native `bootstrap` from build/lambda/deployment.zip (scripts/package-lambda).
+# The function: the native `bootstrap` from build/lambda/deployment.zip (scripts/package-lambda), or
+# build/lambda-arm64/deployment.zip (scripts/package-lambda --arch arm64) when lambda_architecture
+# is arm64: the package's instruction set always matches the function's.
+locals {
+  lambda_package = var.lambda_package_path != "" ? var.lambda_package_path : (
+    var.lambda_architecture == "arm64" ? "../../build/lambda-arm64/deployment.zip" : "../../build/lambda/deployment.zip"
+  )
+}
+
 resource "aws_cloudwatch_log_group" "lambda" {
   #checkov:skip=CKV_AWS_338:Retention is chosen per environment (envs/<env>.tfvars: prod keeps a year, dev a week); the variable's default is the dev value.
   name              = "/aws/lambda/${local.name}"
@@ -20,8 +28,8 @@ resource "aws_lambda_function" "api" {
   memory_size   = var.lambda_memory_mb
   timeout       = var.lambda_timeout_seconds
 
-  filename         = var.lambda_package_path
-  source_code_hash = filebase64sha256(var.lambda_package_path)
+  filename         = local.lambda_package
+  source_code_hash = filebase64sha256(local.lambda_package)
 
   # Each code change publishes a version; the `live` alias points at it and is what API Gateway
   # and the stream invoke, so a rollback moves the alias (docs/DEPLOY.md).

@@ -34,9 +34,9 @@ variable "tags" {
 # --- Lambda -------------------------------------------------------------------------------------
 
 variable "lambda_package_path" {
-  description = "Path of deployment.zip (scripts/package-lambda), relative to this directory or absolute."
+  description = "Path of deployment.zip, relative to this directory or absolute. Empty: the package scripts/package-lambda builds for lambda_architecture (build/lambda for x86_64, build/lambda-arm64 for arm64)."
   type        = string
-  default     = "../../build/lambda/deployment.zip"
+  default     = ""
 }
 
 variable "lambda_architecture" {

@@ -109,7 +109,12 @@ response error_response(const error& e, std::string_view request_id, std::string
     response res;
     set_json(res, http_status(e.code), encode_error(e, request_id, tracking_id));
     if (e.code == errc::unavailable) res.set_header("retry-after", "1");
-    if (!e.internal_message.empty()) res.log_note = e.internal_message;
+    // The cause for the operator: the internal message, or for a 5xx without one the message.
+    if (!e.internal_message.empty()) {
+        res.log_note = e.internal_message;
+    } else if (res.status >= 500) {
+        res.log_note = e.message;
+    }
     return res;
 }
 

@@ -43,7 +43,9 @@ struct response {
     std::string body;
     // Fixed label for logs and metrics ("/tracking", "/health", "unmatched" …), never the raw path.
     std::string_view route = "unmatched";
-    // For the operator, on the request's log line; never sent to the client.
+    // For the operator, on the request's log line (and, for a 5xx, its `server error` line): the
+    // cause of a failure (the store's or notifier's internal message: AWS error, TLS or connect
+    // failure), or what the request had that was ignored. Never sent to the client.
     std::string log_note;
 
     void set_header(std::string name, std::string value) {

@@ -1,5 +1,7 @@
 #include "aws/http_client.hpp"
 
+#include <openssl/err.h>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -56,7 +58,95 @@ std::string describe(std::string_view what, const error_code& ec) {
     return std::string(what) + ": " + ec.message();
 }
 
+// The reason OpenSSL left on this thread's error queue (and clears it).
+std::string openssl_reason() {
+    std::string out;
+    while (const unsigned long code = ERR_get_error()) {
+        char text[256];
+        ERR_error_string_n(code, text, sizeof text);
+        if (!out.empty()) out += "; ";
+        out += text;
+    }
+    return out.empty() ? "unknown OpenSSL error" : out;
+}
+
 }  // namespace
+
+struct tls_context::impl {
+    std::expected<trust_store, std::string> trust;
+    tls_options options;
+    std::once_flag loaded;
+    std::optional<ssl::context> native;
+    std::string load_error;  // why `native` is unusable, when it is
+    std::atomic<int> loads{0};
+
+    // The context, made and loaded on the first call; the error says why there is none.
+    ssl::context* get(std::string& error) {
+        std::call_once(loaded, [this] { load(); });
+        if (!load_error.empty()) {
+            error = load_error;
+            return nullptr;
+        }
+        return &*native;
+    }
+
+    void load() {
+        native.emplace(ssl::context::tls_client);
+        native->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        native->set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
+        if (!options.verify_peer) return;
+        SSL_CTX* ctx = native->native_handle();
+        bool any = false;
+        if (trust) {
+            const char* file = trust->file.empty() ? nullptr : trust->file.c_str();
+            const char* dir = trust->directory.empty() ? nullptr : trust->directory.c_str();
+            if (SSL_CTX_load_verify_locations(ctx, file, dir) != 1) {
+                load_error = "cannot load the CA trust store " + trust->describe() + ": " + openssl_reason();
+                return;
+            }
+            any = true;
+        }
+        if (!options.ca_file.empty()) {
+            if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
+                load_error = "cannot load the CA file " + options.ca_file + ": " + openssl_reason();
+                return;
+            }
+            any = true;
+        }
+        if (!any) {
+            load_error = trust.error();
+            return;
+        }
+        loads.fetch_add(1, std::memory_order_relaxed);
+    }
+};
+
+std::shared_ptr<tls_context> tls_context::for_this_system(tls_options options) {
+    return std::make_shared<tls_context>(choose_trust_store(system_trust_store_probe()), std::move(options));
+}
+
+tls_context::tls_context(std::expected<trust_store, std::string> trust, tls_options options)
+    : impl_(std::make_unique<impl>()) {
+    impl_->trust = std::move(trust);
+    impl_->options = std::move(options);
+}
+tls_context::~tls_context() = default;
+
+const std::expected<trust_store, std::string>& tls_context::trust() const noexcept {
+    return impl_->trust;
+}
+const tls_options& tls_context::options() const noexcept {
+    return impl_->options;
+}
+int tls_context::loads() const noexcept {
+    return impl_->loads.load(std::memory_order_relaxed);
+}
+
+std::optional<std::string> missing_trust_for(const tls_context& tls, std::string_view endpoint) {
+    if (!endpoint.starts_with("https://") || tls.trust() || !tls.options().verify_peer) return std::nullopt;
+    return std::string(endpoint) + " needs TLS, but " + tls.trust().error();
+}
 
 std::expected<parsed_url, http_error> parse_url(const std::string& url) {
     const auto u = boost::urls::parse_uri(url);
@@ -83,17 +173,13 @@ std::expected<parsed_url, http_error> parse_url(const std::string& url) {
 
 struct http_client::impl {
     http_client_options options;
-    ssl::context tls{ssl::context::tls_client};
+    std::shared_ptr<tls_context> tls;
     mutable std::mutex mutex;
     std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
 
-    explicit impl(http_client_options o) : options(std::move(o)) {
-        tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        tls.set_default_verify_paths();
-        if (!options.ca_file.empty()) tls.load_verify_file(options.ca_file);
-        tls.set_verify_mode(options.verify_peer ? ssl::verify_peer : ssl::verify_none);
-    }
+    explicit impl(http_client_options o)
+        : options(std::move(o)),
+          tls(options.tls ? options.tls : tls_context::for_this_system(options.tls_settings)) {}
 
     static std::string key_of(const parsed_url& u) {
         return (u.tls ? "https://" : "http://") + u.host + ":" + u.port;
@@ -148,7 +234,11 @@ struct http_client::impl {
         if (allowed.empty()) return std::unexpected(http_error{refusal.empty() ? "no address for " + u.host : refusal});
 
         if (u.tls) {
-            c->secure.emplace(c->ioc, tls);
+            std::string no_context;
+            ssl::context* context = tls->internals().get(no_context);
+            if (context == nullptr)
+                return std::unexpected(http_error{"TLS to " + u.authority + ": " + no_context});
+            c->secure.emplace(c->ioc, *context);
             // SNI, and the certificate must name the host we asked for. SNI carries host names
             // only (RFC 6066 §3: no IP literals); an address is checked against the certificate's
             // IP subjectAltName by host_name_verification.
@@ -159,7 +249,8 @@ struct http_client::impl {
                                             TLSEXT_NAMETYPE_host_name, const_cast<char*>(u.host.c_str()))) {
                 return std::unexpected(http_error{"cannot set TLS server name " + u.host});
             }
-            if (options.verify_peer) c->secure->set_verify_callback(ssl::host_name_verification(u.host));
+            if (tls->options().verify_peer)
+                c->secure->set_verify_callback(ssl::host_name_verification(u.host));
         } else {
             c->plain.emplace(c->ioc);
         }
@@ -170,7 +261,15 @@ struct http_client::impl {
         if (u.tls) {
             tcp_layer.expires_after(options.connect_timeout);
             ec = c->run([&](auto handler) { c->secure->async_handshake(ssl::stream_base::client, std::move(handler)); });
-            if (ec) return std::unexpected(http_error{describe("TLS handshake with " + u.authority, ec)});
+            if (ec) {
+                std::string why = describe("TLS handshake with " + u.authority, ec);
+                // "certificate verify failed" alone does not say which check failed.
+                if (const long verdict = SSL_get_verify_result(c->secure->native_handle());
+                    verdict != X509_V_OK) {
+                    why += std::string(" (") + X509_verify_cert_error_string(verdict) + ")";
+                }
+                return std::unexpected(http_error{why});
+            }
         }
         return c;
     }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "aws/sigv4.hpp"  // header_list
+#include "aws/trust_store.hpp"
 
 namespace dinex::aws {
 
@@ -34,14 +35,51 @@ struct http_error {
     std::string message;
 };
 
+struct tls_options {
+    bool verify_peer = true;  // off only for tests against self-signed servers
+    std::string ca_file;      // extra CA bundle (PEM), trusted beside the trust store
+};
+
+// The TLS client context of a process, shared by every AWS client so that the CA bundle is parsed
+// once, not once per client. The trust store is chosen when it is made (a missing one is known at
+// start-up) and parsed at the first TLS connection, so a cold start pays for it only when TLS is
+// really used. Verification is never off unless tls_options says so.
+class tls_context {
+public:
+    // The trust store of this process (SSL_CERT_FILE/SSL_CERT_DIR, else the known locations).
+    static std::shared_ptr<tls_context> for_this_system(tls_options options = {});
+    tls_context(std::expected<trust_store, std::string> trust, tls_options options);
+    ~tls_context();
+    tls_context(const tls_context&) = delete;
+    tls_context& operator=(const tls_context&) = delete;
+
+    // Where the CA certificates come from, or why none was found.
+    const std::expected<trust_store, std::string>& trust() const noexcept;
+    const tls_options& options() const noexcept;
+    // How many times CA certificates were loaded into the context: 0 before the first TLS
+    // connection, 1 after (for tests and the cold-start benchmark).
+    int loads() const noexcept;
+
+    struct impl;
+    impl& internals() noexcept { return *impl_; }
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+// The message that says why `endpoint` cannot be used with `tls`, or nullopt when it can (an
+// http:// endpoint, or a trust store was found).
+std::optional<std::string> missing_trust_for(const tls_context& tls, std::string_view endpoint);
+
 struct http_client_options {
     std::chrono::milliseconds connect_timeout{3000};   // resolve + connect + TLS handshake
     std::chrono::milliseconds request_timeout{10000};  // write the request + read the answer
     std::size_t max_header_bytes = 64 * 1024;
     std::size_t max_body_bytes = 16 * 1024 * 1024;
     std::size_t max_idle_per_endpoint = 8;  // kept-alive connections waiting for reuse
-    bool verify_peer = true;                // off only for tests against self-signed servers
-    std::string ca_file;                    // extra CA bundle (PEM); the system store is always used
+    // The process's shared context; when null the client makes its own from `tls_settings`.
+    std::shared_ptr<tls_context> tls;
+    tls_options tls_settings;
     // An answer whose body is over max_body_bytes is returned with its status and headers and no
     // body (its connection is closed) instead of failing: for callers that need only the status.
     bool status_past_body_limit = false;

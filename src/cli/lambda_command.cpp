@@ -6,8 +6,11 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "aws/credentials.hpp"
+#include "aws/http_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/stack.hpp"
 #include "lambda/runtime.hpp"
@@ -120,11 +123,30 @@ int run_lambda(const lambda_options& o) {
         stack_options s;
         std::string error;
         if (!configure(o, s, error)) return init_failed("Runtime.InvalidConfiguration", error);
+        // One TLS context for DynamoDB and SNS. Without a trust store no https:// endpoint can be
+        // verified: that is the function's configuration (or its runtime), not a store outage.
+        s.tls = aws::tls_context::for_this_system();
+        if (s.store == "dynamodb") {
+            if (auto dynamodb = aws::config_from_environment("dynamodb")) {
+                if (auto missing = aws::missing_trust_for(*s.tls, dynamodb->endpoint)) {
+                    return init_failed("Runtime.InvalidConfiguration", "DynamoDB at " + *missing);
+                }
+            }
+        }
+        std::optional<notify::sns_options> sns;
+        if (const char* topic = std::getenv("SNS_TOPIC"); topic != nullptr && *topic != '\0') {
+            auto from_env = notify::sns_options_from_environment();
+            if (!from_env)
+                return init_failed("Runtime.InvalidConfiguration", "notifications: " + from_env.error());
+            if (auto missing = aws::missing_trust_for(*s.tls, from_env->service.endpoint)) {
+                return init_failed("Runtime.InvalidConfiguration", "SNS at " + *missing);
+            }
+            from_env->http.tls = s.tls;
+            sns = std::move(*from_env);
+        }
         stack = build_stack(s, error);
         if (!stack) return init_failed("Runtime.StoreUnavailable", error);
-        if (const char* topic = std::getenv("SNS_TOPIC"); topic != nullptr && *topic != '\0') {
-            auto sns = notify::sns_options_from_environment();
-            if (!sns) return init_failed("Runtime.InvalidConfiguration", "notifications: " + sns.error());
+        if (sns) {
             publisher = std::make_unique<notify::sns_publisher>(std::move(*sns));
             streams = std::make_unique<lambda::stream_consumer>(*publisher, log);
             log.log(obs::level::info, "notifications enabled",

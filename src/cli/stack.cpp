@@ -4,11 +4,12 @@
 #include <filesystem>
 #include <system_error>
 
-#include "core/text.hpp"
-#include "aws/credentials.hpp"
-#include "aws/dynamodb_client.hpp"
 #include "auth/gcra_limiter.hpp"
 #include "auth/limits.hpp"
+#include "aws/credentials.hpp"
+#include "aws/dynamodb_client.hpp"
+#include "aws/http_client.hpp"
+#include "core/text.hpp"
 #include "store/dynamodb/dynamodb_access.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
 #include "store/memory/memory_key_store.hpp"
@@ -23,8 +24,10 @@ namespace dinex::cli {
 
 namespace {
 
-std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o, std::string& table,
-                                                          std::string& endpoint, std::string& error) {
+std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o,
+                                                          const std::shared_ptr<aws::tls_context>& tls,
+                                                          std::string& table, std::string& endpoint,
+                                                          std::string& error) {
     table = o.dynamodb_table;
     if (table.empty()) {
         if (const char* env = std::getenv("TABLE_NAME")) table = env;
@@ -39,7 +42,12 @@ std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o
         return nullptr;
     }
     endpoint = config->endpoint;
+    if (auto missing = aws::missing_trust_for(*tls, endpoint)) {
+        error = "DynamoDB at " + *missing;
+        return nullptr;
+    }
     aws::dynamodb_options client_options;
+    client_options.http.tls = tls;
     client_options.service = std::move(*config);
     return std::make_shared<aws::dynamodb_client>(std::move(client_options));
 }
@@ -81,7 +89,8 @@ std::unique_ptr<core::key_store> build_key_store(const stack_options& o, std::st
 #endif
     if (o.store == "dynamodb") {
         std::string table, endpoint;
-        auto client = dynamodb_client_for(o, table, endpoint, error);
+        auto client = dynamodb_client_for(o, o.tls ? o.tls : aws::tls_context::for_this_system(), table,
+                                          endpoint, error);
         if (!client) return nullptr;
         return std::make_unique<store::dynamodb_key_store>(table, client);
     }
@@ -102,6 +111,7 @@ void service_stack::shutdown() {
 
 std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& error) {
     auto stack = std::make_unique<service_stack>();
+    stack->tls = o.tls ? o.tls : aws::tls_context::for_this_system();
     std::shared_ptr<aws::dynamodb_client> dynamo_client;
     std::string dynamo_table;
 #if DINEX_WITH_SQLITE
@@ -139,7 +149,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         stack->keys = std::make_unique<store::memory_key_store>();
     } else if (o.store == "dynamodb") {
         std::string table, endpoint;
-        dynamo_client = dynamodb_client_for(o, table, endpoint, error);
+        dynamo_client = dynamodb_client_for(o, stack->tls, table, endpoint, error);
         if (!dynamo_client) return nullptr;
         stack->store_detail = "dynamodb table " + table + " at " + endpoint;
         dynamo_table = table;

@@ -13,6 +13,10 @@
 #include "obs/metrics.hpp"
 #include "store/measured/measured_store.hpp"
 
+namespace dinex::aws {
+class tls_context;
+}
+
 namespace dinex::cli {
 
 struct stack_options {
@@ -37,6 +41,9 @@ struct stack_options {
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
     std::string metrics = "public";  // GET /metrics: public, admin (admin key) or off (404)
     bool allow_private_webhooks = false;  // webhook receivers on loopback/private/link-local addresses
+    // The TLS context every AWS client of the process shares; made from the system's trust store
+    // when null. An https:// AWS endpoint without a trust store is a configuration error.
+    std::shared_ptr<aws::tls_context> tls;
 };
 
 struct service_stack {
@@ -47,6 +54,7 @@ struct service_stack {
     core::system_clock clock;
     core::ulid_generator ids{clock};
     std::unique_ptr<core::store> store;
+    std::shared_ptr<aws::tls_context> tls;  // shared by the AWS clients below and any added later
     std::unique_ptr<store::measured_store> measured_store;  // what the service uses: `store`, timed
     std::unique_ptr<core::key_store> keys;
     std::unique_ptr<auth::authenticator> authenticator;

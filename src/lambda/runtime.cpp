@@ -108,6 +108,7 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
                  {"bytes_out", static_cast<std::int64_t>(bytes_out)},
                  {"note", std::string_view(res.log_note)}});
     }
+    if (res.status >= 500) obs::log_server_error(log, request_id, res.route, res.status, res.log_note);
     emit_metrics(res, method, ms);
     return out;
 }

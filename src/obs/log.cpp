@@ -209,4 +209,13 @@ void logger::write_all(const std::string& data) {
     }
 }
 
+void log_server_error(logger& log, std::string_view request_id, std::string_view route, int status,
+                      std::string_view cause) {
+    log.log(level::error, "server error",
+            {{"request_id", request_id},
+             {"route", route},
+             {"status", std::int64_t{status}},
+             {"cause", cause.empty() ? std::string_view("not recorded") : cause}});
+}
+
 }  // namespace dinex::obs

@@ -79,4 +79,10 @@ private:
     std::thread flusher_;
 };
 
+// The one line that says why a request failed on the server side: an error line with the cause
+// (the internal message of a store or notifier error), which the client never sees. Every
+// front-end writes it for each 5xx, beside its request line.
+void log_server_error(logger& log, std::string_view request_id, std::string_view route, int status,
+                      std::string_view cause);
+
 }  // namespace dinex::obs

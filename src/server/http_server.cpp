@@ -355,6 +355,7 @@ private:
 
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
         server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, bytes_out, res.log_note});
+        if (res.status >= 500) obs::log_server_error(server_.log, request_id, res.route, res.status, res.log_note);
         server_.metrics.observe(res.route, method, res.status, ms / 1000.0);
 
         deadline_ = ctx_.now + server_.config.read_timeout;

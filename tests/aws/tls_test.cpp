@@ -84,7 +84,7 @@ protected:
 
     static http_client_options trusting() {
         http_client_options o;
-        o.ca_file = ca_;
+        o.tls_settings.ca_file = ca_;
         o.connect_timeout = std::chrono::milliseconds(3000);
         o.request_timeout = std::chrono::milliseconds(5000);
         return o;
@@ -141,6 +141,50 @@ TEST_F(Tls, FailsWithTheSystemStoreOnly) {
     EXPECT_NE(r.error().message.find("TLS handshake"), std::string::npos) << r.error().message;
     EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos) << r.error().message;
     EXPECT_EQ(client.idle_connections(), 0U);
+}
+
+TEST_F(Tls, OneSharedContextLoadsItsTrustStoreOnceForEveryClient) {
+    // As in the Lambda: DynamoDB and SNS clients share the process's context. The bundle is
+    // parsed at the first TLS connection, not when the context or the clients are made.
+    auto shared = std::make_shared<tls_context>(trust_store{.file = ca_, .directory = {}, .source = "test"},
+                                                tls_options{});
+    http_client_options o = trusting();
+    o.tls_settings = {};
+    o.tls = shared;
+    http_client dynamodb(o), sns(o);
+    EXPECT_EQ(shared->loads(), 0);
+    auto a = dynamodb.send(get(localhost(), "/a"));
+    ASSERT_TRUE(a) << a.error().message;
+    auto b = sns.send(get("https://127.0.0.1:" + good_, "/b"));
+    ASSERT_TRUE(b) << b.error().message;
+    EXPECT_EQ(shared->loads(), 1);
+}
+
+TEST_F(Tls, AnotherCasBundleFailsWithTheVerifyReason) {
+    // The system bundle trusts many CAs, but not this server's: the error says why, for the log.
+    auto shared = tls_context::for_this_system();
+    ASSERT_TRUE(shared->trust()) << shared->trust().error();
+    http_client_options o = trusting();
+    o.tls = shared;
+    http_client client(o);
+    auto r = client.send(get(localhost(), "/hello"));
+    ASSERT_FALSE(r) << "answered " << r->status << " by an untrusted server";
+    EXPECT_NE(r.error().message.find("certificate verify failed"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("unable to get local issuer certificate"), std::string::npos)
+        << r.error().message;
+}
+
+TEST_F(Tls, ATrustStoreThatCannotBeLoadedIsTheErrorOfEveryTlsCall) {
+    auto broken = std::make_shared<tls_context>(
+        trust_store{.file = "/proc/self/status", .directory = {}, .source = "test"}, tls_options{});
+    http_client_options o = trusting();
+    o.tls = broken;
+    http_client client(o);
+    auto r = client.send(get(localhost(), "/hello"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("cannot load the CA trust store file /proc/self/status"),
+              std::string::npos)
+        << r.error().message;
 }
 
 TEST_F(Tls, FailsWhenTheCertificateNamesAnotherHost) {

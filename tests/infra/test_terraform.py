@@ -411,7 +411,12 @@ class LambdaTest(unittest.TestCase):
         self.assertEqual(block(fn, "tracing_config"), {"mode": "Active"})
         self.assertEqual(fn["reserved_concurrent_executions"], "${var.lambda_reserved_concurrency}")
         self.assertIn("filebase64sha256", fn["source_code_hash"])
-        self.assertTrue(CONFIG["variable"]["lambda_package_path"]["default"].endswith("build/lambda/deployment.zip"))
+        # The package follows the architecture unless a path is given.
+        self.assertEqual(CONFIG["variable"]["lambda_package_path"]["default"], "")
+        self.assertEqual(fn["filename"], "${local.lambda_package}")
+        chosen = CONFIG["locals"]["lambda_package"]
+        self.assertIn('var.lambda_architecture == "arm64" ? "../../build/lambda-arm64/deployment.zip" '
+                      ': "../../build/lambda/deployment.zip"', chosen)
         self.assertIs(fn["publish"], True)
 
     def test_environment(self):

@@ -107,6 +107,26 @@ class DependencyDownTest(unittest.TestCase):
         self.assertEqual((emf["ServerErrors"], emf["ClientErrors"]), (0, 0), emf)
         self.assertIsNone(self.fn.proc.poll())
 
+    def test_every_server_error_is_logged_with_its_cause_never_answered(self):
+        st, body, _, _ = self.request("GET", "/tracking", query="tracking_id=TRKCAUSE")
+        self.assertEqual(st, 503, body)
+        request_id = body["request_id"]
+        deadline = time.monotonic() + 5
+        logged = []
+        while time.monotonic() < deadline and not logged:
+            logged = [r for r in self.fn.log_records()
+                      if r.get("msg") == "server error" and r.get("request_id") == request_id]
+            time.sleep(0.02)
+        self.assertEqual(len(logged), 1, self.fn.lines)
+        line = logged[0]
+        self.assertEqual((line["level"], line["status"], line["route"]), ("error", 503, "/tracking"), line)
+        # The connect failure, where it went, and that DynamoDB was asked.
+        self.assertIn("dynamodb", line["cause"])
+        self.assertIn("connecting to 127.0.0.1:", line["cause"])
+        self.assertIn("refused", line["cause"].lower())
+        self.assertNotIn("127.0.0.1", json.dumps(body))
+        self.assertNotIn("refused", json.dumps(body).lower())
+
     def test_client_errors_are_counted_apart(self):
         st, body, _, emf = self.request("POST", "/tracking", body=dict(ORIGINAL, status="LOST_IN_SPACE"),
                                       headers=WRITER)
@@ -134,6 +154,35 @@ class DependencyDownTest(unittest.TestCase):
         for line in list(self.fn.lines):
             doc = json.loads(line)
             self.assertIsInstance(doc, dict)
+
+
+class TrustStoreConfigurationTest(unittest.TestCase):
+    """An https:// AWS endpoint with no usable CA trust store is the function's configuration
+    error (init/error Runtime.InvalidConfiguration, exit 1), not a store outage found per request."""
+
+    def test_a_missing_ssl_cert_file_is_an_init_error(self):
+        fn = LambdaProcess(env={
+            "TABLE_NAME": "dinex-tracking-dev", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "secret", "AWS_ENDPOINT_URL_DYNAMODB": "https://dynamodb.example.test",
+            "SSL_CERT_FILE": "/nonexistent/ca-bundle.crt"}, clear_env=True).start()
+        try:
+            res = fn.standin.init_error(timeout=15)
+            self.assertIsNotNone(res, fn.lines)
+            err = res.json()
+            self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration", err)
+            self.assertIn("SSL_CERT_FILE=/nonexistent/ca-bundle.crt", err["errorMessage"])
+            self.assertIn("https://dynamodb.example.test", err["errorMessage"])
+            self.assertEqual(fn.wait(), 1)
+        finally:
+            fn.stop()
+
+    def test_plain_http_endpoints_need_no_trust_store(self):
+        fn = LambdaProcess(env={"DINEX_STORE": "memory", "SSL_CERT_FILE": "/nonexistent/ca-bundle.crt"}).start()
+        try:
+            st, _, body, _ = fn.http("GET", "/health")
+            self.assertEqual(st, 200, body)
+        finally:
+            fn.stop()
 
 
 class HealthyStoreEmfTest(unittest.TestCase):

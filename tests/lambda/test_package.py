@@ -1,7 +1,10 @@
 """The deployment package as Lambda runs it: unzip build/lambda/deployment.zip into a temporary
 directory, run `bootstrap --version`, then run bare `bootstrap` (no argument, as Lambda does)
 against the Runtime API stand-in through the original requests under the /dev stage prefix.
-Exits 77 (skipped) when no package was built; scripts/package-lambda builds it."""
+Exits 77 (skipped) when no package was built; scripts/package-lambda builds it.
+DINEX_LAMBDA_RUN_PREFIX runs bootstrap through an emulator: the arm64 package is tested with
+"qemu-aarch64-static" (scripts/test-arm64), its loader and libc being Debian's multiarch
+libc6:arm64 at the paths the ELF names (/lib/ld-linux-aarch64.so.1)."""
 import os
 import shutil
 import stat
@@ -13,8 +16,16 @@ import zipfile
 
 from lambda_harness import LambdaProcess
 
+PREFIX = os.environ.get("DINEX_LAMBDA_RUN_PREFIX", "").split()
 ZIP = os.environ.get("DINEX_LAMBDA_ZIP", os.path.join(os.path.dirname(__file__), "..", "..", "build", "lambda",
                                                      "deployment.zip"))
+
+
+def function(bootstrap, env):
+    """The bootstrap against a fresh Runtime API stand-in, through PREFIX when one is set."""
+    if PREFIX:
+        return LambdaProcess(env=env, args=(*PREFIX[1:], bootstrap), binary=PREFIX[0], clear_env=True)
+    return LambdaProcess(env=env, args=(), binary=bootstrap, clear_env=True)
 
 
 class PackageTest(unittest.TestCase):
@@ -40,8 +51,15 @@ class PackageTest(unittest.TestCase):
         with open(self.bootstrap, "rb") as f:
             self.assertEqual(f.read(4), b"\x7fELF")  # the native executable, not a script
 
+    def test_commands_that_need_no_runtime_api(self):
+        # The parts of the binary that run without the Runtime API: CLI, the table definition.
+        out = subprocess.run([*PREFIX, self.bootstrap, "create-table", "--print-definition", "--table", "t"],
+                             capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn('"TableName"', out.stdout)
+
     def test_version(self):
-        out = subprocess.run([self.bootstrap, "--version"], capture_output=True, text=True, timeout=10,
+        out = subprocess.run([*PREFIX, self.bootstrap, "--version"], capture_output=True, text=True, timeout=10,
                              env={"PATH": "/usr/bin:/bin"})
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertTrue(out.stdout.startswith("dinex-tracking "), out.stdout)
@@ -49,7 +67,7 @@ class PackageTest(unittest.TestCase):
     def test_original_requests_through_the_runtime_api(self):
         # The package has no SQLite (a Lambda keeps no local disk); DynamoDB is tested on moto in
         # test_package_dynamodb.py, the memory store keeps this test free of any service.
-        fn = LambdaProcess(env={"DINEX_STORE": "memory"}, args=(), binary=self.bootstrap, clear_env=True).start()
+        fn = function(self.bootstrap, {"DINEX_STORE": "memory"}).start()
         try:
             st, _, body, _ = fn.http("GET", "/health")
             self.assertEqual((st, body["status"], body["store"]), (200, "healthy", "memory"))
@@ -68,7 +86,7 @@ class PackageTest(unittest.TestCase):
             fn.stop()
 
     def test_the_package_says_it_has_no_sqlite(self):
-        fn = LambdaProcess(env={"DINEX_STORE": "sqlite"}, args=(), binary=self.bootstrap, clear_env=True)
+        fn = function(self.bootstrap, {"DINEX_STORE": "sqlite"})
         fn.start()
         try:
             err = fn.standin.init_error(timeout=10)
