@@ -64,6 +64,68 @@ std::string ignored_note_of(const std::vector<std::string>& ignored) {
     return note;
 }
 
+// A 401 carries the scheme the client should use.
+response unauthenticated_response(const error& e, std::string_view request_id) {
+    response r = error_response(e, request_id);
+    if (e.code == errc::unauthenticated) r.set_header("www-authenticate", std::string(www_authenticate));
+    return r;
+}
+
+// The credential of a request. Two Authorization or two X-Api-Key fields are as ambiguous as two
+// different keys: present but unusable, so refused (401) rather than the first one guessed at.
+auth::presented_credential presented_credential_of(const request& req) {
+    std::size_t bearer = 0;
+    std::size_t api_key = 0;
+    for (const auto& h : req.headers) {
+        bearer += h.name == "authorization";
+        api_key += h.name == "x-api-key";
+    }
+    if (bearer > 1 || api_key > 1) return {{}, true};
+    return auth::credential_from(req.header_value("authorization"), req.header_value("x-api-key"));
+}
+
+bool is_loopback(std::string_view address) noexcept {
+    return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+}
+
+// A query key or value as meant: percent-decoded, '+' a space (HTML forms).
+std::string decoded(boost::urls::pct_string_view s) {
+    boost::urls::encoding_opts opt;
+    opt.space_as_plus = true;
+    return s.decode(opt);
+}
+
+// The store completes a write on its writer thread; the rest (encoding the answer, the
+// front-end's completion) runs where the request came in, through request::resume, so the writer
+// only commits. `build` turns the store's result into the answer; if it throws, the client gets
+// a 500 rather than the process ending.
+template <class Result, class Build>
+auto answer_on_requester(const request& req, std::string_view route, completion done, Build build) {
+    return [resume = req.resume, route, request_id = req.request_id, done = std::move(done),
+            build = std::move(build)](Result r) mutable {
+        task work = [route, request_id = std::move(request_id), done = std::move(done),
+                     build = std::move(build), r = std::move(r)]() mutable {
+            response res;
+            try {
+                res = build(std::move(r));
+            } catch (const std::exception& e) {
+                res = error_response(error::internal_error(e.what()), request_id);
+                res.route = route;
+            }
+            done(std::move(res));
+        };
+        if (resume) {
+            resume(std::move(work));
+        } else {
+            work();
+        }
+    };
+}
+
+// At most this many field errors are listed in one answer: a query of thousands of bare
+// parameters would otherwise be answered with a body many times its size.
+constexpr std::size_t max_listed_errors = 10;
+
 }  // namespace
 
 void set_json(response& res, int status, std::string body) {
@@ -77,7 +139,7 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
     auto params = boost::urls::parse_query(query);
     if (!params) return std::nullopt;
     for (const auto& p : *params) {
-        if (p.key == name) return p.has_value ? std::string(p.value) : std::string();
+        if (decoded(p.key) == name) return p.has_value ? decoded(p.value) : std::string();
     }
     return std::nullopt;
 }
@@ -135,6 +197,7 @@ core::package public_view(core::package p) {
 
 std::optional<metrics_access> parse_metrics_access(std::string_view text) noexcept {
     if (text == "public") return metrics_access::open;
+    if (text == "loopback") return metrics_access::loopback;
     if (text == "admin") return metrics_access::admin;
     if (text == "off") return metrics_access::off;
     return std::nullopt;
@@ -206,42 +269,101 @@ application::admission application::admit(const request& req, core::action what)
         a.refusal = charge(req, ip_client, config_.rate_limits.anonymous, now, &a.limit_headers, 0);
         return a;
     }
-    auto unauthenticated = [&](const error& e) {
-        response r = error_response(e, req.request_id);
-        r.set_header("www-authenticate", std::string(www_authenticate));
-        return r;
-    };
-    const auto cred = auth::credential_from(req.header_value("authorization"), req.header_value("x-api-key"));
-    if (cred.present) {
-        // A key not in the cache costs a store read: each address has a budget of those (the
-        // anonymous rate, in a bucket of its own), so guessing keys cannot flood the store, while
-        // a real client needs one per key per cache period and never notices.
-        if (!access_.keys->verifiable_without_store(cred.key, now)) {
-            std::string verify_client = "verify:";
-            verify_client.append(req.remote_address);
-            if ((a.refusal = charge(req, verify_client, config_.rate_limits.anonymous, now, nullptr, 0))) return a;
-        }
-        auto who = access_.keys->verify(cred.key, now);
-        if (!who) {
-            a.refusal = who.error().code == errc::unauthenticated ? unauthenticated(who.error())
-                                                                    : error_response(who.error(), req.request_id);
-            return a;
-        }
-        a.who = std::move(*who);
+    auto v = verify_key(req, now);
+    if (v.refusal) {
+        a.refusal = std::move(v.refusal);
+        return a;
     }
+    a.who = std::move(v.who);
     std::string client = ip_client;
     if (a.who) client = std::string("key:").append(a.who->key_id);
     // Role positions in limited_roles: anonymous first, then core::role's order.
     const std::size_t role_index = a.who ? 1 + static_cast<std::size_t>(a.who->key_role) : 0;
     if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers, role_index))) return a;
     if (auto denied = core::authorize(a.who, what, config_.public_lookup)) {
-        a.refusal = denied->code == errc::unauthenticated ? unauthenticated(*denied)
-                                                           : error_response(*denied, req.request_id);
+        a.refusal = unauthenticated_response(*denied, req.request_id);
         for (auto& h : a.limit_headers) a.refusal->headers.push_back(h);
         return a;
     }
     a.full_view = a.who.has_value() || config_.public_full_view;
     return a;
+}
+
+application::verified_key application::verify_key(const request& req, core::millis now) {
+    verified_key out;
+    const auto cred = presented_credential_of(req);
+    if (!cred.present) return out;
+    if (auto who = access_.keys->known_good(cred.key, now)) {
+        out.who = std::move(*who);
+        return out;
+    }
+    // A key this process has not just seen verify costs its address: a store read when its id is
+    // not cached, a guess at the secret when it is. Each address has a budget of those (the
+    // anonymous rate, in a bucket of its own), so neither guessing keys nor guessing the secret of
+    // a known key id is free, and the 429 comes before the check, telling the guesser nothing;
+    // a real client pays once per key per cache period and never notices.
+    std::string verify_client = "verify:";
+    verify_client.append(req.remote_address);
+    if ((out.refusal = charge(req, verify_client, config_.rate_limits.anonymous, now, nullptr, 0)))
+        return out;
+    auto who = access_.keys->verify(cred.key, now);
+    if (!who) {
+        out.refusal = unauthenticated_response(who.error(), req.request_id);
+        return out;
+    }
+    out.who = std::move(*who);
+    return out;
+}
+
+body_admission application::admit_body(const request& head) {
+    const route_match route = match_route(head.path);
+    const bool post = head.method == "POST";
+    const bool post_or_patch = post || head.method == "PATCH";
+    // What the route does with a body, and who may send one. Every other route reads no body.
+    std::size_t route_limit = config_.max_anonymous_body_bytes;
+    std::optional<core::action> needs;
+    switch (route.id) {
+        case route_id::tracking:
+            if (post) {
+                route_limit = config_.max_body_bytes;
+                needs = core::action::record;
+            }
+            break;
+        case route_id::tracking_batch:
+            if (post) {
+                route_limit = config_.max_batch_body_bytes;
+                needs = core::action::record;
+            }
+            break;
+        case route_id::subscriptions:
+        case route_id::subscription:
+        case route_id::subscription_deliveries:
+            if (post_or_patch) route_limit = config_.max_body_bytes;
+            needs = core::action::manage_webhooks;
+            break;
+        default: break;
+    }
+    body_admission out;
+    if (!access_.keys) {
+        out.max_bytes = route_limit;
+        return out;
+    }
+    out.max_bytes = std::min(route_limit, config_.max_anonymous_body_bytes);
+    auto refuse = [&](response r) {
+        r.route = route.label;
+        for (auto& h : cors_headers(head)) r.headers.push_back(std::move(h));
+        out.refusal = std::move(r);
+        return out;
+    };
+    auto v = verify_key(head, service_.now());
+    if (v.refusal) return refuse(std::move(*v.refusal));
+    if (needs) {
+        if (auto denied = core::authorize(v.who, *needs, config_.public_lookup)) {
+            return refuse(unauthenticated_response(*denied, head.request_id));
+        }
+    }
+    if (v.who) out.max_bytes = route_limit;
+    return out;
 }
 
 completion application::with_headers(const request& req, std::vector<header> limit_headers, completion done) const {
@@ -350,7 +472,20 @@ void application::handle(request req, completion done) {
         }
         case route_id::metrics: {
             if (!is_get) break;
-            if (config_.metrics == metrics_access::admin) {
+            const bool open =
+                config_.metrics == metrics_access::open ||
+                (config_.metrics == metrics_access::loopback && is_loopback(req.remote_address));
+            if (open) {
+                // Open, but not free: 19 KB an answer is worth the anonymous rate, in a bucket of its
+                // own so an address's API traffic and its scrapes never starve each other.
+                std::string scraper = "metrics:";
+                scraper.append(req.remote_address);
+                if (auto refused =
+                        charge(req, scraper, config_.rate_limits.anonymous, service_.now(), nullptr, 0)) {
+                    refused->route = route.label;
+                    return finish(std::move(*refused));
+                }
+            } else {
                 admission a = admit(req, core::action::read_metrics);
                 if (a.refusal) {
                     a.refusal->route = route.label;
@@ -496,29 +631,31 @@ void application::handle_record(request& req, response res, completion& done) {
         input->event_id = std::string(key);
     }
 
-    service_.record(*input, [this, route, request_id = req.request_id, note = note_of(*input),
-                             ignored_note = std::move(ignored_note),
-                             done = std::move(done)](core::result<core::append_outcome> r) mutable {
-        if (!r) {
-            response er = error_response(r.error(), request_id);
-            er.route = route;
-            if (er.log_note.empty()) er.log_note = std::move(ignored_note);
-            done(std::move(er));
-            return;
-        }
-        // After the commit, before the client hears of it: nobody reads older data than they wrote.
-        if (r->kind != core::outcome_kind::replay) {
-            cache_.invalidate(r->stored.tracking_id);
-            public_cache_.invalidate(r->stored.tracking_id);
-        }
-        count_outcome(*r);
-        response ok;
-        ok.route = route;
-        ok.log_note = std::move(ignored_note);
-        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r, note));
-        ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
-        done(std::move(ok));
-    });
+    service_.record(
+        *input, answer_on_requester<core::result<core::append_outcome>>(
+                    req, route, std::move(done),
+                    [this, route, request_id = req.request_id, note = note_of(*input),
+                     ignored_note = std::move(ignored_note)](core::result<core::append_outcome> r) mutable {
+                        if (!r) {
+                            response er = error_response(r.error(), request_id);
+                            er.route = route;
+                            if (er.log_note.empty()) er.log_note = std::move(ignored_note);
+                            return er;
+                        }
+                        // After the commit, before the client hears of it: nobody
+                        // reads older data than they wrote.
+                        if (r->kind != core::outcome_kind::replay) {
+                            cache_.invalidate(r->stored.tracking_id);
+                            public_cache_.invalidate(r->stored.tracking_id);
+                        }
+                        count_outcome(*r);
+                        response ok;
+                        ok.route = route;
+                        ok.log_note = std::move(ignored_note);
+                        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r, note));
+                        ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
+                        return ok;
+                    }));
 }
 
 void application::count_outcome(const core::append_outcome& o) {
@@ -567,25 +704,28 @@ void application::handle_batch(request& req, response res, completion& done) {
             results.emplace_back(core::fail(std::move(item.error())));
         }
     }
-    auto answer = [this, route, results = std::move(results), positions = std::move(positions),
-                   ignored_here = std::move(decoded->ignored_fields), notes = std::move(notes),
-                   ignored_note = ignored_note_of(ignored),
-                   done = std::move(done)](std::vector<core::result<core::append_outcome>> stored) mutable {
-        for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) results[positions[k]] = std::move(stored[k]);
-        for (const auto& r : results) {
-            if (!r) continue;
-            if (r->kind != core::outcome_kind::replay) {
-                cache_.invalidate(r->stored.tracking_id);
-                public_cache_.invalidate(r->stored.tracking_id);
+    auto answer = answer_on_requester<std::vector<core::result<core::append_outcome>>>(
+        req, route, std::move(done),
+        [this, route, results = std::move(results), positions = std::move(positions),
+         ignored_here = std::move(decoded->ignored_fields), notes = std::move(notes),
+         ignored_note = ignored_note_of(ignored)](std::vector<core::result<core::append_outcome>> stored) mutable {
+            for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) {
+                results[positions[k]] = std::move(stored[k]);
             }
-            count_outcome(*r);
-        }
-        response ok;
-        ok.route = route;
-        ok.log_note = std::move(ignored_note);
-        set_json(ok, 200, encode_batch(results, ignored_here, notes, &http_status));
-        done(std::move(ok));
-    };
+            for (const auto& r : results) {
+                if (!r) continue;
+                if (r->kind != core::outcome_kind::replay) {
+                    cache_.invalidate(r->stored.tracking_id);
+                    public_cache_.invalidate(r->stored.tracking_id);
+                }
+                count_outcome(*r);
+            }
+            response ok;
+            ok.route = route;
+            ok.log_note = std::move(ignored_note);
+            set_json(ok, 200, encode_batch(results, ignored_here, notes, &http_status));
+            return ok;
+        });
     if (inputs.empty()) return answer({});
     service_.record_batch(inputs, std::move(answer));
 }
@@ -612,8 +752,8 @@ void application::handle_list(const request& req, response& res) {
     auto params = boost::urls::parse_query(req.query);
     if (!params) return reject(error::field(errc::invalid_argument, "the query string is malformed", "query", "format"));
     for (const auto& p : *params) {
-        const std::string key(p.key);
-        const std::string value(p.value);
+        const std::string key = decoded(p.key);
+        const std::string value = decoded(p.value);
         if (key == "status") {
             for (const auto item : core::split_list(value)) {
                 std::string upper(item);
@@ -643,9 +783,14 @@ void application::handle_list(const request& req, response& res) {
     }
     if (!errors.empty()) {
         std::string msg = "the listing query is invalid: ";
-        for (std::size_t i = 0; i < errors.size(); ++i) {
+        const std::size_t listed = std::min(errors.size(), max_listed_errors);
+        for (std::size_t i = 0; i < listed; ++i) {
             if (i) msg += ", ";
             msg += errors[i].field + " (" + errors[i].rule + ")";
+        }
+        if (errors.size() > listed) {
+            msg += " and " + std::to_string(errors.size() - listed) + " more";
+            errors.resize(listed);
         }
         return reject(error::make(errc::invalid_argument, std::move(msg), std::move(errors)));
     }

@@ -18,8 +18,10 @@
 
 namespace dinex::api {
 
-// Who may read GET /metrics: anyone, an admin key only, or nobody (404).
-enum class metrics_access { open, admin, off };
+// Who may read GET /metrics: anyone; clients on the loopback interface or with an admin key (the
+// default, as nginx's stub_status is usually opened to 127.0.0.1 alone); an admin key only; or
+// nobody (404). Anonymous readers are held to the anonymous rate limit.
+enum class metrics_access { open, loopback, admin, off };
 std::optional<metrics_access> parse_metrics_access(std::string_view text) noexcept;
 
 struct app_config {
@@ -40,7 +42,17 @@ struct app_config {
     bool public_full_view = false;
     // Rate and burst per role, when a rate limiter is given.
     auth::role_limits rate_limits{};
-    metrics_access metrics = metrics_access::open;
+    metrics_access metrics = metrics_access::loopback;
+    // The largest body read from a client that has not shown a valid key (any route): the
+    // route's own limit applies only once the key is known good (docs/SECURITY.md).
+    std::size_t max_anonymous_body_bytes = 16 * 1024;
+};
+
+// What a request may send as its body, decided from its head alone: at most `max_bytes`, or
+// nothing at all when `refusal` is set (answer it and close).
+struct body_admission {
+    std::size_t max_bytes = 0;
+    std::optional<response> refusal;
 };
 
 // Authentication and rate limiting (docs/SECURITY.md). Without an authenticator every request is
@@ -96,8 +108,14 @@ public:
         "INFO_RECEIVED",    "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP",
         "DELIVERY_FAILED", "DELIVERED", "EXCEPTION",  "RETURN_TO_SENDER", "CANCELLED"};
 
-    // `done` runs exactly once, on this thread (reads, errors) or on a store thread (writes).
+    // `done` runs exactly once: on this thread (reads, errors), or for writes through
+    // `req.resume` when the front-end gave one, else on the store's thread.
     void handle(request req, completion done);
+
+    // Called by a front-end that reads bodies itself (the HTTP server) once the head of a request
+    // with a body is in: how large a body this client may send on this route, or a refusal (a
+    // missing, wrong or ambiguous key where one is needed) before any of it is read.
+    body_admission admit_body(const request& head);
 
     const app_config& config() const noexcept { return config_; }
 
@@ -114,6 +132,13 @@ private:
     std::optional<response> charge(const request& req, std::string_view client, const core::rate_limit& limit,
                                    core::millis now, std::vector<header>* headers, std::size_t role_index);
     void handle_metrics(const request& req, response& res);
+    // The key presented by `req` verified, with wrong keys charged to the client address's
+    // budget; `refusal` set (401/429/503) when it does not verify.
+    struct verified_key {
+        std::optional<core::principal> who;
+        std::optional<response> refusal;
+    };
+    verified_key verify_key(const request& req, core::millis now);
 
     void handle_lookup(const request& req, response& res, bool full_view);
     void handle_record(request& req, response res, completion& done);

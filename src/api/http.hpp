@@ -8,6 +8,9 @@
 
 namespace dinex::api {
 
+// Work a front-end runs on its own thread (see request::resume).
+using task = std::move_only_function<void()>;
+
 struct header {
     std::string name;  // lower-case
     std::string value;
@@ -21,6 +24,10 @@ struct request {
     std::string body;
     std::string remote_address;
     std::string request_id;
+    // Runs a task on the thread the request came in on. Durable writes complete on the store's
+    // writer thread; what the application still has to do then (encode the answer, call the
+    // completion) it hands back through this, so the writer only commits. Empty: run in place.
+    std::function<void(task)> resume;
 
     // First value of a header (name in lower case), or empty.
     std::string_view header_value(std::string_view lower_name) const noexcept {

@@ -49,6 +49,22 @@ bool authenticator::verifiable_without_store(std::string_view key, core::millis 
     return it != cache_.end() && now - it->second.fetched_at < ttl_;
 }
 
+std::optional<core::principal> authenticator::known_good(std::string_view key, core::millis now) {
+    const auto id = key_id_of(key);
+    if (!id) return std::nullopt;
+    std::optional<core::api_key_record> record;
+    if (const auto it = configured_.find(*id); it != configured_.end()) {
+        record = it->second;
+    } else {
+        const std::lock_guard lock(mutex_);
+        if (const auto c = cache_.find(*id); c != cache_.end() && now - c->second.fetched_at < ttl_) {
+            record = c->second.record;
+        }
+    }
+    if (!record || record->revoked_at || !key_matches(key, record->hash)) return std::nullopt;
+    return core::principal{record->id, record->key_role};
+}
+
 core::result<core::principal> authenticator::verify(std::string_view key, core::millis now) {
     const auto id = key_id_of(key);
     if (!id) return core::fail(refused());

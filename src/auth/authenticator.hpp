@@ -26,6 +26,10 @@ public:
     // the key is malformed): callers charge a store read to the client's anonymous quota first.
     bool verifiable_without_store(std::string_view key, core::millis now);
 
+    // The principal of `key` when it verifies against a fresh cached or configured record, without
+    // reading the store; nullopt when that cannot be told here (not cached, or wrong).
+    std::optional<core::principal> known_good(std::string_view key, core::millis now);
+
     core::millis cache_ttl() const noexcept { return ttl_; }
 
     // Keys given by configuration (DINEX_API_KEY_HASHES: "role:id:sha256hex,…"), checked before

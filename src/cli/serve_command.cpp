@@ -24,7 +24,11 @@ struct serve_options {
     unsigned sweep_interval_seconds = 3600;
     unsigned read_timeout_seconds = 15;
     unsigned keep_alive_timeout_seconds = 60;
+    unsigned first_byte_timeout_seconds = 10;
+    unsigned linger_time_seconds = 30;
+    std::size_t linger_bytes = 4 * 1024 * 1024;
     std::size_t max_connections = 10'000;
+    std::size_t max_connections_per_address = 1'000;
     // Webhooks (docs/NOTIFICATIONS.md).
     unsigned webhook_workers = 4;
     unsigned webhook_timeout_seconds = 10;
@@ -47,9 +51,18 @@ std::string invalid_option(const serve_options& o) {
     if (o.keep_alive_timeout_seconds < 1 || o.keep_alive_timeout_seconds > 3600) {
         return "--keep-alive-timeout must be 1 to 3600";
     }
+    if (o.first_byte_timeout_seconds < 1 || o.first_byte_timeout_seconds > 3600) {
+        return "--first-byte-timeout must be 1 to 3600";
+    }
+    if (o.linger_time_seconds > 300) return "--linger-time must be 0 to 300";
+    if (o.linger_bytes > 64 * 1024 * 1024) return "--linger-bytes must be 0 to 67108864";
     if (o.max_connections < 1) return "--max-connections must be at least 1";
     if (o.stack.public_view != "limited" && o.stack.public_view != "full") {
         return "--public-view must be limited or full, not '" + o.stack.public_view + "'";
+    }
+    if (o.max_connections_per_address < 1) return "--max-connections-per-address must be at least 1";
+    if (o.stack.max_anonymous_body_bytes > 16 * 1024 * 1024) {
+        return "--max-anonymous-body-bytes must be 0 to 16777216";
     }
     if (o.webhook_workers < 1 || o.webhook_workers > 64) return "--webhook-workers must be 1 to 64";
     if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return "--webhook-timeout must be 1 to 60";
@@ -92,12 +105,16 @@ int serve(serve_options o) {
     server_cfg.host = o.host;
     server_cfg.port = o.port;
     server_cfg.threads = o.threads;
-    // The server reads a body before routing, so it admits the larger of the two limits; the
-    // application holds each route to its own.
+    // The ceiling of any body; the application sets each request's own limit from its route and
+    // key before the body is read (api::application::admit_body).
     server_cfg.max_body_bytes = std::max(o.stack.max_body_bytes, o.stack.max_batch_body_bytes);
     server_cfg.read_timeout = std::chrono::seconds(o.read_timeout_seconds);
     server_cfg.keep_alive_timeout = std::chrono::seconds(o.keep_alive_timeout_seconds);
+    server_cfg.first_byte_timeout = std::chrono::seconds(o.first_byte_timeout_seconds);
+    server_cfg.linger_time = std::chrono::seconds(o.linger_time_seconds);
+    server_cfg.linger_bytes = o.linger_bytes;
     server_cfg.max_connections = o.max_connections;
+    server_cfg.max_connections_per_address = o.max_connections_per_address;
     server_cfg.metrics = &stack->metrics;
     server::http_server http(*stack->app, log, server_cfg);
     try {
@@ -180,6 +197,26 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--max-connections", o->max_connections, "Open connections at most; more are refused")
         ->envname("DINEX_MAX_CONNECTIONS")
         ->capture_default_str();
+    cmd->add_option("--max-connections-per-address", o->max_connections_per_address,
+                    "Open connections one client address may hold; more from it are refused")
+        ->envname("DINEX_MAX_CONNECTIONS_PER_ADDRESS")
+        ->capture_default_str();
+    cmd->add_option("--first-byte-timeout", o->first_byte_timeout_seconds,
+                    "Seconds a new connection may stay silent before its first request starts")
+        ->envname("DINEX_FIRST_BYTE_TIMEOUT")
+        ->capture_default_str();
+    cmd->add_option(
+           "--linger-time", o->linger_time_seconds,
+           "Seconds the rest of a refused request is read and dropped before closing (lingering close)")
+        ->envname("DINEX_LINGER_TIME")
+        ->capture_default_str();
+    cmd->add_option("--linger-bytes", o->linger_bytes, "Bytes of a refused request read and dropped at most")
+        ->envname("DINEX_LINGER_BYTES")
+        ->capture_default_str();
+    cmd->add_option("--max-anonymous-body-bytes", o->stack.max_anonymous_body_bytes,
+                    "Largest body read from a client without a valid API key (any route)")
+        ->envname("DINEX_MAX_ANONYMOUS_BODY_BYTES")
+        ->capture_default_str();
     o->stack.lookup_cache_entries = 10000;
     cmd->add_option("--lookup-cache", o->stack.lookup_cache_entries,
                     "Packages whose lookup answer is kept in memory until they change (0: off)")
@@ -213,7 +250,9 @@ command register_serve(CLI::App& cli) {
         ->envname("DINEX_RATE_LIMITER")
         ->capture_default_str();
     cmd->add_option("--metrics", o->stack.metrics,
-                    "Who may read GET /metrics (Prometheus): public, admin (an admin API key) or off (404)")
+                    "Who may read GET /metrics (Prometheus): public, loopback (clients on 127.0.0.1/::1, or "
+                    "an admin API "
+                    "key), admin (an admin API key) or off (404)")
         ->envname("DINEX_METRICS")
         ->capture_default_str();
     cmd->add_option("--api-key-hashes", o->stack.configured_keys,

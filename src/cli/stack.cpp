@@ -165,7 +165,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
 
     const auto metrics_access = api::parse_metrics_access(o.metrics);
     if (!metrics_access) {
-        error = "--metrics must be public, admin or off, not '" + o.metrics + "'";
+        error = "--metrics must be public, loopback, admin or off, not '" + o.metrics + "'";
         return nullptr;
     }
     stack->measured_store = std::make_unique<store::measured_store>(*stack->store);
@@ -212,6 +212,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     for (const auto origin : core::split_list(o.cors_origins)) app_cfg.cors_origins.emplace_back(origin);
     app_cfg.max_body_bytes = o.max_body_bytes;
     app_cfg.max_batch_body_bytes = o.max_batch_body_bytes;
+    app_cfg.max_anonymous_body_bytes = o.max_anonymous_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
     app_cfg.metrics = *metrics_access;
     stack->app = std::make_unique<api::application>(

@@ -39,7 +39,9 @@ struct stack_options {
     std::string rate_limits;         // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
     std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
-    std::string metrics = "public";  // GET /metrics: public, admin (admin key) or off (404)
+    std::string metrics =
+        "loopback";  // GET /metrics: public, loopback (or an admin key), admin (admin key), off (404)
+    std::size_t max_anonymous_body_bytes = 16 * 1024;  // body read before a valid key is shown
     bool allow_private_webhooks = false;  // webhook receivers on loopback/private/link-local addresses
     // The TLS context every AWS client of the process shares; made from the system's trust store
     // when null. An https:// AWS endpoint without a trust store is a configuration error.

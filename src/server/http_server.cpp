@@ -10,15 +10,19 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <random>
 #include <set>
+#include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/application.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
+#include "server/request_checks.hpp"
 
 namespace dinex::server {
 namespace net = boost::asio;
@@ -66,10 +70,34 @@ bool usable_request_id(std::string_view s) {
     return true;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    return out;
+// Out of descriptors or kernel memory: accepting again at once fails again at once. Compared by
+// value: nothing here may need a descriptor, and the sanitizers' type checks of a category's
+// virtual calls do (they probe memory through a pipe).
+const char* accept_starved(const beast::error_code& ec) {
+    if (ec.category() != boost::system::system_category()) return nullptr;
+    switch (ec.value()) {
+        case EMFILE: return "EMFILE";
+        case ENFILE: return "ENFILE";
+        case ENOBUFS: return "ENOBUFS";
+        case ENOMEM: return "ENOMEM";
+        default: return nullptr;
+    }
+}
+
+// A handler that throws must cost its request, not the process: the loop logs and runs on.
+void run_guarded(net::io_context& io, obs::logger& log) {
+    for (;;) {
+        try {
+            io.run();
+            return;
+        } catch (const std::exception& e) {
+            log.log(obs::level::error, "unhandled exception in the server",
+                    {{"error", std::string_view(e.what())}});
+        } catch (...) {
+            log.log(obs::level::error, "unhandled exception in the server",
+                    {{"error", std::string_view("unknown")}});
+        }
+    }
 }
 
 }  // namespace
@@ -90,6 +118,10 @@ struct http_server::impl {
     api::application& app;
     obs::logger& log;
     server_config config;
+    // Open connections per client address; touched once per connection, not per request. Before
+    // `contexts`: sessions still queued in a context release their address when it is destroyed.
+    std::mutex per_address_mutex;
+    std::unordered_map<std::string, std::size_t> per_address;
     // One io_context per thread (nginx's worker model): no locks in the reactor, no cross-thread
     // wake-ups. The first one also runs the acceptor, the signals and the shutdown timer.
     std::vector<std::unique_ptr<worker_context>> contexts;
@@ -108,6 +140,26 @@ struct http_server::impl {
     std::mutex sessions_mutex;
     std::set<std::weak_ptr<session>, std::owner_less<std::weak_ptr<session>>> sessions;
 
+    // While accept() is starved of descriptors it waits on this instead of spinning.
+    net::steady_timer accept_pause{ioc};
+    request_limits limits;
+
+    bool claim_address(const std::string& address) {
+        const std::lock_guard lock(per_address_mutex);
+        auto& n = per_address[address];
+        if (n >= config.max_connections_per_address) {
+            if (n == 0) per_address.erase(address);
+            return false;
+        }
+        ++n;
+        return true;
+    }
+    void release_address(const std::string& address) {
+        const std::lock_guard lock(per_address_mutex);
+        const auto it = per_address.find(address);
+        if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+    }
+
     static std::vector<std::unique_ptr<worker_context>> make_contexts(unsigned n) {
         std::vector<std::unique_ptr<worker_context>> out;
         for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<worker_context>());
@@ -125,6 +177,9 @@ struct http_server::impl {
           ioc(contexts.front()->io) {
         for (auto& ctx : contexts) keep_running.push_back(net::make_work_guard(ctx->io.get_executor()));
         if (config.metrics) metrics.register_in(*config.metrics);
+        limits.max_header_bytes = config.max_header_bytes;
+        limits.max_header_count = config.max_header_count;
+        limits.max_target_bytes = config.max_target_bytes;
     }
     ~impl() {
         if (config.metrics) {
@@ -148,14 +203,21 @@ struct http_server::impl {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(http_server::impl& server, worker_context& ctx, socket_type&& socket)
-        : server_(server), ctx_(ctx), stream_(std::move(socket)) {
+    session(http_server::impl& server, worker_context& ctx, socket_type&& socket, std::string client)
+        : server_(server),
+          ctx_(ctx),
+          stream_(std::move(socket)),
+          // Room for a whole head plus one read: a trailer section or chunk line that does not fit
+          // is refused (431) instead of growing without bound.
+          buffer_(server.config.max_header_bytes + 65536),
+          client_(std::move(client)) {
         beast::error_code ec;
-        const auto ep = stream_.socket().remote_endpoint(ec);
-        if (!ec) client_ = ep.address().to_string();
         stream_.socket().set_option(tcp::no_delay(true), ec);
     }
-    ~session() { --server_.connections; }
+    ~session() {
+        server_.release_address(client_);
+        --server_.connections;
+    }
 
     // Called by the sweep on this session's thread.
     bool expired(std::chrono::steady_clock::time_point now) const noexcept { return now > deadline_; }
@@ -188,14 +250,30 @@ public:
 private:
     void read() {
         if (closing_) return close();
-        parser_.emplace();
+        parser_.emplace(buffer_, server_.limits);
         parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
-        parser_->body_limit(server_.config.max_body_bytes);
-        // The first byte of a request may take the keep-alive time; once it starts, the whole
-        // request must arrive within the read timeout (slow clients cannot hold a thread: reads
-        // are asynchronous, and the deadline closes them).
-        deadline_ = ctx_.now + (requests_served_ == 0 ? server_.config.read_timeout
+        // No body limit while the head is read: Beast would hold a Content-Length to it before the
+        // application has said what this client may send (admit_body sets it).
+        parser_->body_limit(boost::none);
+        body_limit_ = server_.config.max_body_bytes;
+        started_ = {};
+        if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
+        // Waiting for the first byte: a new connection gets the first-byte time, a kept-alive one
+        // the keep-alive time. The read is the one Beast would make itself, so it costs nothing.
+        deadline_ = ctx_.now + (requests_served_ == 0 ? server_.config.first_byte_timeout
                                                       : server_.config.keep_alive_timeout);
+        stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    if (ec) return self->close();
+                                    self->buffer_.commit(n);
+                                    self->read_header();
+                                });
+    }
+
+    void read_header() {
+        // From its first byte, the whole request (head and body) must arrive within the read
+        // timeout, on a new connection or a kept-alive one alike.
+        deadline_ = ctx_.now + server_.config.read_timeout;
         http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                     self->on_header(ec);
@@ -206,23 +284,38 @@ private:
         if (ec) return on_read_error(ec);
         busy_ = true;
         started_ = std::chrono::steady_clock::now();
-        const auto& h = parser_->get();
-        if (h.target().size() > server_.config.max_target_bytes) {
-            return reject(414, "the request target is longer than " + std::to_string(server_.config.max_target_bytes) +
-                                   " bytes",
-                          "target", "max_bytes:" + std::to_string(server_.config.max_target_bytes));
+        if (auto bad = check_head(parser_->get(), server_.limits)) return reject(std::move(*bad));
+        // Most requests (every GET) end with their header: no body to admit, nothing more to read.
+        if (parser_->is_done()) return dispatch_request();
+        admit_body();
+    }
+
+    // A body is coming: the application says, from the head alone, how much of one this client may
+    // send (an anonymous client gets little) or refuses it (a wrong key) before a byte is read.
+    void admit_body() {
+        request_id_ = server_.ids.next();
+        api::body_admission admitted;
+        try {
+            api::request head = to_request(parser_->get(), client_, request_id_);
+            admitted = server_.app.admit_body(head);
+        } catch (const std::exception& e) {
+            return fail_internal(e.what());
         }
-        if (static_cast<std::size_t>(std::distance(h.begin(), h.end())) > server_.config.max_header_count) {
-            return reject(431, "the request has more than " + std::to_string(server_.config.max_header_count) +
-                                   " header fields",
-                          "headers", "max_count:" + std::to_string(server_.config.max_header_count));
+        if (admitted.refusal) {
+            linger_ = true;
+            closing_ = true;
+            return write_response(std::move(*admitted.refusal), request_id_, parser_->get().method_string(),
+                                  0, parser_->get().version(), false);
         }
-        // An Expect: 100-continue client waits for a go-ahead before sending the body.
-        if (beast::iequals(h[http::field::expect], "100-continue")) {
-            if (parser_->content_length() && *parser_->content_length() > server_.config.max_body_bytes) {
-                return on_read_error(http::error::body_limit);
-            }
-            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, h.version());
+        body_limit_ = std::min(admitted.max_bytes, server_.config.max_body_bytes);
+        parser_->body_limit(body_limit_);
+        const auto length = parser_->content_length();
+        if (length && *length > body_limit_) return on_read_error(http::error::body_limit);
+        // An Expect: 100-continue client waits for a go-ahead before sending the body: given only
+        // now, after the key was checked and the length found acceptable.
+        if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                           parser_->get().version());
             http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
                 if (wec) return self->close();
                 self->read_body();
@@ -233,9 +326,6 @@ private:
     }
 
     void read_body() {
-        // Most requests (every GET) end with their header: no further read, no timer to arm.
-        if (parser_->is_done()) return dispatch_request();
-        deadline_ = ctx_.now + server_.config.read_timeout;
         http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
                              if (ec) return self->on_read_error(ec);
@@ -248,52 +338,49 @@ private:
             ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::eof) {
             return close();
         }
-        if (requests_served_ == 0 && !busy_ && buffer_.size() == 0 && ec == http::error::partial_message) {
-            return close();
-        }
+        if (!busy_ && buffer_.size() == 0 && ec == http::error::partial_message) return close();
         // The request cannot be parsed: answer once, then close, since the stream is out of sync.
-        if (ec == http::error::body_limit) {
-            return reject(413, "the body is larger than " + std::to_string(server_.config.max_body_bytes) + " bytes",
-                          "body", "max_bytes:" + std::to_string(server_.config.max_body_bytes));
-        }
-        if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-            return reject(431,
-                          "the request headers are larger than " + std::to_string(server_.config.max_header_bytes) +
-                              " bytes",
-                          "headers", "max_bytes:" + std::to_string(server_.config.max_header_bytes));
-        }
-        reject(400, "the request is not valid HTTP/1.1: " + ec.message(), "request", "http");
+        reject(rejection_of(ec, server_.limits, body_limit_, parser_ && parser_->is_header_done()));
     }
 
     // Answers a request the server refuses before the application sees it, then closes.
-    void reject(int status, std::string message, std::string field, std::string rule) {
+    void reject(rejection r) {
         const std::string request_id = server_.ids.next();
-        const auto code = status == 413 ? core::errc::payload_too_large : core::errc::invalid_argument;
-        api::response res = api::error_response(core::error::field(code, std::move(message), std::move(field),
-                                                                   std::move(rule)),
-                                                request_id);
-        res.status = status;
+        const auto code = r.status == 413 ? core::errc::payload_too_large : core::errc::invalid_argument;
+        api::response res = api::error_response(
+            core::error::field(code, std::move(r.message), std::move(r.field), std::move(r.rule)),
+            request_id);
+        res.status = r.status;
         res.route = "unparsed";
         closing_ = true;
+        linger_ = true;
         if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
+        write_response(std::move(res), request_id, "-", 0, 11, false);
+    }
+
+    // The application threw: the client gets a 500 and the connection closes; the process lives on.
+    void fail_internal(std::string_view what) {
+        server_.log.log(obs::level::error, "request failed with an exception", {{"error", what}});
+        const std::string request_id = request_id_.empty() ? server_.ids.next() : request_id_;
+        api::response res = api::error_response(core::error::internal_error(std::string(what)), request_id);
+        res.route = "unparsed";
+        closing_ = true;
+        linger_ = true;
         write_response(std::move(res), request_id, "-", 0, 11, false);
     }
 
     void dispatch_request() {
         deadline_ = std::chrono::steady_clock::time_point::max();
         auto& msg = parser_->get();
-        api::request req;
-        req.method = std::string(msg.method_string());
-        const std::string_view target = msg.target();
-        const auto q = target.find('?');
-        req.path = std::string(target.substr(0, q));
-        if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-        req.headers.reserve(16);
-        for (const auto& f : msg) req.headers.push_back({lower(f.name_string()), std::string(f.value())});
-        req.body = std::move(msg.body());
-        req.remote_address = client_;
         const std::string_view incoming_id = msg["x-request-id"];
-        req.request_id = usable_request_id(incoming_id) ? std::string(incoming_id) : server_.ids.next();
+        std::string id = usable_request_id(incoming_id) ? std::string(incoming_id)
+                         : request_id_.empty()          ? server_.ids.next()
+                                                        : std::move(request_id_);
+        request_id_.clear();
+        api::request req = to_request(msg, client_, std::move(id));
+        // Durable writes complete on the store's writer thread; the application hands the rest
+        // of its work (encoding, this answer) back to this connection's thread through here.
+        req.resume = [ex = stream_.get_executor()](api::task t) { net::dispatch(ex, std::move(t)); };
 
         const bool keep_alive = msg.keep_alive() && !server_.stopping.load();
         const unsigned version = msg.version();
@@ -301,60 +388,37 @@ private:
         const std::size_t bytes_in = req.body.size();
         std::string method = req.method;
         std::string request_id = req.request_id;
+        // Exactly one answer, whether the completion runs or the application throws first.
+        auto answered = std::make_shared<std::atomic<bool>>(false);
 
-        server_.app.handle(std::move(req), [self = shared_from_this(), keep_alive, version, head, bytes_in,
-                                            method = std::move(method),
-                                            request_id = std::move(request_id)](api::response res) mutable {
-            // Writes complete on the store's thread: hop back onto this connection's thread. Reads
-            // answer inline, already on it: dispatch runs those at once instead of queueing them.
-            net::dispatch(self->stream_.get_executor(),
-                      [self, res = std::move(res), keep_alive, version, head, bytes_in, method = std::move(method),
-                       request_id = std::move(request_id)]() mutable {
-                          self->write_response(std::move(res), request_id, method, bytes_in, version,
-                                               keep_alive && !self->closing_, head);
-                      });
-        });
+        try {
+            server_.app.handle(
+                std::move(req), [self = shared_from_this(), keep_alive, version, head, bytes_in, method,
+                                 request_id, answered](api::response res) mutable {
+                    if (answered->exchange(true)) return;
+                    net::dispatch(self->stream_.get_executor(),
+                                  [self, res = std::move(res), keep_alive, version, head, bytes_in,
+                                   method = std::move(method), request_id = std::move(request_id)]() mutable {
+                                      self->write_response(std::move(res), request_id, method, bytes_in,
+                                                           version, keep_alive && !self->closing_, head);
+                                  });
+                });
+        } catch (const std::exception& e) {
+            if (!answered->exchange(true)) {
+                request_id_ = request_id;
+                fail_internal(e.what());
+            }
+        }
     }
 
     void write_response(api::response res, const std::string& request_id, std::string_view method,
                         std::size_t bytes_in, unsigned version, bool keep_alive, bool head = false) {
-        // Serialized by hand into one buffer: the header values are ours (or came through Beast's
-        // parser, which admits no CR or LF), and one contiguous write is the cheapest there is.
-        const std::size_t bytes_out = res.body.size();
-        const bool has_body = res.status != 204 && res.status != 304;
-        // Written into a buffer the session keeps (no allocation once warm). One write is in
-        // flight at a time. (A gathered write of head and moved body measured no faster.)
-        std::string& out = head_out_;
-        out.clear();
-        out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-        out += std::to_string(res.status);
-        out += ' ';
-        out += http::obsolete_reason(static_cast<http::status>(res.status));
-        out += "\r\n";
-        for (const auto& h : res.headers) {
-            out += h.name;
-            out += ": ";
-            out += h.value;
-            out += "\r\n";
-        }
-        out += "x-content-type-options: nosniff\r\nx-request-id: ";
-        out += request_id;
-        out += "\r\n";
-        if (has_body) {
-            out += "content-length: ";
-            out += std::to_string(bytes_out);
-            out += "\r\n";
-        }
-        if (!keep_alive) {
-            out += "connection: close\r\n";
-        } else if (version == 10) {
-            out += "connection: keep-alive\r\n";
-        }
-        out += "\r\n";
-        if (has_body && !head) out += res.body;
+        // Written into a buffer the session keeps (no allocation once warm), in one write. One
+        // write is in flight at a time. (A gathered write of head and moved body measured no faster.)
+        serialize_response(head_out_, res, request_id, version, keep_alive, head);
 
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-        server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, bytes_out, res.log_note});
+        server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, res.body.size(), res.log_note});
         if (res.status >= 500) obs::log_server_error(server_.log, request_id, res.route, res.status, res.log_note);
         server_.metrics.observe(res.route, method, res.status, ms / 1000.0);
 
@@ -367,8 +431,35 @@ private:
     void after_write(beast::error_code ec, bool keep_alive) {
         busy_ = false;
         ++requests_served_;
-        if (ec || !keep_alive || closing_) return close();
+        if (ec) return close();
+        if (linger_) return linger();
+        if (!keep_alive || closing_) return close();
         read();
+    }
+
+    // Lingering close: after an early answer the client may still be sending its request; closing
+    // with unread data would reset the connection and lose the answer. Stop sending, then read and
+    // drop for a bounded time and size, then close.
+    void linger() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close();
+        linger_end_ = ctx_.now + server_.config.linger_time;
+        drain();
+    }
+
+    void drain() {
+        // Each read may wait 5 s (nginx's lingering_timeout), all of them the linger time.
+        deadline_ = std::min(linger_end_, ctx_.now + std::chrono::seconds(5));
+        buffer_.clear();
+        stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, 65536)),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->lingered_ += n;
+                                    if (ec || self->lingered_ >= self->server_.config.linger_bytes) {
+                                        return self->close();
+                                    }
+                                    self->drain();
+                                });
     }
 
     void close() {
@@ -384,13 +475,18 @@ private:
     // No deadline while the application works on the request (a durable write waits for its group
     // commit); reads and writes set one.
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-    beast::flat_buffer buffer_;  // bounded by the parser's header and body limits
-    std::optional<http::request_parser<http::string_body>> parser_;
+    std::chrono::steady_clock::time_point linger_end_{};
+    beast::flat_buffer buffer_;  // bounded: a head and one read's worth
+    std::optional<strict_parser> parser_;
     std::string client_;
+    std::string request_id_;  // given when the body was admitted, kept for the answer
     std::chrono::steady_clock::time_point started_{};
     std::uint64_t requests_served_ = 0;
+    std::size_t body_limit_ = 0;
+    std::size_t lingered_ = 0;
     bool busy_ = false;
     bool closing_ = false;
+    bool linger_ = false;
 };
 
 void http_server::impl::accept() {
@@ -398,18 +494,32 @@ void http_server::impl::accept() {
     acceptor.async_accept(target.io.get_executor(), [this, &target](beast::error_code ec, socket_type socket) {
         if (ec) {
             if (ec == net::error::operation_aborted || stopping) return;
+            if (const char* starved = accept_starved(ec)) {
+                // The pending connections stay in the backlog; try again when some descriptors may
+                // be free (nginx's accept_mutex_delay), logging once per pause, not once per try.
+                log.log(obs::level::warn, "accept paused: out of descriptors or memory",
+                        {{"error", std::string_view(starved)}, {"pause_ms", std::int64_t{500}}});
+                accept_pause.expires_after(std::chrono::milliseconds(500));
+                accept_pause.async_wait([this](beast::error_code wec) {
+                    if (!wec && !stopping) accept();
+                });
+                return;
+            }
             log.log(obs::level::warn, "accept failed", {{"error", std::string_view(ec.message())}});
             return accept();
         }
         if (stopping) return;
-        if (connections.load() >= config.max_connections) {
-            // Over the cap: refuse at once rather than queue work we cannot serve in time.
+        beast::error_code ep_ec;
+        const auto ep = socket.remote_endpoint(ep_ec);
+        std::string client = ep_ec ? std::string() : ep.address().to_string();
+        if (connections.load() >= config.max_connections || !claim_address(client)) {
+            // Over a cap: refuse at once rather than queue work we cannot serve in time.
             beast::error_code ignored;
             socket.close(ignored);
             return accept();
         }
         ++connections;
-        auto s = std::make_shared<session>(*this, target, std::move(socket));
+        auto s = std::make_shared<session>(*this, target, std::move(socket), std::move(client));
         {
             const std::lock_guard lock(sessions_mutex);
             if (sessions.size() > 1024) std::erase_if(sessions, [](const auto& w) { return w.expired(); });
@@ -439,6 +549,7 @@ void http_server::impl::begin_shutdown() {
     log.log(obs::level::info, "shutting down", {{"grace_seconds", std::int64_t{config.shutdown_grace.count()}}});
     beast::error_code ec;
     acceptor.close(ec);
+    accept_pause.cancel();
     signals.cancel();
     std::vector<std::shared_ptr<session>> live;
     {
@@ -473,11 +584,18 @@ http_server::~http_server() = default;
 
 void http_server::listen() {
     auto& a = impl_->acceptor;
-    const tcp::endpoint ep{net::ip::make_address(impl_->config.host), impl_->config.port};
-    a.open(ep.protocol());
-    a.set_option(net::socket_base::reuse_address(true));
-    a.bind(ep);
-    a.listen(net::socket_base::max_listen_connections);
+    // Boost throws boost::system::system_error, which is no std::system_error: callers catch one type.
+    try {
+        const tcp::endpoint ep{net::ip::make_address(impl_->config.host), impl_->config.port};
+        a.open(ep.protocol());
+        a.set_option(net::socket_base::reuse_address(true));
+        a.bind(ep);
+        a.listen(net::socket_base::max_listen_connections);
+    } catch (const boost::system::system_error& e) {
+        beast::error_code ignored;
+        a.close(ignored);
+        throw std::system_error(e.code().value(), std::system_category(), e.code().message());
+    }
 }
 
 std::uint16_t http_server::port() const noexcept {
@@ -495,9 +613,9 @@ void http_server::run() {
     impl_->accept();
     std::vector<std::thread> workers;
     for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
-        workers.emplace_back([ctx = impl_->contexts[i].get()] { ctx->io.run(); });
+        workers.emplace_back([ctx = impl_->contexts[i].get(), this] { run_guarded(ctx->io, impl_->log); });
     }
-    impl_->ioc.run();
+    run_guarded(impl_->ioc, impl_->log);
     for (auto& t : workers) t.join();
 }
 

@@ -27,8 +27,15 @@ struct server_config {
     std::size_t max_header_count = 100;        // header fields (431)
     std::size_t max_target_bytes = 8 * 1024;   // the request target (414)
     std::size_t max_connections = 10'000;
-    std::chrono::seconds read_timeout{15};       // a whole request must arrive within this
-    std::chrono::seconds keep_alive_timeout{60}; // an idle connection is closed after this
+    // One client address may hold this many of them, so one client cannot lock the others out.
+    std::size_t max_connections_per_address = 1'000;
+    std::chrono::seconds first_byte_timeout{10};  // a new connection must start its request within this
+    std::chrono::seconds read_timeout{15};        // a whole request must arrive within this of its first byte
+    std::chrono::seconds keep_alive_timeout{60};  // an idle connection is closed after this
+    // After an error answer the rest of the request is read and dropped (lingering close, as nginx
+    // does) for at most this long and this much, so the client reads the answer instead of a reset.
+    std::chrono::seconds linger_time{30};
+    std::size_t linger_bytes = 4 * 1024 * 1024;
     std::chrono::seconds shutdown_grace{15};     // in-flight requests get this long on stop
     // Where the server's request counters are listed for /metrics (they are counted either way).
     obs::registry* metrics = nullptr;
@@ -41,7 +48,7 @@ public:
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;
 
-    // Binds and listens; throws std::system_error when the address cannot be bound.
+    // Binds and listens; throws std::system_error when the address is invalid or cannot be bound.
     void listen();
     std::uint16_t port() const noexcept;
 

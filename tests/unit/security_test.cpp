@@ -358,5 +358,86 @@ TEST_F(Secured, GuessingKeysIsChargedToTheAddress) {
               429);
 }
 
+// Issue #15: wrong secrets for a known key id are charged to the address, and the 429 comes
+// before the check; a key just seen to verify is never charged.
+TEST_F(Secured, WrongSecretsForAKnownKeyIdAreCharged) {
+    auto a = app(true, "anonymous=1/3");
+    // The first use of a key costs one of the three checks; then it is known good.
+    ASSERT_EQ(call(*a, "POST", "/tracking", event, bearer(writer)).status, 201);
+    auto wrong = [&](char c) {
+        std::string k = writer;
+        k.back() = k.back() == c ? 'z' : c;
+        return k;
+    };
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(wrong('2'))).status, 401);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(wrong('3'))).status, 401);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(wrong('4'))).status, 429);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(writer + "x")).status, 429);  // malformed too
+    EXPECT_NE(call(*a, "POST", "/tracking", event, bearer(writer)).status, 429);  // known good: free
+}
+
+TEST_F(Secured, TwoCredentialFieldsAre401) {
+    auto a = app();
+    EXPECT_EQ(call(*a, "POST", "/tracking", event,
+                   {{"authorization", "Bearer " + writer}, {"authorization", "Bearer " + writer}})
+                  .status,
+              401);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, {{"x-api-key", writer}, {"x-api-key", writer}}).status, 401);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, {{"x-api-key", writer}}).status, 201);
+}
+
+TEST_F(Secured, BodyLimitsAreSetBeforeTheBodyIsRead) {
+    auto a = app();
+    auto head = [](std::string method, std::string path, std::vector<api::header> headers = {}) {
+        api::request req;
+        req.method = std::move(method);
+        req.path = std::move(path);
+        req.headers = std::move(headers);
+        req.remote_address = "203.0.113.7";
+        req.request_id = "req";
+        return req;
+    };
+    const api::app_config defaults;
+    auto anonymous = a->admit_body(head("POST", "/tracking"));
+    ASSERT_TRUE(anonymous.refusal);
+    EXPECT_EQ(anonymous.refusal->status, 401);
+    EXPECT_EQ(header(*anonymous.refusal, "www-authenticate"), "Bearer realm=\"dinex-tracking\"");
+    EXPECT_EQ(a->admit_body(head("POST", "/tracking", bearer(reader))).refusal->status, 403);
+    std::string wrong = writer;
+    wrong.back() = wrong.back() == 'a' ? 'b' : 'a';
+    EXPECT_EQ(a->admit_body(head("POST", "/tracking/batch", bearer(wrong))).refusal->status, 401);
+    auto ok = a->admit_body(head("POST", "/tracking", bearer(writer)));
+    EXPECT_FALSE(ok.refusal);
+    EXPECT_EQ(ok.max_bytes, defaults.max_body_bytes);
+    EXPECT_EQ(a->admit_body(head("POST", "/tracking/batch", bearer(writer))).max_bytes, defaults.max_batch_body_bytes);
+    auto health = a->admit_body(head("POST", "/health"));
+    EXPECT_FALSE(health.refusal);
+    EXPECT_EQ(health.max_bytes, defaults.max_anonymous_body_bytes);
+    EXPECT_EQ(a->admit_body(head("POST", "/subscriptions")).refusal->status, 401);
+}
+
+TEST_F(Secured, MetricsAreForLoopbackOrAnAdminByDefault) {
+    obs::registry registry;
+    api::application a(service, api::app_config{.version = "test"}, api::access_control{&authn, &limiter}, &registry);
+    auto scrape = [&](std::string from, std::vector<api::header> headers = {}) {
+        api::request req;
+        req.method = "GET";
+        req.path = "/metrics";
+        req.headers = std::move(headers);
+        req.remote_address = std::move(from);
+        req.request_id = "req";
+        api::response out;
+        a.handle(std::move(req), [&](api::response r) { out = std::move(r); });
+        return out.status;
+    };
+    EXPECT_EQ(scrape("203.0.113.7"), 401);
+    EXPECT_EQ(scrape("203.0.113.7", bearer(writer)), 403);
+    EXPECT_EQ(scrape("203.0.113.7", bearer(admin)), 200);
+    EXPECT_EQ(scrape("127.0.0.1"), 200);
+    EXPECT_EQ(scrape("::1"), 200);
+    EXPECT_EQ(scrape("::ffff:127.0.0.1"), 200);
+    EXPECT_EQ(api::parse_metrics_access("loopback"), api::metrics_access::loopback);
+}
+
 }  // namespace
 }  // namespace dinex

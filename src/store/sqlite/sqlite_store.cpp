@@ -917,7 +917,15 @@ struct sqlite_store::impl {
             }
         }
         after_commit(c, group_error.has_value());
-        for (auto& job : batch) job->finish(group_error ? &*group_error : nullptr);
+        // A completion hands its work to the requester's thread (api::request::resume); one that
+        // throws all the same must cost its own request, not the writer thread and every later
+        // write with it (an exception leaving this thread would end the process).
+        for (auto& job : batch) {
+            try {
+                job->finish(group_error ? &*group_error : nullptr);
+            } catch (...) {  // NOLINT(bugprone-empty-catch): nowhere better to report it from here
+            }
+        }
     }
 
     void after_commit(write_connection& c, bool rolled_back) {
