@@ -642,13 +642,7 @@ void application::handle_record(request& req, response res, completion& done) {
                             if (er.log_note.empty()) er.log_note = std::move(ignored_note);
                             return er;
                         }
-                        // After the commit, before the client hears of it: nobody
-                        // reads older data than they wrote.
-                        if (r->kind != core::outcome_kind::replay) {
-                            cache_.invalidate(r->stored.tracking_id);
-                            public_cache_.invalidate(r->stored.tracking_id);
-                        }
-                        count_outcome(*r);
+                        note_stored(*r);
                         response ok;
                         ok.route = route;
                         ok.log_note = std::move(ignored_note);
@@ -658,7 +652,12 @@ void application::handle_record(request& req, response res, completion& done) {
                     }));
 }
 
-void application::count_outcome(const core::append_outcome& o) {
+void application::note_stored(const core::append_outcome& o) {
+    // After the commit, before the client hears of it: nobody reads older data than they wrote.
+    if (o.kind != core::outcome_kind::replay) {
+        cache_.invalidate(o.stored.tracking_id);
+        public_cache_.invalidate(o.stored.tracking_id);
+    }
     events_.inc(events_.slot({static_cast<std::size_t>(o.stored.state), static_cast<std::size_t>(o.kind)}));
 }
 
@@ -713,12 +712,7 @@ void application::handle_batch(request& req, response res, completion& done) {
                 results[positions[k]] = std::move(stored[k]);
             }
             for (const auto& r : results) {
-                if (!r) continue;
-                if (r->kind != core::outcome_kind::replay) {
-                    cache_.invalidate(r->stored.tracking_id);
-                    public_cache_.invalidate(r->stored.tracking_id);
-                }
-                count_outcome(*r);
+                if (r) note_stored(*r);
             }
             response ok;
             ok.route = route;

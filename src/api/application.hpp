@@ -146,7 +146,9 @@ private:
     std::optional<core::error> body_problem(const request& req) const;
     void handle_batch(request& req, response res, completion& done);
     void handle_list(const request& req, response& res);
-    void count_outcome(const core::append_outcome& o);
+    // What every stored outcome does before it is answered: the lookup caches forget the package,
+    // the events metric counts it.
+    void note_stored(const core::append_outcome& o);
     void handle_web(const request& req, std::string_view asset, response& res);
     std::vector<header> cors_headers(const request& req) const;
     // `done`, adding the CORS and rate-limit headers to whatever it is given.
