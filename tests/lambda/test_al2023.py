@@ -132,23 +132,10 @@ class TlsProxy:
 
 
 def start_moto(log_path):
-    """moto_server as tests/support/moto_fixture.py runs it (serial), without signature checks:
-    SigV4 is proven elsewhere (test_package_dynamodb.py); here the subject is TLS."""
+    """moto_server without signature checks: SigV4 is proven elsewhere (test_package_dynamodb.py);
+    here the subject is TLS."""
     import moto_fixture as mf
-    port = mf.free_port()
-    env = dict(os.environ)
-    env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-c", mf.SERIAL_MOTO, "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if mf.port_open(port):
-            return proc, port
-        time.sleep(0.1)
-    mf.kill_group(proc.pid)
-    raise RuntimeError("moto_server did not start (see %s)" % log_path)
+    return mf.launch(log_path)
 
 
 def needed_libraries(binary):

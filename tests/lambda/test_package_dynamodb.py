@@ -37,21 +37,9 @@ WRITER = {"x-api-key": WRITER_KEY}
 
 
 def start_private_moto(log_path):
-    """moto_server (serial, as tests/support/moto_fixture.py runs it) with 5 unauthenticated calls."""
+    """moto_server with 5 unauthenticated calls (for provision), then signatures checked."""
     import moto_fixture as mf
-    port = mf.free_port()
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="5")
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-c", mf.SERIAL_MOTO, "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        if mf.port_open(port):
-            return proc, port
-        time.sleep(0.1)
-    mf.kill_group(proc.pid)
-    raise RuntimeError("moto_server did not start (see %s)" % log_path)
+    return mf.launch(log_path, no_auth_calls=5)
 
 
 def provision(endpoint):

@@ -121,6 +121,28 @@ def pids_on_port(port):
     return pids
 
 
+def launch(log_path, no_auth_calls=None):
+    """A moto_server (serial, as the fixture runs it) of a test's own, on a free port: returns
+    (process, port). no_auth_calls sets INITIAL_NO_AUTH_ACTION_COUNT; None turns signature checks
+    off. The caller stops it with kill_group(process.pid)."""
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+    if no_auth_calls is not None:
+        env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(no_auth_calls)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-c", SERIAL_MOTO, "-H", "127.0.0.1", "-p", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if port_open(port):
+            return proc, port
+        time.sleep(0.1)
+    kill_group(proc.pid)
+    raise RuntimeError("moto_server did not start (see %s)" % log_path)
+
+
 def start_server(log_path):
     try:
         import moto  # noqa: F401
