@@ -132,6 +132,25 @@ class HostileRequestsTest(ProtocolCase):
         self.assertEqual(status_of(answer), 200, answer[:300])  # a replay of the stored event
         self.assert_alive_and_intact()
 
+    def test_final_chunk_sent_in_pieces_is_read(self):
+        # Beast 1.81 asserts wrongly on a chunked body whose final chunk arrives as "0\r\n", "\r",
+        # "\n": the fuzzer found it, and it ended an assertion-enabled server
+        # (src/boost_assert_handler.hpp). The body is empty, so the answer is the JSON error.
+        s = connect(self.server.port)
+        try:
+            s.sendall(b"POST /tracking HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + self.server.key.encode() +
+                      b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\n\r\n")
+            for piece in (b"0\r\n", b"\r", b"\n"):
+                time.sleep(0.2)
+                s.sendall(piece)
+            answer = read_until_closed(s)
+        finally:
+            s.close()
+        self.assertEqual(status_of(answer), 400, answer[:300])
+        self.assertIn("JSON inv".encode(), answer)
+        self.assert_alive_and_intact()
+
     # 4. HTTP/1.1 read strictly (RFC 9112).
     def test_obs_fold_is_400(self):
         self.assert_refused(b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400, "obs-fold")
