@@ -318,16 +318,20 @@ function stopGps() {
 }
 
 // Camera: only where the browser can read barcodes itself; typing always works.
-const canScan = 'BarcodeDetector' in window && navigator.mediaDevices?.getUserMedia;
-$('camera-btn').hidden = !canScan;
+const canScan = 'BarcodeDetector' in window && Boolean(navigator.mediaDevices?.getUserMedia);
+$('camera-btn').hidden = true;
+if (canScan) {
+  window.BarcodeDetector.getSupportedFormats()
+    .then((formats) => { $('camera-btn').hidden = formats.length === 0; })
+    .catch(() => { /* no detector after all: typing only */ });
+}
 $('camera-btn').addEventListener('click', startCamera);
 $('camera-stop').addEventListener('click', () => { stopCamera(); $('tracking-id').focus(); });
 
 async function startCamera() {
   const t = tx();
   try {
-    const formats = await window.BarcodeDetector.getSupportedFormats();
-    const detector = new window.BarcodeDetector(formats.length ? { formats } : undefined);
+    const detector = new window.BarcodeDetector({ formats: await window.BarcodeDetector.getSupportedFormats() });
     const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
     const video = $('camera-video');
     video.srcObject = stream;
@@ -496,7 +500,13 @@ function renderFilterStatuses() {
     box.append(label);
   }
   $('stale').value = state.filters.stale;
+  const t = tx();
+  const parts = [state.filters.statuses.length ? state.filters.statuses.map((st) => t.status[st]).join(', ') : t.anyStatus];
+  if (state.filters.stale) parts.push($('stale').selectedOptions[0].textContent);
+  $('filters-summary').textContent = parts.join(' · ');
 }
+// Open beside the list on a wide screen; on a phone the list comes first.
+$('filters-box').open = window.matchMedia('(min-width: 1000px)').matches;
 
 $('filters').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -505,6 +515,7 @@ $('filters').addEventListener('submit', (e) => {
     stale: $('stale').value,
   };
   store.set(FILTER_KEY, JSON.stringify(state.filters));
+  renderFilterStatuses();
   refreshList({ announce: true });
 });
 $('refresh').addEventListener('click', () => refreshDispatcher({ announce: true }));
@@ -612,29 +623,31 @@ function svg(tag, attrs = {}, text) {
   return e;
 }
 
-// A horizontal bar per status, drawn here (no library): the label on the left, the bar, the
-// count at its end. Each bar is a link that filters the list to that status.
+// A bar per status, drawn here (no library), at the box's real width so the text keeps its size
+// on a phone: the status and its count on one line, the bar under them. Each row is a link that
+// filters the list to that status.
 function renderChart() {
   const box = $('chart');
   const c = state.chart;
   if (!c) { box.replaceChildren(); $('chart-note').textContent = ''; return; }
   const t = tx();
-  const W = 640, ROW = 34, LABEL = 200, PAD = 8, NUM = 56;
-  const H = STATUSES.length * ROW + PAD;
+  const W = Math.max(240, Math.round(box.clientWidth || 320));
+  const ROW = 46, BAR = 14, TOP = 18;
+  const H = STATUSES.length * ROW;
   const max = Math.max(1, ...Object.values(c.counts));
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart-svg', role: 'group', 'aria-labelledby': 'chart-title chart-desc' });
-  const desc = svg('desc', { id: 'chart-desc' }, fill(t.chartDesc, { list: STATUSES.map((s) => `${t.status[s]} ${c.counts[s]}`).join(', ') }));
-  root.append(desc);
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, class: 'chart-svg', role: 'group', 'aria-labelledby': 'chart-title chart-desc' });
+  root.append(svg('desc', { id: 'chart-desc' }, fill(t.chartDesc, { list: STATUSES.map((s) => `${t.status[s]} ${c.counts[s]}`).join(', ') })));
   STATUSES.forEach((s, i) => {
-    const y = PAD + i * ROW;
+    const y = i * ROW;
     const n = c.counts[s];
-    const width = Math.max(n ? 3 : 0, Math.round(((W - LABEL - NUM) * n) / max));
+    const width = n ? Math.max(4, Math.round((W * n) / max)) : 0;
     const a = svg('a', { href: '#dispatcher', class: 'bar', 'data-tone': TONE[s], 'data-status': s, 'data-count': n });
     a.append(
-      svg('rect', { class: 'bar-track', x: LABEL, y, width: W - LABEL - NUM, height: ROW - 10, rx: 4 }),
-      svg('rect', { class: 'bar-fill', x: LABEL, y, width, height: ROW - 10, rx: 4 }),
-      svg('text', { class: 'bar-label', x: LABEL - 10, y: y + (ROW - 10) / 2, 'text-anchor': 'end', 'dominant-baseline': 'central' }, t.status[s]),
-      svg('text', { class: 'bar-count', x: LABEL + width + 8, y: y + (ROW - 10) / 2, 'dominant-baseline': 'central' }, String(n)));
+      svg('rect', { class: 'bar-hit', x: 0, y, width: W, height: ROW - 4 }),
+      svg('text', { class: 'bar-label', x: 0, y: y + 14 }, t.status[s]),
+      svg('text', { class: 'bar-count', x: W, y: y + 14, 'text-anchor': 'end' }, String(n)),
+      svg('rect', { class: 'bar-track', x: 0, y: y + TOP + 4, width: W, height: BAR, rx: 4 }),
+      svg('rect', { class: 'bar-fill', x: 0, y: y + TOP + 4, width, height: BAR, rx: 4 }));
     a.addEventListener('click', (e) => {
       e.preventDefault();
       state.filters = { statuses: [s], stale: '' };
@@ -646,6 +659,13 @@ function renderChart() {
   });
   box.replaceChildren(root);
   $('chart-note').textContent = fill(c.capped ? t.chartCapped : t.chartNote, { n: c.total, time: timeOf(c.at) });
+}
+if ('ResizeObserver' in window) {
+  let lastWidth = 0;
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width);
+    if (w && w !== lastWidth) { lastWidth = w; renderChart(); }
+  }).observe($('chart'));
 }
 
 async function refreshDispatcher({ announce = false } = {}) {
