@@ -51,6 +51,16 @@ function readAuth() {
   } catch { return null; }
 }
 const tx = () => TEXT[state.lang];
+// crypto.randomUUID exists only in secure contexts (https, localhost); a phone reaching the server
+// over plain http on a LAN still gets a random v4 UUID from getRandomValues.
+function newEventId() {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
 const locale = () => (state.lang === 'es' ? 'es-PE' : 'en');
 const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -263,7 +273,7 @@ $('scan-form').addEventListener('submit', async (e) => {
   if (!where) { fieldError('location-error', $('location'), t.locationEmpty); first ??= $('location'); }
   if (first) { first.focus(); return; }
 
-  const body = { tracking_id: id, status: state.status, location: where, event_id: crypto.randomUUID(), timestamp: new Date().toISOString() };
+  const body = { tracking_id: id, status: state.status, location: where, event_id: newEventId(), timestamp: new Date().toISOString() };
   const notes = $('notes').value.trim();
   if (notes) body.notes = notes;
   if ($('use-gps').checked && state.position && Date.now() - state.position.at < 120000) {
