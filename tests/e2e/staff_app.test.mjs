@@ -263,8 +263,8 @@ test('a sync cut before and after the service stored the batch still stores ever
   assertClean(rec, { allow: ['net::ERR_CONNECTION_RESET', 'net::ERR_FAILED'] });
 });
 
-test('a refused scan shows the field and rule in words; a late one says so', async (t) => {
-  const { page, rec } = await openBrowser(t);
+test('a refused scan shows the field and rule in words; a late one says so; coordinates and notes go along', async (t) => {
+  const { context, page, rec } = await openBrowser(t);
   const done = pkgId('DONE');
   const late = pkgId('LATE');
   // Another device already recorded a newer scan of LATE.
@@ -273,8 +273,18 @@ test('a refused scan shows the field and rule in words; a late one says so', asy
 
   await signIn(page, WRITER);
   await page.getByRole('heading', { name: 'Registrar escaneo' }).waitFor();
+  // The delivery carries the phone's coordinates and a note.
+  await context.grantPermissions(['geolocation'], { origin: ORIGIN });
+  await context.setGeolocation({ latitude: -12.121853, longitude: -77.029837, accuracy: 12 });
+  await page.getByLabel('Añadir las coordenadas del teléfono').check();
+  await page.getByText('Posición lista (±12 m).').waitFor();
+  await page.getByText('Añadir una nota (opcional)').click();
+  await page.getByLabel('Nota', { exact: true }).fill('Recibió el portero');
   await scan(page, { id: done, status: 'Entregado', place: 'Miraflores' });
   await waitFates(page, done, 1, 'sent');
+  const [delivered] = await history(done);
+  assert.deepEqual([delivered.latitude, delivered.longitude, delivered.notes], [-12.121853, -77.029837, 'Recibió el portero']);
+  await page.getByLabel('Añadir las coordenadas del teléfono').uncheck();
   await scan(page, { id: done, status: 'En tránsito' });
   await waitFates(page, done, 1, 'refused');
   const refused = page.locator('#scans > li[data-fate="refused"]').first();
@@ -415,8 +425,9 @@ test('English is one click away and remembered; the keyboard reaches every contr
   const id = pkgId('KEYS');
   await page.getByLabel('Tracking number').focus();
   await page.keyboard.type(id);
-  await page.keyboard.press('Tab');
-  await page.keyboard.press('Tab');
+  // Past the camera button where the browser reads barcodes, to the first status.
+  for (let i = 0; i < 2 && await page.evaluate(() => document.activeElement.name !== 'status'); i += 1) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.value), 'INFO_RECEIVED');
   await page.keyboard.press('Space');
   await page.keyboard.press('ArrowRight');
   assert.equal(await page.evaluate(() => document.activeElement.value), 'PICKED_UP');

@@ -284,6 +284,9 @@ $('scan-form').addEventListener('submit', async (e) => {
   button.disabled = true;  // one tap, one scan
   try {
     await state.queue.add(body);
+  } catch (err) {
+    say(fill(t.saveFailed, { why: err?.name ?? String(err) }), { urgent: true });
+    return;
   } finally {
     button.disabled = false;
   }
@@ -446,35 +449,42 @@ function renderSync() {
   } else text.textContent = n ? fill(t.syncPending, { n }) : t.syncIdle;
 }
 
-let renderingScans = null;
+// One read of the database at a time; a change that arrives meanwhile asks for one more.
+let scansRender = null;
+let scansDirty = false;
 async function renderScans() {
   if (!state.queue) return;
-  // Coalesce bursts of state changes into one read of the database.
-  if (renderingScans) return renderingScans;
-  renderingScans = (async () => {
-    const recs = await state.queue.recent(SHOWN_SCANS);
-    const t = tx();
-    const list = $('scans');
-    const sending = new Set(state.syncState.sending);
-    list.replaceChildren(...recs.map((rec) => {
-      const fate = rec.fate === 'queued' && sending.has(rec.seq) ? 'sending' : rec.fate;
-      const li = el('li', 'scan');
-      li.dataset.fate = fate;
-      li.dataset.eventId = rec.event_id;
-      const head = el('div', 'scan-head');
-      head.append(el('strong', 'scan-id', rec.body.tracking_id), el('span', 'fate', t.fate[fate]));
-      const what = el('p', 'scan-what', `${t.status[rec.body.status] ?? rec.body.status} · ${rec.body.location}`);
-      const time = el('time', 'scan-time', dateTimeOf(Date.parse(rec.body.timestamp)));
-      time.dateTime = rec.body.timestamp;
-      li.append(head, what, time);
-      if (rec.body.notes) li.append(el('p', 'scan-notes', `${t.note} ${rec.body.notes}`));
-      if (fate === 'refused') li.append(el('p', 'scan-problem', problemWords(rec.problem)));
-      else if (t.fateAbout[fate]) li.append(el('p', 'scan-about', t.fateAbout[fate]));
-      return li;
-    }));
-    $('scans-empty').hidden = recs.length > 0;
+  if (scansRender) { scansDirty = true; return scansRender; }
+  scansRender = (async () => {
+    do {
+      scansDirty = false;
+      await drawScans(await state.queue.recent(SHOWN_SCANS));
+    } while (scansDirty);
   })();
-  try { await renderingScans; } finally { renderingScans = null; }
+  try { await scansRender; } finally { scansRender = null; }
+}
+
+function drawScans(recs) {
+  const t = tx();
+  const list = $('scans');
+  const sending = new Set(state.syncState.sending);
+  list.replaceChildren(...recs.map((rec) => {
+    const fate = rec.fate === 'queued' && sending.has(rec.seq) ? 'sending' : rec.fate;
+    const li = el('li', 'scan');
+    li.dataset.fate = fate;
+    li.dataset.eventId = rec.event_id;
+    const head = el('div', 'scan-head');
+    head.append(el('strong', 'scan-id', rec.body.tracking_id), el('span', 'fate', t.fate[fate]));
+    const what = el('p', 'scan-what', `${t.status[rec.body.status] ?? rec.body.status} · ${rec.body.location}`);
+    const time = el('time', 'scan-time', dateTimeOf(Date.parse(rec.body.timestamp)));
+    time.dateTime = rec.body.timestamp;
+    li.append(head, what, time);
+    if (rec.body.notes) li.append(el('p', 'scan-notes', `${t.note} ${rec.body.notes}`));
+    if (fate === 'refused') li.append(el('p', 'scan-problem', problemWords(rec.problem)));
+    else if (t.fateAbout[fate]) li.append(el('p', 'scan-about', t.fateAbout[fate]));
+    return li;
+  }));
+  $('scans-empty').hidden = recs.length > 0;
 }
 
 $('sync-now').addEventListener('click', () => state.sender?.kick({ fresh: true }));
