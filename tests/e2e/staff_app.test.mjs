@@ -160,7 +160,7 @@ test('the server sends the staff app with a strict CSP, proper types and a scope
 });
 
 test('sign-in: a wrong or read-only key is refused in words, a writer key opens the courier screen, sign-out forgets it', async (t) => {
-  const { page, rec } = await openBrowser(t);
+  const { context, page, rec } = await openBrowser(t);
   await page.goto(url('/staff/'));
   assert.equal(await page.getAttribute('html', 'lang'), 'es');
   await page.getByLabel('Clave de API').fill('dnx_notarealkey_000000000000000000000000');
@@ -182,9 +182,31 @@ test('sign-in: a wrong or read-only key is refused in words, a writer key opens 
   await page.reload();
   await page.getByRole('heading', { name: 'Registrar escaneo' }).waitFor();  // remembered on the device
 
+  // Signing out with a scan still queued asks what to do with it; kept, it is sent at the next sign-in.
+  const id = pkgId('SIGNOUT');
+  await context.setOffline(true);
+  await scan(page, { id, status: 'Recogido', place: 'Chiclayo' });
   await page.getByRole('button', { name: 'Salir' }).click();
+  await page.getByRole('dialog').getByText('Hay 1 escaneo sin enviar en este teléfono.').waitFor();
+  await page.getByRole('button', { name: 'Salir y conservar los escaneos' }).click();
   await page.getByRole('heading', { name: 'Entrar' }).waitFor();
-  assert.equal(await page.evaluate(() => localStorage.getItem('dinex.staff.auth')), null);
+  assert.equal(await page.evaluate(() => localStorage.getItem('dinex.staff.auth')), null, 'the key is forgotten');
+  assert.doesNotMatch(await page.evaluate(() => JSON.stringify(localStorage)), new RegExp(WRITER), 'nowhere on the device');
+  const queued = await page.evaluate(() => new Promise((resolve, reject) => {
+    const open = indexedDB.open('dinex-staff');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const all = open.result.transaction('scans').objectStore('scans').getAll();
+      all.onsuccess = () => { resolve(JSON.stringify(all.result)); open.result.close(); };
+    };
+  }));
+  assert.match(queued, new RegExp(id), 'the queued scan is kept');
+  assert.doesNotMatch(queued, new RegExp(WRITER), 'the queue holds no key');
+  await context.setOffline(false);
+  await page.getByLabel('Clave de API').fill(WRITER);
+  await page.getByRole('button', { name: 'Entrar' }).click();
+  await waitFates(page, id, 1, 'sent');
+  assert.equal((await history(id)).length, 1);
   // The key check stores nothing; the unknown key and the reader key are this test's 401 and 403.
   assertClean(rec, { allow: ['401', '403'] });
 });
