@@ -547,11 +547,13 @@ async function api(path) {
     cache: 'no-store', credentials: 'omit',
     headers: { Accept: 'application/json', Authorization: `Bearer ${state.auth.key}` },
   });
-  if (res.status === 401) { state.syncState = { ...state.syncState, phase: 'auth' }; }
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
   return res.json();
 }
-const whyOf = (err) => (err?.status ? fill(tx().whyStatus, { status: err.status }) : tx().whyNetwork);
+function whyOf(err) {
+  if (err?.status === 401) return tx().whyKey;
+  return err?.status ? fill(tx().whyStatus, { status: err.status }) : tx().whyNetwork;
+}
 
 function listQuery(cursor) {
   const q = new URLSearchParams();

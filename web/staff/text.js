@@ -53,6 +53,7 @@ export const TEXT = {
     syncAuth: 'El servicio ya no acepta esta clave. Sal y entra con una clave válida; los escaneos siguen guardados.',
     syncForbidden: 'Esta clave solo permite consultar. Pide una clave de repartidor (writer); los escaneos siguen guardados.',
     whyNetwork: 'sin respuesta', whyStatus: 'respuesta {status}',
+    whyKey: 'el servicio ya no acepta esta clave: sal y vuelve a entrar',
     fate: { queued: 'En cola', sending: 'Enviando', sent: 'Registrado', replayed: 'Ya estaba registrado', late: 'Llegó tarde', refused: 'Rechazado' },
     fateAbout: {
       queued: 'Guardado en el teléfono; se enviará al haber conexión.',
@@ -145,6 +146,7 @@ export const TEXT = {
     syncAuth: 'The service no longer accepts this key. Sign out and in with a valid key; the scans stay saved.',
     syncForbidden: 'This key may only look things up. Ask for a courier (writer) key; the scans stay saved.',
     whyNetwork: 'no answer', whyStatus: 'answer {status}',
+    whyKey: 'the service no longer accepts this key: sign out and in again',
     fate: { queued: 'Queued', sending: 'Sending', sent: 'Recorded', replayed: 'Already recorded', late: 'Arrived late', refused: 'Refused' },
     fateAbout: {
       queued: 'Saved on the phone; sent when there is a connection.',
