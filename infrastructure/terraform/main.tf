@@ -28,6 +28,8 @@ locals {
     "GET /packages",
     "GET /",
     "GET /assets/{proxy+}",
+    "GET /staff",
+    "GET /staff/{proxy+}",
   ])
 
   # CloudWatch Embedded Metric Format namespace written by the function (src/obs/emf.cpp).

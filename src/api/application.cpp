@@ -23,6 +23,11 @@ constexpr std::string_view json_type = "application/json; charset=utf-8";
 constexpr std::string_view page_csp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// The staff app's: the page's, plus its manifest and service worker from the same origin.
+constexpr std::string_view staff_csp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
 
 // JSON bodies only. A missing Content-Type is accepted because the original clients (API
 // Gateway in front of a handler that parsed any body) did not always send one.
@@ -805,10 +810,15 @@ void application::handle_web(const request& req, std::string_view name, response
     }
     res.set_header("etag", std::string(asset->etag));
     res.set_header("x-content-type-options", "nosniff");
-    if (name == "index.html") {
-        res.set_header("content-security-policy", std::string(page_csp));
+    const bool staff = name.starts_with("staff/");
+    if (name.ends_with(".html")) {
+        res.set_header("content-security-policy", std::string(staff ? staff_csp : page_csp));
         res.set_header("referrer-policy", "no-referrer");
         res.set_header("x-frame-options", "DENY");
+        res.set_header("cache-control", "no-cache");
+    } else if (name == "staff/sw.js") {
+        // A worker runs under its own script's CSP; and a stale copy would keep an old app alive.
+        res.set_header("content-security-policy", std::string(staff_csp));
         res.set_header("cache-control", "no-cache");
     } else {
         res.set_header("cache-control", "public, max-age=300");

@@ -65,6 +65,13 @@ route_match match_exact(std::string_view path) noexcept {
     if (path.starts_with(assets) && is_asset_name(path.substr(assets.size()))) {
         return {route_id::web_asset, "/assets", "GET, HEAD, OPTIONS", {}, path.substr(assets.size()), {}};
     }
+    // The staff app: "/staff/" is its page, "/staff/<file>" its files (web/staff/), kept apart from
+    // /assets/ so the service worker's scope is the app alone.
+    if (path == "/staff") return {route_id::web_asset, "/staff", "GET, HEAD, OPTIONS", {}, "staff/index.html", {}};
+    constexpr std::string_view staff = "/staff/";
+    if (path.starts_with(staff) && is_asset_name(path.substr(staff.size()))) {
+        return {route_id::web_asset, "/staff", "GET, HEAD, OPTIONS", {}, path.substr(1), {}};
+    }
     return {};
 }
 
@@ -80,7 +87,7 @@ route_match match_route(std::string_view path) noexcept {
     const std::string_view rest = path.substr(slash);
     // A route's own name is never a stage: "/tracking/health" is not "/health".
     if (!is_stage_name(stage) || stage == "tracking" || stage == "health" || stage == "assets" ||
-        stage == "metrics" || stage == "packages" || stage == "subscriptions") return {};
+        stage == "metrics" || stage == "packages" || stage == "subscriptions" || stage == "staff") return {};
     route_match m = match_exact(rest);
     if (m.id == route_id::web_page && rest != "/") return {};  // only "/dev/" is the page
     m.stage = stage;

@@ -1,5 +1,5 @@
 #pragma once
-// The tracking page's files (web/), compiled into the binary.
+// The tracking page's files (web/) and the staff app's (web/staff/), compiled into the binary.
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -12,7 +12,7 @@ struct asset {
     std::string_view etag;  // quoted, content-derived
 };
 
-// "index.html", "app.js" …: the path relative to web/.
+// "index.html", "app.js", "staff/sw.js" …: the path relative to web/.
 std::optional<asset> find_asset(std::string_view name) noexcept;
 
 }  // namespace dinex::web

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the browser tests of the tracking page against a running DINEX server.
-#   DINEX_BASE_URL=http://127.0.0.1:8080 tests/e2e/run.sh
+# Runs browser tests (the tracking page's by default) against a running DINEX server.
+#   DINEX_BASE_URL=http://127.0.0.1:8080 tests/e2e/run.sh [staff_app.test.mjs]
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -14,4 +14,4 @@ if [[ ! -d node_modules ]]; then
   npm ci --no-audit --no-fund
 fi
 
-exec node --test tracking_page.test.mjs
+exec node --test "${1:-tracking_page.test.mjs}"

@@ -501,7 +501,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(routes["target"], "integrations/${aws_apigatewayv2_integration.lambda.id}")
         declared = set(re.findall(r'"([A-Z]+ /[^"]*)"', CONFIG["locals"]["routes"]))
         self.assertEqual(declared, {"GET /health", "GET /tracking", "POST /tracking", "POST /tracking/batch", "GET /packages",
-                                    "GET /", "GET /assets/{proxy+}"})
+                                    "GET /", "GET /assets/{proxy+}", "GET /staff", "GET /staff/{proxy+}"})
         # The router's paths (src/api/router.cpp) are all routed.
         router = read(os.path.join(ROOT, "src", "api", "router.cpp"))
         for path in re.findall(r'path == "(/[a-z/]*)"', router):
@@ -515,6 +515,8 @@ class ApiTest(unittest.TestCase):
             self.assertTrue(any(r.split(" ", 1)[1] == path for r in declared), f"{path} has no route")
         if '"/assets/"' in router:
             self.assertIn("GET /assets/{proxy+}", declared)
+        if '"/staff/"' in router:
+            self.assertIn("GET /staff/{proxy+}", declared)
         # Webhook subscriptions belong to the local server (its SQLite outbox); on AWS subscribers
         # use the SNS topic, so API Gateway must not route /subscriptions.
         self.assertIn('"/subscriptions"', router)

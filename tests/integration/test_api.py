@@ -308,6 +308,35 @@ class ApiTest(unittest.TestCase):
                 self.assertIn(key, rec)
             self.assertEqual(rec["route"], "/health")
 
+    def test_staff_app_files_with_their_headers(self):
+        """The staff app (web/staff/) at /staff/: its page under the strict CSP, its files with
+        their types, the service worker never cached stale, and nothing outside web/staff/."""
+        for path in ("/staff/", "/staff", "/staff/index.html", "/dev/staff/"):
+            status, hdrs, body = self.call("GET", path)
+            self.assertEqual(status, 200, path)
+            self.assertTrue(hdrs["content-type"].startswith("text/html"), path)
+            self.assertIn("script-src 'self'", hdrs["content-security-policy"])
+            self.assertIn("worker-src 'self'", hdrs["content-security-policy"])
+            self.assertNotIn("unsafe-inline", hdrs["content-security-policy"])
+            self.assertEqual(hdrs["cache-control"], "no-cache")
+            self.assertIn('src="/staff/app.js"', body)
+        status, hdrs, _ = self.call("GET", "/staff/", headers={"If-None-Match": hdrs["etag"]})
+        self.assertEqual(status, 304)
+        for name, ctype in (("app.js", "text/javascript"), ("queue.js", "text/javascript"), ("app.css", "text/css"),
+                            ("manifest.webmanifest", "application/manifest+json"), ("icon.svg", "image/svg+xml")):
+            status, hdrs, _ = self.call("GET", "/staff/" + name)
+            self.assertEqual(status, 200, name)
+            self.assertTrue(hdrs["content-type"].startswith(ctype), name)
+            self.assertEqual(hdrs["cache-control"], "public, max-age=300", name)
+        status, hdrs, _ = self.call("GET", "/staff/sw.js")
+        self.assertEqual((status, hdrs["cache-control"]), (200, "no-cache"))
+        self.assertIn("default-src 'none'", hdrs["content-security-policy"])
+        self.assertNotIn("service-worker-allowed", hdrs)
+        self.assertEqual(self.call("HEAD", "/staff/app.js")[0], 200)
+        for path in ("/staff/missing.js", "/staff/.hidden", "/staff/../app.js", "/assets/staff/app.js"):
+            self.assertEqual(self.call("GET", path)[0], 404, path)
+        self.assertEqual(self.call("POST", "/staff/", body={})[0], 405)
+
     def test_logs_never_contain_bodies(self):
         secret = "SECRET-" + uuid.uuid4().hex
         self.post({"tracking_id": new_id(), "location": secret, "status": "PICKED_UP"})

@@ -22,6 +22,24 @@ TEST(Router, MatchesRoutesWithAndWithoutStage) {
     EXPECT_EQ(match_route("/dev/assets/app.js").asset, "app.js");
 }
 
+TEST(Router, StaffAppIsItsOwnFolder) {
+    for (const char* p : {"/staff", "/staff/", "/staff/index.html"}) {
+        const auto m = match_route(p);
+        EXPECT_EQ(m.id, route_id::web_asset) << p;
+        EXPECT_EQ(m.asset, "staff/index.html") << p;
+        EXPECT_EQ(m.label, "/staff") << p;
+    }
+    EXPECT_EQ(match_route("/staff/sw.js").asset, "staff/sw.js");
+    EXPECT_EQ(match_route("/dev/staff/app.js").asset, "staff/app.js");
+    EXPECT_EQ(match_route("/dev/staff/app.js").stage, "dev");
+    // Nothing outside web/staff/ is reachable through it, nor staff files through /assets/.
+    for (const char* p : {"/staff/../app.js", "/staff/.hidden", "/staff/a/b.js", "/assets/staff/app.js",
+                          "/staffx/app.js", "/dev/staff/../app.js"}) {
+        EXPECT_EQ(match_route(p).id, route_id::unmatched) << p;
+    }
+    EXPECT_EQ(match_route("/staff/tracking").asset, "staff/tracking");  // no such file: 404 from the handler
+}
+
 TEST(Router, UnknownPathsDoNotMatch) {
     for (const char* p : {"", "/track", "/dev", "/a/b/tracking", "/dev/index.html", "/assets/../x",
                           "/assets/.hidden", "/de v/tracking", "tracking", "/dev/unknown",
