@@ -243,14 +243,6 @@ class CapacityTest(unittest.TestCase):
             self.server.request("GET", "/packages?status=IN_TRANSIT&limit=20")[0], 200))
         measured["listing"] = self.total(table)
 
-        # Every call asked for its capacity and the binary logged what it was told.
-        self.assertTrue(all(c["asked"] == "TOTAL" for c in self.proxy.calls), self.proxy.calls)
-        answered = sum(1 for c in self.proxy.calls if c["ok"])
-        def logged():
-            return [r for r in self.server.log_records() if r.get("msg") == "dynamodb capacity"]
-        self.assertTrue(wait_for(lambda: len(logged()) >= answered), (len(logged()), answered))
-        self.assertEqual(len(logged()), answered)
-
         # The limiter: the writer key sends 80 events one after another (as fast as this build and
         # moto answer). Each window, this instance leases what it admitted in the previous one (at
         # most limit / 10 = 20 tokens at a time): a few UpdateItems per window, not one per request.
@@ -283,6 +275,14 @@ class CapacityTest(unittest.TestCase):
                              {k: committed["calls"][name][k] for k in ("calls", "rru", "wru")},
                              "%s: measured %s; rerun with DINEX_UPDATE_DDB_UNITS=1 to update %s"
                              % (name, measured[name]["detail"], UNITS_FILE))
+
+        # Every call asked for its capacity and the binary logged what it was told.
+        self.assertTrue(all(c["asked"] == "TOTAL" for c in self.proxy.calls), self.proxy.calls)
+        answered = sum(1 for c in self.proxy.calls if c["ok"])
+        def logged():
+            return [r for r in self.server.log_records() if r.get("msg") == "dynamodb capacity"]
+        self.assertTrue(wait_for(lambda: len(logged()) >= answered), (len(logged()), answered))
+        self.assertEqual(len(logged()), answered)
 
 
 if __name__ == "__main__":
