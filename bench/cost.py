@@ -4,7 +4,9 @@ Everything the estimate assumes is a named constant below, with its source; the 
 `estimate()` and is printed step by step into docs/PERFORMANCE.md by `markdown()`.
 Prices: us-east-1, on-demand, first pricing tier, free tiers ignored; looked up 2026-11-29.
 """
+import json
 import math
+import os
 
 PRICES_LOOKED_UP = "2026-11-29"
 REGION = "us-east-1"
@@ -91,38 +93,43 @@ def item_size(item):
 
 NOW_MS = 1_795_969_066_000
 ULID = "01M8M1J94FN45QA50G6TD0YS9F"
-# Items as src/store/dynamodb/item_codec.cpp writes them, for a typical event (tracking id of
-# 10 characters, location "Lima", a description, no notes, no coordinates).
+# The original's one item per package, for its PutItem's size (its source is not here): the
+# state item of a typical package (tracking id of 10 characters, location "Lima").
 STATE_ITEM = {"tracking_id": "TRK0012345", "sk": "STATE", "status": "OUT_FOR_DELIVERY", "location": "Lima",
               "timestamp": NOW_MS, "event_id": ULID, "created_at": NOW_MS, "updated_at": NOW_MS, "event_count": 8,
               "version": 8, "gsi_status": "OUT_FOR_DELIVERY", "gsi_updated_at": NOW_MS,
               "expires_at": NOW_MS // 1000, "expires_at_ms": NOW_MS}
-EVENT_ITEM = {"tracking_id": "TRK0012345", "sk": "EVENT#" + str(NOW_MS) + "#" + ULID, "event_id": ULID,
-              "status": "OUT_FOR_DELIVERY", "location": "Lima", "timestamp": NOW_MS, "received_at": NOW_MS,
-              "description": "Left the Lima hub", "expires_at": NOW_MS // 1000, "expires_at_ms": NOW_MS}
-MARKER_ITEM = dict(EVENT_ITEM, sk="DEDUP#" + ULID, event_sk=EVENT_ITEM["sk"])
-RATE_ITEM = {"tracking_id": "RL#writer:0123456789ab", "sk": "RL", "tat": NOW_MS, "expires_at": NOW_MS // 1000}
+
+# Capacity units of this service's API calls, measured on the real binary by
+# tests/integration/test_capacity.py (DynamoDB calls priced by DynamoDB's rules from the items
+# really read and written); that test fails when the file no longer matches the code.
+UNITS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ddb_units.json")
 
 
-def ddb_units():
-    """Request units per GET and per POST of this service on DynamoDB, and of the original."""
-    state, event, marker, rate = (item_size(i) for i in (STATE_ITEM, EVENT_ITEM, MARKER_ITEM, RATE_ITEM))
-    kb = lambda b: math.ceil(b / 1024)  # noqa: E731
-    four_kb = lambda b: math.ceil(b / 4096)  # noqa: E731
-    query_bytes = state + EVENTS_PER_PACKAGE * event
-    get_rru = four_kb(query_bytes)  # one strongly consistent Query: sizes summed, rounded up to 4 KB
-    rate_wru = kb(rate)  # the per-client rate-limit counter (UpdateItem) on every request
-    post_rru = 2 * four_kb(state) + 2 * four_kb(marker)  # TransactGetItems: state + idempotency marker
-    post_twru = 2 * (kb(event) + kb(marker) + kb(state))  # TransactWriteItems: 3 items x 2
-    gsi_wru = 2 * kb(state)  # the status index: its key (gsi_updated_at) changes -> delete + put
+def measured_units(path=UNITS_FILE):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def ddb_units(path=UNITS_FILE):
+    """Request units and DynamoDB round trips per GET and per POST of this service (measured), and
+    of the original (assumed)."""
+    m = measured_units(path)["calls"]
+    lim = m["limiter"]
+    # An API key's requests lease tokens of the shared counter: one UpdateItem per lease.
+    lease_wru = lim["steady_updates_per_request"] * lim["wru_per_update"]
+    get, post = m["get"], m["post_existing"]
     return {
-        "sizes": {"state": state, "event": event, "marker": marker, "rate": rate, "query": query_bytes},
-        "get": {"rru": get_rru, "wru": rate_wru, "calls": 2},
-        "post": {"rru": post_rru, "wru": post_twru + gsi_wru + rate_wru, "calls": 3,
-                 "detail": {"transact_wru": post_twru, "gsi_wru": gsi_wru, "rate_wru": rate_wru}},
+        "measured": m,
+        # GET: the cost model's reader is anonymous (the tracking page): limited per instance.
+        "get": {"rru": get["rru"], "wru": get["wru"], "calls": get["calls"], "detail": get["detail"]},
+        # POST: an event for a package that exists, by a writer key (the limiter's lease amortised).
+        "post": {"rru": post["rru"], "wru": post["wru"] + lease_wru,
+                 "calls": post["calls"] + lim["steady_updates_per_request"], "detail": post["detail"],
+                 "lease_wru": lease_wru},
         # The original: GetItem of one item, eventually consistent (0.5 RRU per 4 KB), PutItem of one.
         "orig_get": {"rru": 0.5, "wru": 0, "calls": 1},
-        "orig_post": {"rru": 0, "wru": kb(state), "calls": 2},  # PutItem + SNS Publish
+        "orig_post": {"rru": 0, "wru": math.ceil(item_size(STATE_ITEM) / 1024), "calls": 2},  # PutItem + SNS Publish
     }
 
 
@@ -219,7 +226,6 @@ def markdown(fig):
     g, q = rows[("get", "cpp", "arm64")], rows[("post", "cpp", "arm64")]
     pg, pq = rows[("get", "python", "x86_64")], rows[("post", "python", "x86_64")]
     p = PRICES
-    sz = u["sizes"]
     out.append("How each line is computed (arm64 shown; x86_64 only changes the GB-s price):")
     out.append("")
     out.append("- **API Gateway**: 1,000,000 × $%.2f / 1 M = $%.2f, the same for both versions (answers are far below 512 KB)."
@@ -236,22 +242,24 @@ def markdown(fig):
                "" if k == "get" else
                ", including the stream consumer: %.0f invocation per state change × (%d ms billed: one SNS "
                "Publish, %.0f ms assumed)" % (CONSUMER_INVOCATIONS_PER_CHANGE, r["consumer_billed_ms"], SNS_CALL_MS)))
+    m = u["measured"]
     out.append(
-        "- **DynamoDB, GET**: one strongly consistent Query returns the STATE item (%d B) and %d events "
-        "(%d B each): %d B → %d RRU (4 KB each); plus the rate-limit counter's UpdateItem (%d B → %d WRU): "
-        "%d × $%.3f/M + %d × $%.3f/M = $%.3f."
-        % (sz["state"], EVENTS_PER_PACKAGE, sz["event"], sz["query"], u["get"]["rru"], sz["rate"], u["get"]["wru"],
-           u["get"]["rru"], p["ddb_per_million_rru"], u["get"]["wru"], p["ddb_per_million_wru"], g["ddb"]))
-    d = u["post"]["detail"]
+        "- **DynamoDB, GET**: measured (`bench/ddb_units.json`, written by tests/integration/test_capacity.py): "
+        "%s → %g RRU + %g WRU; an anonymous caller's rate limit is counted per instance (docs/SECURITY.md), "
+        "so no counter write: %g × $%.3f/M + %g × $%.3f/M = $%.3f."
+        % ("; ".join(u["get"]["detail"]), u["get"]["rru"], u["get"]["wru"], u["get"]["rru"], p["ddb_per_million_rru"],
+           u["get"]["wru"], p["ddb_per_million_wru"], g["ddb"]))
+    lim = m["limiter"]
     out.append(
-        "- **DynamoDB, POST**: TransactGetItems of the state and the idempotency marker (2 items × 2 RRU "
-        "= %d RRU); TransactWriteItems of the event (%d B), the marker (%d B) and the state (%d B), each ≤ 1 KB "
-        "× 2 = %d WRU; the status index (GSI, projection ALL) rewrites the state's entry because its key "
-        "`gsi_updated_at` changes: delete + put = %d WRU; the rate-limit counter %d WRU. Total %d RRU + %d WRU "
-        "= %d × $%.3f/M + %d × $%.3f/M = $%.3f. (The table's stream is read by Lambda for free.)"
-        % (u["post"]["rru"], sz["event"], sz["marker"], sz["state"], d["transact_wru"], d["gsi_wru"], d["rate_wru"],
-           u["post"]["rru"], u["post"]["wru"], u["post"]["rru"], p["ddb_per_million_rru"], u["post"]["wru"],
-           p["ddb_per_million_wru"], q["ddb"]))
+        "- **DynamoDB, POST** (an event for a package that exists): measured %s; plus the writer key's share of "
+        "the shared limiter's leases, %.3f UpdateItem (1 WRU) per request as measured for a writer sending %d "
+        "requests per window (leases of up to %d tokens). Total %g RRU + %.3f WRU = $%.3f. (The table's stream is "
+        "read by Lambda for free.)"
+        % ("; ".join(u["post"]["detail"]), lim["steady_updates_per_request"], lim["requests_per_window"],
+           lim["lease_cap"], u["post"]["rru"], u["post"]["wru"], q["ddb"]))
+    out.append("- **Other calls, measured** (RRU / WRU per call): " + "; ".join(
+        "%s %g / %g" % (name.replace("_", " "), m[name]["rru"], m[name]["wru"])
+        for name in ("post_new", "post_existing", "replay", "batch_10_events_5_packages", "listing")) + ".")
     out.append("- **SNS**: one Publish per state change (every POST here, the upper bound: a late, older event "
                "publishes nothing): $%.2f per million POSTs; deliveries to SQS or Lambda subscribers are free."
                % p["sns_per_million_publishes"])
@@ -274,13 +282,12 @@ def markdown(fig):
     out.append("")
     out.append("Reading it: API Gateway's $1.00 is the largest line of a GET; the C++ function's Lambda line is "
                "mostly the billed wait for DynamoDB (its own CPU is about a millisecond even at 128 MB's share of "
-               "a core), while the original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than the original's "
-               "because it does more: history, idempotency and ordering in one transaction (6 WRU), the status "
-               "index (2 WRU) and shared rate limits — the counter's UpdateItem on every request (%s per million) "
-               "costs more than the function itself; `DINEX_RATE_LIMITER=memory` (per-instance limits) would "
-               "remove it. Not counted: X-Ray traces (tracing is Active: $5.00 per million traces "
-               "recorded, ~5 %% sampled by default), data transfer out, storage, KMS requests."
-               % _money(PRICES["ddb_per_million_wru"] * ddb_units()["get"]["wru"]))
+               "a core), while the original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than "
+               "the original's because it does more: history, idempotency and ordering in one transaction (event, "
+               "idempotency marker and state: 2 × 3 WRU) and the status index, whose key (`gsi_updated_at`) changes "
+               "with every event (delete + put, 2 WRU); docs/DYNAMODB.md gives the units per operation before and "
+               "after #19 and what would cut them further. Not counted: X-Ray traces (tracing is Active: $5.00 per "
+               "million traces recorded, ~5 % sampled by default), data transfer out, storage, KMS requests.")
     out.append("")
     out.append("Sources (%s prices, looked up %s):" % (REGION, PRICES_LOOKED_UP))
     out.append("")

@@ -21,10 +21,11 @@ resource "aws_iam_role" "lambda" {
 }
 
 data "aws_iam_policy_document" "lambda" {
-  # The store (src/store/dynamodb): Query for a package's state and history, TransactGetItems
-  # (authorised as GetItem per item), TransactWriteItems of conditional puts (authorised as
-  # PutItem per item), DescribeTable for the health check; GetItem of an API key's item and
-  # UpdateItem of the shared rate-limit counters (RL#<client> items, dynamodb_access.cpp).
+  # The store (src/store/dynamodb): Query for a package's state and history, GetItem of the state
+  # before a write, TransactGetItems (authorised as GetItem per item), TransactWriteItems of
+  # conditional puts (authorised as PutItem per item), DescribeTable for the health check; GetItem
+  # of an API key's item and UpdateItem leasing the shared rate-limit counters (RL#<client> items,
+  # dynamodb_access.cpp).
   statement {
     sid       = "TrackingTable"
     actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]

@@ -18,6 +18,13 @@
 
 namespace dinex::aws {
 
+// What DynamoDB says one call consumed (`ReturnConsumedCapacity: TOTAL`, summed over tables):
+// read units for reads, write units for writes.
+struct consumed_capacity {
+    double read_units = 0;
+    double write_units = 0;
+};
+
 struct dynamodb_options {
     service_config service;  // credentials, region, endpoint
     http_client_options http;
@@ -25,6 +32,8 @@ struct dynamodb_options {
     sleep_function sleep = real_sleep();
     // The signing time; injectable for tests.
     std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+    // Told the capacity of every answered data call (each asks for it); may be empty.
+    std::function<void(std::string_view operation, const consumed_capacity&)> on_capacity;
 };
 
 class dynamodb_client {
@@ -35,7 +44,8 @@ public:
     // is the parsed answer (an object; {} for operations that answer nothing).
     std::expected<boost::json::value, aws_error> call(std::string_view operation,
                                                       const boost::json::object& body);
-    // A single attempt, no retry (for tests and for callers that retry themselves).
+    // Every item operation asks DynamoDB for its consumed capacity (TOTAL) and reports it to
+    // options().on_capacity. A single attempt, no retry (for tests and for callers that retry themselves).
     std::expected<boost::json::value, aws_error> call_once(std::string_view operation,
                                                            const boost::json::object& body);
 

@@ -144,6 +144,13 @@ int run_lambda(const lambda_options& o) {
             from_env->http.tls = s.tls;
             sns = std::move(*from_env);
         }
+        if (log.enabled(obs::level::debug)) {
+            // What each DynamoDB call really consumed (docs/DYNAMODB.md, "Measured units").
+            s.dynamodb_capacity = [&log](std::string_view op, const aws::consumed_capacity& c) {
+                log.log(obs::level::debug, "dynamodb capacity",
+                        {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
+            };
+        }
         stack = build_stack(s, error);
         if (!stack) return init_failed("Runtime.StoreUnavailable", error);
         if (sns) {

@@ -95,6 +95,13 @@ int serve(serve_options o) {
         o.stack.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     }
     std::string error;
+    if (log.enabled(obs::level::debug)) {
+        // What each DynamoDB call really consumed (docs/DYNAMODB.md, "Measured units").
+        o.stack.dynamodb_capacity = [&log](std::string_view op, const aws::consumed_capacity& c) {
+            log.log(obs::level::debug, "dynamodb capacity",
+                    {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
+        };
+    }
     auto stack = build_stack(o.stack, error);
     if (!stack) {
         std::cerr << "error: " << error << "\n";

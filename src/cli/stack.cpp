@@ -49,6 +49,7 @@ std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o
     aws::dynamodb_options client_options;
     client_options.http.tls = tls;
     client_options.service = std::move(*config);
+    client_options.on_capacity = o.dynamodb_capacity;
     return std::make_shared<aws::dynamodb_client>(std::move(client_options));
 }
 
@@ -194,7 +195,10 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
             error = "--rate-limiter dynamodb needs --store dynamodb (the counters live in its table)";
             return nullptr;
         }
-        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(dynamo_table, dynamo_client);
+        // API keys share leased counters; anonymous callers are limited per instance (no write
+        // per request: docs/SECURITY.md bounds both).
+        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(dynamo_table, dynamo_client,
+                                                                        std::make_unique<auth::gcra_limiter>());
     } else if (o.rate_limiter == "memory") {
         stack->limiter = std::make_unique<auth::gcra_limiter>();
     } else {

@@ -1,10 +1,12 @@
 #pragma once
 // Builds the service from configuration: store, core, application. The one place that knows every
 // back-end; front-ends (the HTTP server, the Lambda runtime) and commands take a stack and use it.
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "api/application.hpp"
+#include "aws/dynamodb_client.hpp"
 #include "auth/authenticator.hpp"
 #include "core/access.hpp"
 #include "core/ports.hpp"
@@ -46,6 +48,8 @@ struct stack_options {
     // The TLS context every AWS client of the process shares; made from the system's trust store
     // when null. An https:// AWS endpoint without a trust store is a configuration error.
     std::shared_ptr<aws::tls_context> tls;
+    // Told what each DynamoDB call consumed (the debug log line "dynamodb capacity"); may be empty.
+    std::function<void(std::string_view operation, const aws::consumed_capacity&)> dynamodb_capacity;
 };
 
 struct service_stack {

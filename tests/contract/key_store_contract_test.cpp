@@ -11,6 +11,7 @@
 #include <random>
 
 #include "auth/api_key.hpp"
+#include "auth/gcra_limiter.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "store/dynamodb/dynamodb_access.hpp"
 #include "store/dynamodb/table_schema.hpp"
@@ -254,6 +255,57 @@ TEST(DynamodbRateLimiter, FixedWindowSharedByInstances) {
     EXPECT_EQ(d->retry_after, 1500);
     EXPECT_TRUE(two.acquire("ip:198.51.100.2", lim, start + 500)->allowed);  // another client
     EXPECT_TRUE(two.acquire("ip:198.51.100.1", lim, start + 2000)->allowed);  // the next window
+}
+
+TEST(DynamodbRateLimiter, LeasesCutTheCounterWritesAndNeverAdmitMoreThanTheLimit) {
+    std::random_device rd;
+    auto t = moto("ratelimit-lease-" + std::to_string(rd()));
+    store::dynamodb_rate_limiter one(t.table, t.client), two(t.table, t.client);
+    const core::rate_limit lim{50, 100};  // windows of 2 s, 100 requests; leases of at most 10
+    const core::millis start = 1'764'403'200'000;
+    const std::string client = "key:LEASETEST0001";
+
+    // First window on this instance: one token per lease, as exact as a write per request.
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(one.acquire(client, lim, start + 10 + i)->allowed);
+    EXPECT_EQ(one.counter_writes(), 30U);
+    // The next window: what the last one used, in leases of 10: 3 writes for 30 requests.
+    for (int i = 0; i < 30; ++i) {
+        const auto d = one.acquire(client, lim, start + 2000 + i);
+        ASSERT_TRUE(d && d->allowed);
+        EXPECT_EQ(d->remaining, 100U - static_cast<unsigned>(i) - 1U);  // exact on one instance
+    }
+    EXPECT_EQ(one.counter_writes(), 33U);
+
+    // Two instances in one window: together never more than the limit; short of it by at most
+    // what one instance leased and did not spend (a lease, 10).
+    std::uint64_t admitted = 0;
+    for (int i = 0; i < 300; ++i) {
+        const auto d = (i % 2 ? two : one).acquire(client, lim, start + 4000 + i);
+        ASSERT_TRUE(d) << d.error().internal_message;
+        admitted += d->allowed ? 1 : 0;
+    }
+    EXPECT_LE(admitted, 100U);
+    EXPECT_GE(admitted, 90U);
+    // Refusals after the window is spent cost no write.
+    const auto writes = one.counter_writes() + two.counter_writes();
+    for (int i = 0; i < 20; ++i) EXPECT_FALSE(one.acquire(client, lim, start + 4500 + i)->allowed);
+    EXPECT_EQ(one.counter_writes() + two.counter_writes(), writes);
+}
+
+TEST(DynamodbRateLimiter, AnonymousCallersAreLimitedPerInstanceWithoutWrites) {
+    std::random_device rd;
+    auto t = moto("ratelimit-anon-" + std::to_string(rd()));
+    store::dynamodb_rate_limiter one(t.table, t.client, std::make_unique<auth::gcra_limiter>()),
+        two(t.table, t.client, std::make_unique<auth::gcra_limiter>());
+    const core::rate_limit lim{1, 3};
+    const core::millis now = 1'764'403'200'000;
+    for (auto* l : {&one, &two}) {
+        for (int i = 0; i < 3; ++i) EXPECT_TRUE(l->acquire("ip:198.51.100.7", lim, now)->allowed);
+        EXPECT_FALSE(l->acquire("ip:198.51.100.7", lim, now)->allowed);  // each instance: the burst
+    }
+    EXPECT_EQ(one.counter_writes() + two.counter_writes(), 0U);
+    EXPECT_TRUE(one.acquire("key:ANONTEST0001", lim, now)->allowed);  // keys still share the counter
+    EXPECT_EQ(one.counter_writes(), 1U);
 }
 
 }  // namespace

@@ -94,18 +94,31 @@ class CostTest(unittest.TestCase):
         self.assertEqual(cost.item_size({"ab": "xyz"}), 5)
         self.assertEqual(cost.item_size({"n": 1234}), 1 + 3)  # 4 digits -> 2 bytes + 1
 
-    def test_request_units(self):
-        u = cost.ddb_units()
-        self.assertEqual(u["get"]["rru"], 1)  # state + 8 events < 4 KB
-        self.assertEqual(u["post"]["rru"], 4)  # transactional read of two items
-        self.assertEqual(u["post"]["wru"], 6 + 2 + 1)  # 3 transactional puts, GSI, rate counter
+    def test_request_units_come_from_the_measured_file(self):
+        import json
+        import tempfile
+        calls = {name: {"calls": 2, "rru": 1, "wru": 8, "detail": ["x"]}
+                 for name in ("get", "post_new", "post_existing", "replay", "batch_10_events_5_packages", "listing")}
+        calls["get"] = {"calls": 1, "rru": 1, "wru": 0, "detail": ["Query 1 RRU 0 WRU"]}
+        calls["limiter"] = {"steady_updates_per_request": 0.05, "wru_per_update": 1, "requests_per_window": 30,
+                            "lease_cap": 20}
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump({"calls": calls}, f)
+        try:
+            u = cost.ddb_units(f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual((u["get"]["rru"], u["get"]["wru"], u["get"]["calls"]), (1, 0, 1))
+        self.assertAlmostEqual(u["post"]["wru"], 8.05)  # the lease's UpdateItem, amortised
+        self.assertAlmostEqual(u["post"]["calls"], 2.05)
+        self.assertEqual(cost.ddb_units()["get"]["rru"], cost.measured_units()["calls"]["get"]["rru"])
 
     def test_billed_duration_rounds_up_to_a_millisecond(self):
         e = cost.estimate({"get_cpu_us": 60, "post_cpu_us": 70, "get_log_bytes": 650, "post_log_bytes": 900,
                            "rss_mib": 8})
         g = e["rows"][("get", "cpp", "arm64")]
         self.assertEqual(e["memory"], 128)
-        expected_ms = -(-(2 * cost.DDB_CALL_MS + 0.060 * cost.FULL_VCPU_MB / 128) // 1)
+        expected_ms = -(-(cost.ddb_units()["get"]["calls"] * cost.DDB_CALL_MS + 0.060 * cost.FULL_VCPU_MB / 128) // 1)
         self.assertEqual(g["billed_ms"], expected_ms)
         lam = 0.20 + 1e6 * 0.125 * expected_ms / 1000 * cost.PRICES["lambda_gb_s_arm64"]
         self.assertAlmostEqual(g["lambda"], lam, places=9)

@@ -1,5 +1,6 @@
 #include "store/dynamodb/dynamodb_access.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "aws/dynamodb_client.hpp"
@@ -147,35 +148,111 @@ core::result<core::api_key_record> dynamodb_key_store::revoke_key(std::string_vi
     return std::move(*k);
 }
 
-dynamodb_rate_limiter::dynamodb_rate_limiter(std::string table, std::shared_ptr<aws::dynamodb_client> client)
-    : table_(std::move(table)), client_(std::move(client)) {}
+struct dynamodb_rate_limiter::lease {
+    std::mutex mutex;  // held while this client's lease is taken: its other requests wait for it
+    core::millis window = -1;        // start of the window the fields below are about
+    std::uint64_t tokens = 0;        // leased for `window` and not spent
+    std::uint64_t position = 0;      // the shared counter after this instance's last lease (<= limit)
+    std::uint64_t admitted = 0;      // requests admitted here for this client in `window`
+    std::uint64_t size = 1;          // tokens the next lease claims in `window`
+    bool full = false;               // the counter refused a lease in `window`
+    std::atomic<core::millis> forget_after{0};  // two windows after `window`: nothing left to keep
+};
+
+dynamodb_rate_limiter::dynamodb_rate_limiter(std::string table, std::shared_ptr<aws::dynamodb_client> client,
+                                             std::unique_ptr<core::rate_limiter> per_instance,
+                                             std::size_t max_clients)
+    : table_(std::move(table)),
+      client_(std::move(client)),
+      per_instance_(std::move(per_instance)),
+      max_clients_(std::max<std::size_t>(1, max_clients)) {}
+
+dynamodb_rate_limiter::~dynamodb_rate_limiter() = default;
 
 core::result<core::limit_decision> dynamodb_rate_limiter::acquire(std::string_view client,
                                                                   const core::rate_limit& limit, core::millis now) {
     if (limit.unlimited()) return core::limit_decision{};
+    if (per_instance_ && !client.starts_with("key:")) return per_instance_->acquire(client, limit, now);
+    return shared(client, limit, now);
+}
+
+core::result<core::limit_decision> dynamodb_rate_limiter::shared(std::string_view client,
+                                                                 const core::rate_limit& limit, core::millis now) {
     const auto w = core::fixed_window::of(limit);
     const core::millis start = w.start_of(now);
-    std::string pk(rate_limit_prefix);
-    pk.append(client);
-    const std::int64_t ttl = items::ttl_seconds(start + 3 * w.window_ms);
-    const auto r = client_->call(
-        "UpdateItem",
-        json::object{{"TableName", table_},
-                     {"Key", json::object{{schema::partition_key, items::string(pk)},
-                                          {schema::sort_key, items::string(std::to_string(start))}}},
-                     {"UpdateExpression", "ADD hits :one SET expires_at = :ttl"},
-                     {"ConditionExpression", "attribute_not_exists(hits) OR hits < :limit"},
-                     {"ExpressionAttributeValues", json::object{{":one", items::number(std::int64_t{1})},
-                                                                {":ttl", items::number(ttl)},
-                                                                {":limit", items::number(std::int64_t{w.limit})}}},
-                     {"ReturnValues", "UPDATED_NEW"}});
-    if (!r) {
-        if (r.error().kind == aws::error_kind::conditional_check_failed) return w.refused(now);
-        return core::fail(to_core_error(table_, r.error()));
+    const std::uint64_t cap = std::max<std::uint64_t>(1, w.limit / max_lease_divisor);
+
+    std::shared_ptr<lease> l;
+    {
+        const std::lock_guard lock(mutex_);
+        auto it = leases_.find(std::string(client));
+        if (it == leases_.end()) {
+            if (leases_.size() >= max_clients_) {
+                // Forget clients whose lease is over; if none is, any one (its unspent tokens are
+                // then refused to everybody until the window ends: never an overshoot).
+                std::erase_if(leases_, [&](const auto& e) { return e.second->forget_after.load() < now; });
+                if (leases_.size() >= max_clients_) leases_.erase(leases_.begin());
+            }
+            it = leases_.emplace(std::string(client), std::make_shared<lease>()).first;
+        }
+        l = it->second;
     }
-    const auto* attrs = r->is_object() ? r->get_object().if_contains("Attributes") : nullptr;
-    const auto hits = attrs && attrs->is_object() ? number_attr(attrs->get_object(), "hits") : std::nullopt;
-    return w.admitted(static_cast<std::uint64_t>(hits.value_or(w.limit)), now);
+    const std::lock_guard hold(l->mutex);
+    if (l->window != start) {
+        // What this instance admitted in the previous window predicts this one: lease that much
+        // at once (one UpdateItem per window for a steady client), within the cap.
+        const std::uint64_t previous = l->window == start - w.window_ms ? l->admitted : 0;
+        l->window = start;
+        l->tokens = 0;
+        l->position = 0;
+        l->admitted = 0;
+        l->full = false;
+        l->size = std::clamp<std::uint64_t>(previous, 1, cap);
+        l->forget_after = start + 2 * w.window_ms;
+    }
+    if (l->tokens == 0) {
+        if (l->full) return w.refused(now);
+        const std::uint64_t n = std::min(l->size, cap);
+        std::string pk(rate_limit_prefix);
+        pk.append(client);
+        const std::int64_t ttl = items::ttl_seconds(start + 3 * w.window_ms);
+        counter_writes_.fetch_add(1);
+        const auto r = client_->call(
+            "UpdateItem",
+            json::object{{"TableName", table_},
+                         {"Key", json::object{{schema::partition_key, items::string(pk)},
+                                              {schema::sort_key, items::string(std::to_string(start))}}},
+                         {"UpdateExpression", "ADD hits :n SET expires_at = :ttl"},
+                         {"ConditionExpression", "attribute_not_exists(hits) OR hits < :limit"},
+                         {"ExpressionAttributeValues",
+                          json::object{{":n", items::number(static_cast<std::int64_t>(n))},
+                                       {":ttl", items::number(ttl)},
+                                       {":limit", items::number(std::int64_t{w.limit})}}},
+                         {"ReturnValues", "UPDATED_NEW"}});
+        if (!r) {
+            if (r.error().kind == aws::error_kind::conditional_check_failed) {
+                l->full = true;
+                return w.refused(now);
+            }
+            return core::fail(to_core_error(table_, r.error()));
+        }
+        const auto* attrs = r->is_object() ? r->get_object().if_contains("Attributes") : nullptr;
+        const auto hits = attrs && attrs->is_object() ? number_attr(attrs->get_object(), "hits") : std::nullopt;
+        // The claimed positions are (hits - n, hits]; those at or below the limit are ours. The
+        // condition held, so at least the first one is. Without an answer, take only that one.
+        if (hits && *hits >= static_cast<std::int64_t>(n)) {
+            const auto after = static_cast<std::uint64_t>(*hits);
+            l->tokens = std::min<std::uint64_t>(n, w.limit - std::min<std::uint64_t>(after - n, w.limit - 1));
+            l->position = std::min<std::uint64_t>(after, w.limit);
+        } else {
+            l->tokens = 1;
+            l->position = w.limit;
+        }
+        l->full = l->position >= w.limit;
+    }
+    --l->tokens;
+    ++l->admitted;
+    return w.admitted(l->position - l->tokens, now);
 }
 
 }  // namespace dinex::store

@@ -183,11 +183,15 @@ std::vector<core::result<core::append_outcome>> dynamodb_store::append_group_now
     return out;
 }
 
-// subs[first, last) belong to one package. One consistent read of its state and of the
-// idempotency markers of these events, the rule applied to each in turn (a later event sees the
-// earlier ones), then one transaction: every accepted event and its marker, conditional on being
-// new, and the final state, conditional on the version read. A concurrent writer makes the
-// transaction fail as a whole; the chunk is then read and decided again.
+// subs[first, last) belong to one package. One strongly consistent GetItem of its state, the rule
+// applied to each event in turn (a later event sees the earlier ones), then one transaction: every
+// accepted event and its idempotency marker, conditional on being new, and the final state,
+// conditional on the version read. The markers are read only when they can change the answer: an
+// event naming the state's latest event_id (a retry of the last request), an event the rule
+// refuses (it may be a replay instead), or a marker whose put failed (a concurrent or retried
+// copy). Then state and those markers are read together (TransactGetItems, one snapshot) and the
+// chunk is decided again. A concurrent writer makes the transaction fail as a whole; the chunk is
+// then read and decided again.
 void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
                                  const core::lifecycle_policy& policy,
                                  std::vector<core::result<core::append_outcome>>& out) {
@@ -196,42 +200,58 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
     const std::string& tracking_id = subs[first].incoming.tracking_id;
     const core::millis now = subs[first].incoming.received_at;
 
-    // Distinct event ids: TransactGetItems refuses the same key twice.
-    std::vector<std::string_view> ids;
-    for (std::size_t i = first; i < last; ++i) {
-        const std::string_view id = subs[i].incoming.event_id;
-        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
-    }
-    json::array gets;
-    gets.push_back(json::object{{"Get", json::object{{"TableName", table}, {"Key", key_of(tracking_id, items::state_sk)}}}});
-    for (const auto id : ids) {
-        gets.push_back(json::object{{"Get", json::object{{"TableName", table},
-                                                         {"Key", key_of(tracking_id, items::marker_sort_key(id))}}}});
-    }
-    const json::object read_request{{"TransactItems", std::move(gets)}};
-
     const auto fail_range = [&](const core::error& e) {
         for (std::size_t i = first; i < last; ++i) out[i] = core::fail(e);
     };
+    // Distinct event ids whose markers are read (TransactGetItems refuses the same key twice).
+    std::vector<std::string_view> wanted;
+    const auto want = [&](std::string_view id) {
+        if (std::find(wanted.begin(), wanted.end(), id) != wanted.end()) return false;
+        wanted.push_back(id);
+        return true;
+    };
 
     for (int round = 1; round <= impl_->options.max_rounds; ++round) {
-        // 1. Read the state and the markers, consistently and together.
-        const auto read = client.call("TransactGetItems", read_request);
-        if (!read) return fail_range(to_core_error(table, read.error()));
-        std::vector<const json::object*> found(ids.size() + 1, nullptr);
-        if (const auto* responses = read->as_object().if_contains("Responses"); responses && responses->is_array()) {
-            const auto& arr = responses->as_array();
-            for (std::size_t i = 0; i < found.size() && i < arr.size(); ++i) {
-                if (!arr[i].is_object()) continue;
-                const auto* it = arr[i].as_object().if_contains("Item");
-                if (it && it->is_object()) found[i] = &it->as_object();
+        // 1. Read the state (and the markers wanted), consistently.
+        const json::object* state_item = nullptr;
+        std::unordered_map<std::string_view, const json::object*> markers;  // read, by event_id
+        json::value read;
+        if (wanted.empty()) {
+            auto r = client.call("GetItem", json::object{{"TableName", table},
+                                                         {"Key", key_of(tracking_id, items::state_sk)},
+                                                         {"ConsistentRead", true}});
+            if (!r) return fail_range(to_core_error(table, r.error()));
+            read = std::move(*r);
+            if (const auto* it = read.as_object().if_contains("Item"); it && it->is_object()) state_item = &it->as_object();
+        } else {
+            json::array gets;
+            gets.push_back(json::object{{"Get", json::object{{"TableName", table}, {"Key", key_of(tracking_id, items::state_sk)}}}});
+            for (const auto id : wanted) {
+                gets.push_back(json::object{{"Get", json::object{{"TableName", table},
+                                                                 {"Key", key_of(tracking_id, items::marker_sort_key(id))}}}});
+            }
+            auto r = client.call("TransactGetItems", json::object{{"TransactItems", std::move(gets)}});
+            if (!r) return fail_range(to_core_error(table, r.error()));
+            read = std::move(*r);
+            if (const auto* responses = read.as_object().if_contains("Responses"); responses && responses->is_array()) {
+                const auto& arr = responses->as_array();
+                for (std::size_t i = 0; i < arr.size() && i <= wanted.size(); ++i) {
+                    if (!arr[i].is_object()) continue;
+                    const auto* it = arr[i].as_object().if_contains("Item");
+                    if (!it || !it->is_object()) continue;
+                    if (i == 0) {
+                        state_item = &it->as_object();
+                    } else {
+                        markers.emplace(wanted[i - 1], &it->as_object());
+                    }
+                }
             }
         }
 
         std::optional<core::package_state> current;
         std::optional<std::int64_t> version;  // of the stored state item, expired or not
-        if (found[0]) {
-            auto decoded = items::decode_state(*found[0]);
+        if (state_item) {
+            auto decoded = items::decode_state(*state_item);
             if (!decoded) {
                 return fail_range(core::error::internal_error("dynamodb: state of " + tracking_id + ": " + decoded.error()));
             }
@@ -239,32 +259,41 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
             // An expired package is gone, whether or not TTL has deleted it yet.
             if (decoded->state.expires_at >= now) current = std::move(decoded->state);
         }
+        // A retry of the package's latest event: its marker decides (a replay, not a new event).
+        bool read_again = false;
+        if (current) {
+            for (std::size_t i = first; i < last; ++i) {
+                if (subs[i].incoming.event_id == current->event_id && want(subs[i].incoming.event_id)) read_again = true;
+            }
+        }
+        if (read_again) continue;
 
         // 2. The rule, once for every store, item after item.
         std::unordered_map<std::string_view, core::event> accepted;  // in this chunk, by event_id
         json::array writes;
+        std::vector<std::string_view> marker_at;  // the event_id of each write that is a marker put
         const json::object live_values{{":now", items::number(now)}};
-        const auto put_new = [&](json::object item) {
+        const auto put_new = [&](json::object item, std::string_view condition, json::object values) {
             return json::object{{"Put", json::object{
                                             {"TableName", table},
                                             {"Item", std::move(item)},
-                                            {"ConditionExpression", "attribute_not_exists(sk) OR expires_at_ms < :now"},
-                                            {"ExpressionAttributeValues", live_values},
+                                            {"ConditionExpression", condition},
+                                            {"ExpressionAttributeValues", std::move(values)},
                                         }}};
         };
         bool broken_marker = false;
-        for (std::size_t i = first; i < last && !broken_marker; ++i) {
+        for (std::size_t i = first; i < last && !broken_marker && !read_again; ++i) {
             const core::submission& sub = subs[i];
             const core::event& in = sub.incoming;
             std::optional<core::event> same_id;
+            const bool marker_read = markers.contains(in.event_id) ||
+                                     std::find(wanted.begin(), wanted.end(), std::string_view(in.event_id)) != wanted.end();
             if (const auto a = accepted.find(in.event_id); a != accepted.end()) {
                 same_id = a->second;
-            } else {
-                const auto pos = static_cast<std::size_t>(std::find(ids.begin(), ids.end(), std::string_view(in.event_id)) - ids.begin());
-                const json::object* marker = found[pos + 1];
+            } else if (const auto m = markers.find(in.event_id); m != markers.end()) {
                 // A marker counts only when it belongs to the current life of the package and is live.
-                if (current && marker && items::expires_at_ms(*marker) >= in.received_at) {
-                    auto e = items::decode_event(*marker);
+                if (current && items::expires_at_ms(*m->second) >= in.received_at) {
+                    auto e = items::decode_event(*m->second);
                     if (!e) {
                         out[i] = core::fail(core::error::internal_error("dynamodb: marker of " + tracking_id + ": " + e.error()));
                         broken_marker = true;
@@ -274,16 +303,31 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
                 }
             }
             out[i] = core::decide(current, same_id, sub, policy);
+            if (!out[i] && !same_id && !marker_read) {
+                // Refused as a new event; it may be a replay of an earlier one: ask its marker.
+                want(in.event_id);
+                read_again = true;
+                break;
+            }
             if (!out[i] || out[i]->kind == core::outcome_kind::replay) continue;
             const core::millis expires = out[i]->state.expires_at;
-            writes.push_back(put_new(items::encode_event(out[i]->stored, expires)));
-            writes.push_back(put_new(items::encode_marker(out[i]->stored, expires)));
+            writes.push_back(put_new(items::encode_event(out[i]->stored, expires),
+                                     "attribute_not_exists(sk) OR expires_at_ms < :now", live_values));
+            // A marker left by an earlier, expired life of the package (received before this life
+            // began) is overwritten too: it would otherwise refuse this event forever.
+            writes.push_back(put_new(items::encode_marker(out[i]->stored, expires),
+                                     "attribute_not_exists(sk) OR expires_at_ms < :now OR received_at < :born",
+                                     json::object{{":now", items::number(now)},
+                                                  {":born", items::number(out[i]->state.created_at)}}));
+            marker_at.resize(writes.size());
+            marker_at.back() = in.event_id;
             current = out[i]->state;
             accepted.emplace(in.event_id, out[i]->stored);
         }
         if (broken_marker) {
             return fail_range(core::error::internal_error("dynamodb: unreadable idempotency marker in " + tracking_id));
         }
+        if (read_again) continue;
         if (writes.empty()) return;  // replays and refusals only: nothing to write
 
         // 3. One transaction: the events, their markers, the state — each conditional.
@@ -305,9 +349,22 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
             }
             return;
         }
-        // Someone else wrote this package (or these very events) since we read: read and decide
-        // again. The markers turn a concurrent or retried copy of an event into a replay.
-        impl_->contention.wait(std::min(round, 5));
+        // Someone else wrote this package (or these very events) since we read. A marker that
+        // refused its put names a copy of an event written meanwhile (or a retry of one whose
+        // answer was lost): read it, and the event becomes a replay. Without reasons, read every
+        // marker of the chunk.
+        const auto& reasons = written.error().cancellation_reasons;
+        bool named = false;
+        for (std::size_t k = 0; k < reasons.size() && k < marker_at.size(); ++k) {
+            if (!marker_at[k].empty() && reasons[k] == "ConditionalCheckFailed") {
+                want(marker_at[k]);
+                named = true;
+            }
+        }
+        if (reasons.empty()) {
+            for (std::size_t i = first; i < last; ++i) want(subs[i].incoming.event_id);
+        }
+        if (!named) impl_->contention.wait(std::min(round, 5));
     }
     fail_range(core::error::unavailable_error("dynamodb: too much contention on " + tracking_id));
 }
