@@ -4,15 +4,18 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "api/http.hpp"
 #include "api/lookup_cache.hpp"
+#include "api/router.hpp"
 #include "api/subscriptions.hpp"
 #include "auth/authenticator.hpp"
 #include "auth/limits.hpp"
 #include "core/access.hpp"
+#include "core/event_sink.hpp"
 #include "core/tracking_service.hpp"
 #include "obs/metrics.hpp"
 
@@ -94,19 +97,16 @@ response error_response(const core::error& e, std::string_view request_id, std::
 
 class application {
 public:
-    // `metrics`: the registry GET /metrics answers from; the application adds its own counters
-    // (tracking events, rate-limited requests) to it. Without one, /metrics answers 404.
+    // `metrics`: the registry GET /metrics answers from; the application adds its own counter of
+    // rate-limited requests to it. Without one, /metrics answers 404.
+    // `events`: where each answered tracking event is reported (Prometheus or EMF), if anywhere.
     application(core::tracking_service& service, app_config config, access_control access = {},
-                obs::registry* metrics = nullptr, webhook_admin webhooks = {});
+                obs::registry* metrics = nullptr, webhook_admin webhooks = {}, core::event_sink* events = nullptr);
     ~application();
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
-    static constexpr std::array<std::string_view, 3> event_outcomes = {"created", "late_arrival", "replay"};
     static constexpr std::array<std::string_view, 4> limited_roles = {"anonymous", "reader", "writer", "admin"};
-    static constexpr std::array<std::string_view, 10> event_statuses = {
-        "INFO_RECEIVED",    "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP",
-        "DELIVERY_FAILED", "DELIVERED", "EXCEPTION",  "RETURN_TO_SENDER", "CANCELLED"};
 
     // `done` runs exactly once: on this thread (reads, errors), or for writes through
     // `req.resume` when the front-end gave one, else on the store's thread.
@@ -117,10 +117,37 @@ public:
     // missing, wrong or ambiguous key where one is needed) before any of it is read.
     body_admission admit_body(const request& head);
 
-    const app_config& config() const noexcept { return config_; }
+    // What a handler is given besides the request: the route it was matched to and what the
+    // caller may see. Its completion adds the route label, CORS and rate-limit headers.
+    struct call {
+        const route_match& route;
+        bool full_view = false;
+    };
+    using handler = void (application::*)(request& req, const call& c, completion done);
+
+    // What a body on a route is held to before its handler sees it.
+    enum class body_rule {
+        none,   // the route reads no body (the anonymous limit applies to whatever is sent)
+        json,   // a JSON document of at most max_body_bytes
+        batch,  // a JSON document of at most max_batch_body_bytes
+    };
+    // One method of one route: who may call it, what body it takes, who answers it. GET serves
+    // HEAD too. `needs` empty: anyone (health, the page).
+    struct method_route {
+        std::string_view method;
+        std::optional<core::action> needs;
+        body_rule body = body_rule::none;
+        handler run = nullptr;
+    };
+
+    // The route table (route_table.cpp): the methods of `id`, empty for none.
+    static std::span<const method_route> methods_of(route_id id) noexcept;
+    static const method_route* find_method(route_id id, std::string_view method) noexcept;
 
 private:
-    void handle_health(const request& req, response& res);
+    // A route this process does not serve (metrics off, no webhook admin): its 404, if any.
+    std::optional<core::error> unavailable(const request& req, const route_match& route) const;
+
     // Who is asking, whether they may, and their quota. `refusal` set: answer it and stop.
     struct admission {
         std::optional<core::principal> who;
@@ -129,9 +156,11 @@ private:
         std::optional<response> refusal;
     };
     admission admit(const request& req, core::action what);
+    // GET /metrics: open to loopback (or everyone) as configured, charged to a scrape budget;
+    // otherwise an admin key.
+    admission admit_scrape(const request& req);
     std::optional<response> charge(const request& req, std::string_view client, const core::rate_limit& limit,
                                    core::millis now, std::vector<header>* headers, std::size_t role_index);
-    void handle_metrics(const request& req, response& res);
     // The key presented by `req` verified, with wrong keys charged to the client address's
     // budget; `refusal` set (401/429/503) when it does not verify.
     struct verified_key {
@@ -139,21 +168,33 @@ private:
         std::optional<response> refusal;
     };
     verified_key verify_key(const request& req, core::millis now);
-
-    void handle_lookup(const request& req, response& res, bool full_view);
-    void handle_record(request& req, response res, completion& done);
-    // Too large, or not JSON: the checks every request body goes through first.
-    std::optional<core::error> body_problem(const request& req) const;
-    void handle_batch(request& req, response res, completion& done);
-    void handle_list(const request& req, response& res);
-    // What every stored outcome does before it is answered: the lookup caches forget the package,
-    // the events metric counts it.
-    void note_stored(const core::append_outcome& o);
-    void handle_web(const request& req, std::string_view asset, response& res);
+    std::size_t body_limit(body_rule rule) const noexcept;
+    // Too large for the route, or not JSON: the checks every request body goes through first.
+    std::optional<core::error> body_problem(const request& req, body_rule rule) const;
+    response preflight(const request& req, const route_match& route) const;
     std::vector<header> cors_headers(const request& req) const;
-    // `done`, adding the CORS and rate-limit headers to whatever it is given.
-    completion with_headers(const request& req, std::vector<header> limit_headers, completion done) const;
     bool origin_allowed(std::string_view origin) const noexcept;
+
+    // The handlers, one per method of a route (route_table.cpp lists them).
+    void serve_health(request& req, const call& c, completion done);        // service_routes.cpp
+    void serve_metrics(request& req, const call& c, completion done);
+    void serve_page(request& req, const call& c, completion done);
+    void serve_asset(request& req, const call& c, completion done);
+    void lookup(request& req, const call& c, completion done);              // tracking_routes.cpp
+    void record(request& req, const call& c, completion done);
+    void record_batch(request& req, const call& c, completion done);
+    void list_packages(request& req, const call& c, completion done);       // listing_routes.cpp
+    void list_subscriptions(request& req, const call& c, completion done);  // subscription_routes.cpp
+    void create_subscription(request& req, const call& c, completion done);
+    void show_subscription(request& req, const call& c, completion done);
+    void update_subscription(request& req, const call& c, completion done);
+    void delete_subscription(request& req, const call& c, completion done);
+    void list_deliveries(request& req, const call& c, completion done);
+
+    void send_asset(const request& req, std::string_view name, completion done) const;
+    // What every stored outcome does before it is answered: the lookup caches forget the package,
+    // the event sink hears of it.
+    void note_stored(const core::append_outcome& o);
 
     core::tracking_service& service_;
     app_config config_;
@@ -162,7 +203,7 @@ private:
     lookup_cache cache_;
     lookup_cache public_cache_;  // the anonymous view, kept apart from the full one
     obs::registry* metrics_;
-    obs::counter_family events_;        // dinex_tracking_events_total{status,outcome}
+    core::event_sink* events_;
     obs::counter_family rate_limited_;  // dinex_rate_limited_requests_total{role}
 };
 

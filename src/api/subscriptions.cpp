@@ -173,12 +173,7 @@ void write_delivery(json_writer& w, const core::delivery& d) {
     w.end_object();
 }
 
-// An error answer that keeps the route label of the request (for logs and metrics).
-void answer_error(response& res, const error& e, const request& req) {
-    const auto label = res.route;
-    res = error_response(e, req.request_id);
-    res.route = label;
-}
+void answer_error(response& res, const error& e, const request& req) { res = error_response(e, req.request_id); }
 
 std::optional<std::size_t> parse_limit(std::string_view text) {
     std::size_t n = 0;
@@ -193,31 +188,12 @@ subscription_api::subscription_api(core::webhook_store* store, core::clock& cloc
                                    subscription_settings settings)
     : store_(store), clock_(clock), ids_(ids), settings_(settings) {}
 
-void subscription_api::handle(const request& req, const route_match& route, response& res) {
-    if (!store_) {
-        return answer_error(res, error::field(errc::not_found,
-                                 "webhook subscriptions belong to the local server; on AWS, subscribe to the SNS "
-                                 "topic (docs/NOTIFICATIONS.md)",
-                                 "path", "route"), req);
-    }
-    const bool is_get = req.method == "GET" || req.method == "HEAD";
-    switch (route.id) {
-        case route_id::subscriptions:
-            if (is_get) return list(req, res);
-            if (req.method == "POST") return create(req, res);
-            break;
-        case route_id::subscription:
-            if (is_get) return show(req, route.resource, res);
-            if (req.method == "PATCH") return update(req, route.resource, res);
-            if (req.method == "DELETE") return remove(req, route.resource, res);
-            break;
-        case route_id::subscription_deliveries:
-            if (is_get) return deliveries(req, route.resource, res);
-            break;
-        default: break;
-    }
-    answer_error(res, method_not_allowed(route.allow), req);
-    res.set_header("allow", std::string(route.allow));
+std::optional<error> subscription_api::unavailable() const {
+    if (store_) return std::nullopt;
+    return error::field(errc::not_found,
+                        "webhook subscriptions belong to the local server; on AWS, subscribe to the SNS "
+                        "topic (docs/NOTIFICATIONS.md)",
+                        "path", "route");
 }
 
 void subscription_api::create(const request& req, response& res) {

@@ -6,11 +6,11 @@
 //   PATCH  /subscriptions/{id}              {"enabled": true|false}: re-enable after failures
 //   DELETE /subscriptions/{id}              → 204; its pending deliveries are dropped
 //   GET    /subscriptions/{id}/deliveries   ?limit=&cursor=: delivery history, newest first
-// The caller has already checked that the request carries an admin key.
+// The caller (the route table) has already checked the method, the admin key and the body.
+#include <optional>
 #include <string_view>
 
 #include "api/http.hpp"
-#include "api/router.hpp"
 #include "core/ports.hpp"
 #include "core/webhooks.hpp"
 
@@ -27,17 +27,18 @@ public:
     subscription_api(core::webhook_store* store, core::clock& clock, core::id_generator& ids,
                      subscription_settings settings);
 
-    // Fills `res` (status, JSON body) for a request on one of the three subscription routes.
-    void handle(const request& req, const route_match& route, response& res);
+    // The back-end keeps no outbox (DynamoDB on AWS, where SNS does this job): the 404 that says so.
+    std::optional<core::error> unavailable() const;
 
-private:
-    void create(const request& req, response& res);
+    // Each fills `res` (status, JSON body) for one method of one route; `id` is the {id} segment.
     void list(const request& req, response& res);
+    void create(const request& req, response& res);
     void show(const request& req, std::string_view id, response& res);
     void update(const request& req, std::string_view id, response& res);
     void remove(const request& req, std::string_view id, response& res);
     void deliveries(const request& req, std::string_view id, response& res);
 
+private:
     core::webhook_store* store_;
     core::clock& clock_;
     core::id_generator& ids_;

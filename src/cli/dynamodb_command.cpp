@@ -1,6 +1,7 @@
 // `dinex-tracking create-table`: creates the DynamoDB table the `dynamodb` store uses, from the one
 // definition in store/dynamodb/table_schema.cpp, and turns TTL on.
 #include <chrono>
+#include <expected>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -22,12 +23,10 @@ struct create_table_options {
     bool print_definition = false;
 };
 
-std::string table_status(aws::dynamodb_client& client, const std::string& table, std::string& error) {
+// The table's TableStatus ("CREATING", "ACTIVE" …), or why DescribeTable failed.
+std::expected<std::string, std::string> table_status(aws::dynamodb_client& client, const std::string& table) {
     const auto d = client.call("DescribeTable", boost::json::object{{"TableName", table}});
-    if (!d) {
-        error = d.error().describe();
-        return {};
-    }
+    if (!d) return std::unexpected(d.error().describe());
     const auto* t = d->as_object().if_contains("Table");
     const auto* s = t && t->is_object() ? t->as_object().if_contains("TableStatus") : nullptr;
     return s && s->is_string() ? std::string(s->as_string()) : std::string("UNKNOWN");
@@ -70,12 +69,11 @@ int create_table(const create_table_options& o) {
     if (o.wait) {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_seconds);
         for (;;) {
-            std::string error;
-            const auto status = table_status(client, o.table, error);
-            if (status == "ACTIVE") break;
-            if (!error.empty() || std::chrono::steady_clock::now() > deadline) {
+            const auto status = table_status(client, o.table);
+            if (status && *status == "ACTIVE") break;
+            if (!status || std::chrono::steady_clock::now() > deadline) {
                 std::cerr << "error: table " << o.table << " is not ACTIVE"
-                          << (error.empty() ? " (status " + status + ")" : ": " + error) << "\n";
+                          << (status ? " (status " + *status + ")" : ": " + status.error()) << "\n";
                 return 1;
             }
             std::this_thread::sleep_for(std::chrono::seconds(2));

@@ -32,10 +32,12 @@ std::unique_ptr<core::key_store> open_keys(const keys_options& o, bool existing_
     s.store = o.store;
     s.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     s.dynamodb_table = o.table;
-    std::string error;
-    auto keys = build_key_store(s, error);
-    if (!keys) std::cerr << "error: " << error << "\n";
-    return keys;
+    auto keys = build_key_store(s);
+    if (!keys) {
+        std::cerr << "error: " << keys.error().message << "\n";
+        return nullptr;
+    }
+    return std::move(*keys);
 }
 
 std::string when(const std::optional<core::millis>& t) { return t ? core::format_rfc3339(*t) : "-"; }
@@ -119,7 +121,7 @@ command register_keys(CLI::App& cli) {
             ->capture_default_str();
         sub->add_option("--db", o->db, "SQLite database file (default: <data-dir>/tracking.db, as serve)")
             ->envname("DINEX_DB");
-        sub->add_option("--table", o->table, "DynamoDB table (default: TABLE_NAME)");
+        sub->add_option("--table", o->table, "DynamoDB table")->envname("TABLE_NAME");
     }
 
     return {cmd, [o, c, l, r]() -> int {

@@ -1,8 +1,6 @@
 // `dinex-tracking lambda`: the AWS Lambda custom runtime (provided.al2023). Configuration comes
 // from the function's environment; any failure before the first invocation is reported to the
 // Runtime API's init/error endpoint, then the process exits non-zero.
-#include <charconv>
-#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -12,6 +10,7 @@
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
 #include "cli/stack.hpp"
 #include "lambda/runtime.hpp"
 #include "lambda/runtime_client.hpp"
@@ -28,73 +27,55 @@ struct lambda_options {
     std::string log_level = "info";
     std::string cors_origins = "*";
     std::string retention_days = "30";
-    std::string max_body_bytes = "65536";
+    std::string max_body_bytes = std::to_string(api::app_config{}.max_body_bytes);
 };
 
-std::string env_or(const char* name, std::string fallback) {
-    const char* v = std::getenv(name);
-    return v ? std::string(v) : std::move(fallback);
-}
-
-template <typename T>
-bool parse_number(const std::string& text, T low, T high, T& out) {
-    T v{};
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc{} || end != text.data() + text.size() || v < low || v > high) return false;
-    out = v;
-    return true;
-}
-
-// Turns the options into a stack configuration; on failure says what is missing or wrong.
-bool configure(const lambda_options& o, stack_options& s, std::string& error) {
+// The function's environment as the service's configuration, checked by cli::validate. A setting
+// that is missing or wrong is an error for init/error, naming the variable.
+core::result<stack_options> configure(const lambda_options& o) {
+    const auto broken = [](std::string message) {
+        return core::fail(core::error::make(core::errc::invalid_argument, std::move(message)));
+    };
+    stack_options s;
+    s.shape = config_shape::lambda;
     s.store = o.store;
-    if (s.store.empty() && std::getenv("TABLE_NAME") != nullptr) s.store = "dynamodb";
+    const std::string table = environment_or("TABLE_NAME", "");
+    if (s.store.empty() && !table.empty()) s.store = "dynamodb";
     if (s.store.empty()) {
-        error = "missing configuration: set TABLE_NAME (DynamoDB) or DINEX_STORE (dynamodb, sqlite or memory)";
-        return false;
+        return broken("no store: set TABLE_NAME (DynamoDB) or DINEX_STORE (dynamodb, sqlite or memory)");
     }
-    if (s.store == "sqlite") {
-        if (o.db.empty()) {
-            error = "missing configuration: DINEX_DB is empty";
-            return false;
-        }
-        s.sqlite_path = o.db;
-    }
-    if (s.store == "dynamodb" && s.dynamodb_table.empty()) {
-        if (const char* table = std::getenv("TABLE_NAME")) s.dynamodb_table = table;
-    }
+    if (s.store == "sqlite") s.sqlite_path = o.db;
+    if (s.store == "dynamodb") s.dynamodb_table = table;
     s.cors_origins = o.cors_origins;
-    s.metrics = "off";  // no scrape in Lambda: its metrics are EMF lines (docs/OBSERVABILITY-LAMBDA.md)
-    if (!parse_number(o.retention_days, 1U, 3650U, s.retention_days)) {
-        error = "invalid configuration: DINEX_RETENTION_DAYS must be 1..3650, got '" + o.retention_days + "'";
-        return false;
-    }
-    if (!parse_number(o.max_body_bytes, std::size_t{1024}, std::size_t{6} * 1024 * 1024, s.max_body_bytes)) {
-        error = "invalid configuration: DINEX_MAX_BODY_BYTES must be 1024..6291456, got '" + o.max_body_bytes + "'";
-        return false;
-    }
+    // No scrape in Lambda: its metrics are EMF lines (docs/OBSERVABILITY-LAMBDA.md).
+    s.metrics = "off";
+    s.events = stack_options::event_metrics::emf;
+    auto retention = parse_bounded("DINEX_RETENTION_DAYS", o.retention_days, 1U, 3650U);
+    if (!retention) return core::fail(std::move(retention.error()));
+    s.retention_days = *retention;
+    auto body = parse_bounded("DINEX_MAX_BODY_BYTES", o.max_body_bytes, std::size_t{1024}, lambda_payload_limit);
+    if (!body) return core::fail(std::move(body.error()));
+    s.max_body_bytes = *body;
     // Keys and limits (docs/SECURITY.md): on DynamoDB the rate-limit counters are shared by every
     // instance (DINEX_RATE_LIMITER=memory keeps them per instance).
-    const std::string public_lookup = env_or("DINEX_PUBLIC_LOOKUP", "true");
+    const std::string public_lookup = environment_or("DINEX_PUBLIC_LOOKUP", "true");
     if (public_lookup != "true" && public_lookup != "false") {
-        error = "invalid configuration: DINEX_PUBLIC_LOOKUP must be true or false, got '" + public_lookup + "'";
-        return false;
+        return broken("DINEX_PUBLIC_LOOKUP must be true or false, got '" + public_lookup + "'");
     }
     s.public_lookup = public_lookup == "true";
-    s.public_view = env_or("DINEX_PUBLIC_VIEW", "limited");
-    if (s.public_view != "limited" && s.public_view != "full") {
-        error = "invalid configuration: DINEX_PUBLIC_VIEW must be limited or full, got '" + s.public_view + "'";
-        return false;
-    }
-    s.environment = env_or("ENVIRONMENT", "dev");  // the original function's variable (Terraform sets it)
-    s.rate_limits = env_or("DINEX_RATE_LIMIT", "");
-    s.rate_limiter = env_or("DINEX_RATE_LIMITER", s.store == "dynamodb" ? "dynamodb" : "memory");
-    s.configured_keys = env_or("DINEX_API_KEY_HASHES", "");
-    return true;
+    s.public_view = environment_or("DINEX_PUBLIC_VIEW", "limited");
+    // The original function's variable (Terraform sets it); unset or empty is "dev".
+    s.environment = environment_or("ENVIRONMENT", "");
+    if (s.environment.empty()) s.environment = "dev";
+    s.rate_limits = environment_or("DINEX_RATE_LIMIT", "");
+    s.rate_limiter = environment_or("DINEX_RATE_LIMITER", s.store == "dynamodb" ? "dynamodb" : "memory");
+    s.configured_keys = environment_or("DINEX_API_KEY_HASHES", "");
+    if (auto valid = validate(s); !valid) return core::fail(std::move(valid.error()));
+    return s;
 }
 
 int run_lambda(const lambda_options& o) {
-    const char* endpoint = std::getenv("AWS_LAMBDA_RUNTIME_API");
+    const char* endpoint = environment_variable("AWS_LAMBDA_RUNTIME_API");
     if (endpoint == nullptr || *endpoint == '\0') {
         std::cerr << "error: AWS_LAMBDA_RUNTIME_API is not set: the lambda command runs inside AWS Lambda "
                      "(or against a Runtime API stand-in)\n";
@@ -118,11 +99,15 @@ int run_lambda(const lambda_options& o) {
     // published to that topic; without it, a stream event is an invocation error.
     std::unique_ptr<notify::sns_publisher> publisher;
     std::unique_ptr<lambda::stream_consumer> streams;
+    std::string environment;
     try {
         if (!lvl) return init_failed("Runtime.InvalidConfiguration", "invalid DINEX_LOG_LEVEL '" + o.log_level + "'");
-        stack_options s;
-        std::string error;
-        if (!configure(o, s, error)) return init_failed("Runtime.InvalidConfiguration", error);
+        auto configured = configure(o);
+        if (!configured) {
+            return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + configured.error().message);
+        }
+        stack_options& s = *configured;
+        environment = s.environment;
         // One TLS context for DynamoDB and SNS. Without a trust store no https:// endpoint can be
         // verified: that is the function's configuration (or its runtime), not a store outage.
         s.tls = aws::tls_context::for_this_system();
@@ -134,7 +119,7 @@ int run_lambda(const lambda_options& o) {
             }
         }
         std::optional<notify::sns_options> sns;
-        if (const char* topic = std::getenv("SNS_TOPIC"); topic != nullptr && *topic != '\0') {
+        if (const char* topic = environment_variable("SNS_TOPIC"); topic != nullptr && *topic != '\0') {
             auto from_env = notify::sns_options_from_environment();
             if (!from_env)
                 return init_failed("Runtime.InvalidConfiguration", "notifications: " + from_env.error());
@@ -151,11 +136,12 @@ int run_lambda(const lambda_options& o) {
                         {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
             };
         }
-        stack = build_stack(s, error);
-        if (!stack) return init_failed("Runtime.StoreUnavailable", error);
+        auto built = build_stack(s);
+        if (!built) return init_failed("Runtime.StoreUnavailable", built.error().message);
+        stack = std::move(*built);
         if (sns) {
             publisher = std::make_unique<notify::sns_publisher>(std::move(*sns));
-            streams = std::make_unique<lambda::stream_consumer>(*publisher, log);
+            streams = std::make_unique<lambda::stream_consumer>(*publisher, log, environment);
             log.log(obs::level::info, "notifications enabled",
                     {{"notifier", publisher->backend_name()},
                      {"topic", std::string_view(publisher->options().topic_arn)},
@@ -169,7 +155,11 @@ int run_lambda(const lambda_options& o) {
         return init_failed("Runtime.InitError", e.what());
     }
 
-    const int status = lambda::run_loop(client, *stack->app, log, streams.get());
+    const int status = lambda::run_loop(client, {.app = *stack->app,
+                                                 .log = log,
+                                                 .streams = streams.get(),
+                                                 .events = stack->emf_events.get(),
+                                                 .environment = environment});
     stack->shutdown();
     log.flush();
     return status;
@@ -179,7 +169,7 @@ int run_lambda(const lambda_options& o) {
 
 command register_lambda(CLI::App& cli) {
     auto o = std::make_shared<lambda_options>();
-    o->store = env_or("DINEX_STORE", "");
+    o->store = environment_or("DINEX_STORE", "");
     auto* cmd = cli.add_subcommand("lambda",
                                    "Serve API Gateway (HTTP API, payload 2.0) events as an AWS Lambda custom runtime");
     cmd->footer("Needs AWS_LAMBDA_RUNTIME_API. Store: DINEX_STORE (dynamodb, sqlite, memory); default dynamodb when "

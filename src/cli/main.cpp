@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
 
 int main(int argc, char** argv) {
     CLI::App cli{"DINEX Tracking: package tracking service"};
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
     // Lambda runs `bootstrap` with no argument: with the Runtime API present, that means `lambda`.
     char lambda_arg[] = "lambda";
     char* lambda_argv[] = {argv[0], lambda_arg, nullptr};
-    if (argc == 1 && std::getenv("AWS_LAMBDA_RUNTIME_API") != nullptr) {
+    if (argc == 1 && dinex::cli::environment_variable("AWS_LAMBDA_RUNTIME_API") != nullptr) {
         argc = 2;
         argv = lambda_argv;
     }

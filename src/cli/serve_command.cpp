@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "cli/config.hpp"
 #include "cli/stack.hpp"
 #include "cli/sweeper.hpp"
 #include "notify/webhook_dispatcher.hpp"
@@ -38,63 +39,52 @@ struct serve_options {
     unsigned webhook_disable_after = 40;
 };
 
-// Checked here rather than with CLI11 validators: CLI11 reads every subcommand's environment
-// variables, so a validator on `serve` would also stop `lambda` or `create-table`.
-std::string invalid_option(const serve_options& o) {
-    if (o.stack.store != "sqlite" && o.stack.store != "memory" && o.stack.store != "dynamodb") {
-        return "--store must be sqlite, memory or dynamodb, not '" + o.stack.store + "'";
-    }
-    if (!obs::parse_level(o.log_level)) return "--log-level must be debug, info, warn or error";
-    if (o.stack.retention_days < 1 || o.stack.retention_days > 3650) return "--retention-days must be 1 to 3650";
-    if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400) return "--sweep-interval must be 1 to 86400";
-    if (o.read_timeout_seconds < 1 || o.read_timeout_seconds > 3600) return "--read-timeout must be 1 to 3600";
+// The server's own settings (the service's are cli::validate's). Checked here rather than with
+// CLI11 validators: CLI11 reads every subcommand's environment variables, so a validator on
+// `serve` would also stop `lambda` or `create-table`.
+core::result<void> check_server_options(const serve_options& o) {
+    const auto broken = [](std::string message) {
+        return core::result<void>(core::fail(core::error::make(core::errc::invalid_argument, std::move(message))));
+    };
+    if (!obs::parse_level(o.log_level)) return broken("--log-level must be debug, info, warn or error");
+    if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400) return broken("--sweep-interval must be 1 to 86400");
+    if (o.read_timeout_seconds < 1 || o.read_timeout_seconds > 3600) return broken("--read-timeout must be 1 to 3600");
     if (o.keep_alive_timeout_seconds < 1 || o.keep_alive_timeout_seconds > 3600) {
-        return "--keep-alive-timeout must be 1 to 3600";
+        return broken("--keep-alive-timeout must be 1 to 3600");
     }
     if (o.first_byte_timeout_seconds < 1 || o.first_byte_timeout_seconds > 3600) {
-        return "--first-byte-timeout must be 1 to 3600";
+        return broken("--first-byte-timeout must be 1 to 3600");
     }
-    if (o.linger_time_seconds > 300) return "--linger-time must be 0 to 300";
-    if (o.linger_bytes > 64 * 1024 * 1024) return "--linger-bytes must be 0 to 67108864";
-    if (o.max_connections < 1) return "--max-connections must be at least 1";
-    if (o.stack.public_view != "limited" && o.stack.public_view != "full") {
-        return "--public-view must be limited or full, not '" + o.stack.public_view + "'";
-    }
-    if (o.max_connections_per_address < 1) return "--max-connections-per-address must be at least 1";
-    if (o.stack.max_anonymous_body_bytes > 16 * 1024 * 1024) {
-        return "--max-anonymous-body-bytes must be 0 to 16777216";
-    }
-    if (o.webhook_workers < 1 || o.webhook_workers > 64) return "--webhook-workers must be 1 to 64";
-    if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return "--webhook-timeout must be 1 to 60";
+    if (o.linger_time_seconds > 300) return broken("--linger-time must be 0 to 300");
+    if (o.linger_bytes > 64 * 1024 * 1024) return broken("--linger-bytes must be 0 to 67108864");
+    if (o.max_connections < 1) return broken("--max-connections must be at least 1");
+    if (o.max_connections_per_address < 1) return broken("--max-connections-per-address must be at least 1");
+    if (o.webhook_workers < 1 || o.webhook_workers > 64) return broken("--webhook-workers must be 1 to 64");
+    if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return broken("--webhook-timeout must be 1 to 60");
     if (o.webhook_first_retry_ms < 10 || o.webhook_first_retry_ms > 3'600'000) {
-        return "--webhook-first-retry-ms must be 10 to 3600000";
+        return broken("--webhook-first-retry-ms must be 10 to 3600000");
     }
     if (o.webhook_max_retry_seconds < 1 || o.webhook_max_retry_seconds > 86400) {
-        return "--webhook-max-retry-delay must be 1 to 86400";
+        return broken("--webhook-max-retry-delay must be 1 to 86400");
     }
     if (o.webhook_retry_window_hours < 1 || o.webhook_retry_window_hours > 168) {
-        return "--webhook-retry-window must be 1 to 168";
+        return broken("--webhook-retry-window must be 1 to 168");
     }
-    if (o.webhook_disable_after < 1 || o.webhook_disable_after > 1000) return "--webhook-disable-after must be 1 to 1000";
-    if (o.stack.max_body_bytes < 1024 || o.stack.max_body_bytes > 16 * 1024 * 1024) {
-        return "--max-body-bytes must be 1024 to 16777216";
-    }
-    if (o.stack.max_batch_body_bytes < 1024 || o.stack.max_batch_body_bytes > 16 * 1024 * 1024) {
-        return "--max-batch-body-bytes must be 1024 to 16777216";
-    }
+    if (o.webhook_disable_after < 1 || o.webhook_disable_after > 1000) return broken("--webhook-disable-after must be 1 to 1000");
     return {};
 }
 
 int serve(serve_options o) {
-    if (const auto why = invalid_option(o); !why.empty()) {
-        std::cerr << "error: " << why << "\n";
-        return 2;
-    }
-    obs::logger log(*obs::parse_level(o.log_level));
     if (o.stack.store == "sqlite") {
         o.stack.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     }
-    std::string error;
+    for (const auto& valid : {check_server_options(o), validate(o.stack)}) {
+        if (!valid) {
+            std::cerr << "error: " << valid.error().message << "\n";
+            return 2;
+        }
+    }
+    obs::logger log(*obs::parse_level(o.log_level));
     if (log.enabled(obs::level::debug)) {
         // What each DynamoDB call really consumed (docs/DYNAMODB.md, "Measured units").
         o.stack.dynamodb_capacity = [&log](std::string_view op, const aws::consumed_capacity& c) {
@@ -102,11 +92,12 @@ int serve(serve_options o) {
                     {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
         };
     }
-    auto stack = build_stack(o.stack, error);
-    if (!stack) {
-        std::cerr << "error: " << error << "\n";
+    auto built = build_stack(o.stack);
+    if (!built) {
+        std::cerr << "error: " << built.error().message << "\n";
         return 1;
     }
+    std::unique_ptr<service_stack> stack = std::move(*built);
 
     server::server_config server_cfg;
     server_cfg.host = o.host;
@@ -177,6 +168,7 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite, memory or dynamodb (table TABLE_NAME, AWS_* settings)")
         ->envname("DINEX_STORE")
         ->capture_default_str();
+    cmd->add_option("--table", o->stack.dynamodb_table, "DynamoDB table of --store dynamodb")->envname("TABLE_NAME");
     cmd->add_option("--data-dir", o->data_dir, "Directory for the default database file")
         ->envname("DINEX_DATA_DIR")
         ->capture_default_str();

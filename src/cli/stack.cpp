@@ -1,6 +1,7 @@
 #include "cli/stack.hpp"
 
-#include <cstdlib>
+#include "cli/config.hpp"
+
 #include <filesystem>
 #include <system_error>
 
@@ -24,41 +25,32 @@ namespace dinex::cli {
 
 namespace {
 
-std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o,
-                                                          const std::shared_ptr<aws::tls_context>& tls,
-                                                          std::string& table, std::string& endpoint,
-                                                          std::string& error) {
-    table = o.dynamodb_table;
-    if (table.empty()) {
-        if (const char* env = std::getenv("TABLE_NAME")) table = env;
-    }
-    if (table.empty()) {
-        error = "the dynamodb store needs a table name (TABLE_NAME)";
-        return nullptr;
-    }
+core::error unusable(std::string message) { return core::error::make(core::errc::invalid_argument, std::move(message)); }
+
+struct dynamodb_target {
+    std::shared_ptr<aws::dynamodb_client> client;
+    std::string endpoint;
+};
+
+core::result<dynamodb_target> dynamodb_client_for(const stack_options& o, const std::shared_ptr<aws::tls_context>& tls) {
     auto config = aws::config_from_environment("dynamodb");
-    if (!config) {
-        error = config.error();
-        return nullptr;
-    }
-    endpoint = config->endpoint;
-    if (auto missing = aws::missing_trust_for(*tls, endpoint)) {
-        error = "DynamoDB at " + *missing;
-        return nullptr;
-    }
+    if (!config) return core::fail(unusable(config.error()));
+    dynamodb_target out;
+    out.endpoint = config->endpoint;
+    if (auto missing = aws::missing_trust_for(*tls, out.endpoint)) return core::fail(unusable("DynamoDB at " + *missing));
     aws::dynamodb_options client_options;
     client_options.http.tls = tls;
     client_options.service = std::move(*config);
     client_options.on_capacity = o.dynamodb_capacity;
-    return std::make_shared<aws::dynamodb_client>(std::move(client_options));
+    out.client = std::make_shared<aws::dynamodb_client>(std::move(client_options));
+    return out;
 }
 
 // With existing_only, a missing database file is an error that names the path.
-[[maybe_unused]] bool database_present(const stack_options& o, std::string& error) {
+[[maybe_unused]] core::result<void> database_present(const stack_options& o) {
     std::error_code ec;
-    if (!o.existing_only || std::filesystem::is_regular_file(o.sqlite_path, ec)) return true;
-    error = "no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)";
-    return false;
+    if (!o.existing_only || std::filesystem::is_regular_file(o.sqlite_path, ec)) return {};
+    return core::fail(unusable("no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)"));
 }
 
 }  // namespace
@@ -68,39 +60,27 @@ std::shared_ptr<aws::dynamodb_client> dynamodb_client_for(const stack_options& o
 [[maybe_unused]] constexpr const char* no_sqlite_in_this_build =
     "this build has no SQLite store (the Lambda package leaves it out): use dynamodb or memory";
 
-std::unique_ptr<core::key_store> build_key_store(const stack_options& o, std::string& error) {
+core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_options& o) {
+    if (auto valid = validate(o); !valid) return core::fail(std::move(valid.error()));
 #if !DINEX_WITH_SQLITE
-    if (o.store == "sqlite") {
-        error = no_sqlite_in_this_build;
-        return nullptr;
-    }
+    if (o.store == "sqlite") return core::fail(unusable(no_sqlite_in_this_build));
 #else
     if (o.store == "sqlite") {
-        if (!database_present(o, error)) return nullptr;
+        if (auto present = database_present(o); !present) return core::fail(std::move(present.error()));
         std::error_code ec;
         const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
         if (!parent.empty()) std::filesystem::create_directories(parent, ec);
         auto opened = store::sqlite_key_store::open(o.sqlite_path);
-        if (!opened) {
-            error = opened.error().message;
-            return nullptr;
-        }
-        return std::move(*opened);
+        if (!opened) return core::fail(std::move(opened.error()));
+        return std::unique_ptr<core::key_store>(std::move(*opened));
     }
 #endif
     if (o.store == "dynamodb") {
-        std::string table, endpoint;
-        auto client = dynamodb_client_for(o, o.tls ? o.tls : aws::tls_context::for_this_system(), table,
-                                          endpoint, error);
-        if (!client) return nullptr;
-        return std::make_unique<store::dynamodb_key_store>(table, client);
+        auto dynamodb = dynamodb_client_for(o, o.tls ? o.tls : aws::tls_context::for_this_system());
+        if (!dynamodb) return core::fail(std::move(dynamodb.error()));
+        return std::unique_ptr<core::key_store>(std::make_unique<store::dynamodb_key_store>(o.dynamodb_table, dynamodb->client));
     }
-    if (o.store == "memory") {
-        error = "keys of the memory store live in the server's memory only: give them with DINEX_API_KEY_HASHES";
-        return nullptr;
-    }
-    error = "unknown store " + o.store;
-    return nullptr;
+    return core::fail(unusable("keys of the memory store live in the server's memory only: give them with DINEX_API_KEY_HASHES"));
 }
 
 void service_stack::shutdown() {
@@ -110,36 +90,27 @@ void service_stack::shutdown() {
     if (auto* dynamo = dynamic_cast<store::dynamodb_store*>(store.get())) dynamo->stop();
 }
 
-std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& error) {
+core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o) {
+    if (auto valid = validate(o); !valid) return core::fail(std::move(valid.error()));
     auto stack = std::make_unique<service_stack>();
     stack->tls = o.tls ? o.tls : aws::tls_context::for_this_system();
     std::shared_ptr<aws::dynamodb_client> dynamo_client;
-    std::string dynamo_table;
 #if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
-        if (!database_present(o, error)) return nullptr;
+        if (auto present = database_present(o); !present) return core::fail(std::move(present.error()));
         std::error_code ec;
         const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
         if (!parent.empty() && !o.read_only) std::filesystem::create_directories(parent, ec);
-        if (ec) {
-            error = "cannot create the data directory " + parent.string() + ": " + ec.message();
-            return nullptr;
-        }
+        if (ec) return core::fail(unusable("cannot create the data directory " + parent.string() + ": " + ec.message()));
         auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only});
-        if (!opened) {
-            error = opened.error().message;
-            return nullptr;
-        }
+        if (!opened) return core::fail(std::move(opened.error()));
         stack->store = std::move(*opened);
         stack->store_detail = o.sqlite_path;
         if (o.read_only) {
             stack->keys = std::make_unique<store::memory_key_store>();  // nothing to authenticate: no server
         } else {
             auto keys = store::sqlite_key_store::open(o.sqlite_path);
-            if (!keys) {
-                error = keys.error().message;
-                return nullptr;
-            }
+            if (!keys) return core::fail(std::move(keys.error()));
             stack->keys = std::move(*keys);
         }
     } else
@@ -149,26 +120,21 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         stack->store_detail = "process memory (lost on exit)";
         stack->keys = std::make_unique<store::memory_key_store>();
     } else if (o.store == "dynamodb") {
-        std::string table, endpoint;
-        dynamo_client = dynamodb_client_for(o, stack->tls, table, endpoint, error);
-        if (!dynamo_client) return nullptr;
-        stack->store_detail = "dynamodb table " + table + " at " + endpoint;
-        dynamo_table = table;
+        auto dynamodb = dynamodb_client_for(o, stack->tls);
+        if (!dynamodb) return core::fail(std::move(dynamodb.error()));
+        dynamo_client = dynamodb->client;
+        stack->store_detail = "dynamodb table " + o.dynamodb_table + " at " + dynamodb->endpoint;
         store::dynamodb_store_options store_options;
-        store_options.table = std::move(table);
+        store_options.table = o.dynamodb_table;
         store_options.client = dynamo_client;
         stack->store = std::make_unique<store::dynamodb_store>(std::move(store_options));
-        stack->keys = std::make_unique<store::dynamodb_key_store>(dynamo_table, dynamo_client);
+        stack->keys = std::make_unique<store::dynamodb_key_store>(o.dynamodb_table, dynamo_client);
     } else {
-        error = o.store == "sqlite" ? no_sqlite_in_this_build : "unknown store " + o.store;
-        return nullptr;
+        return core::fail(unusable(no_sqlite_in_this_build));
     }
 
+    // validate() has checked every setting read below.
     const auto metrics_access = api::parse_metrics_access(o.metrics);
-    if (!metrics_access) {
-        error = "--metrics must be public, loopback, admin or off, not '" + o.metrics + "'";
-        return nullptr;
-    }
     stack->measured_store = std::make_unique<store::measured_store>(*stack->store);
     stack->measured_store->register_in(stack->metrics);
     stack->process_metrics.register_in(stack->metrics);
@@ -182,28 +148,17 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
 
     stack->authenticator = std::make_unique<auth::authenticator>(*stack->keys);
     if (auto bad = stack->authenticator->add_configured_keys(o.configured_keys, stack->clock.now())) {
-        error = "DINEX_API_KEY_HASHES: " + *bad;
-        return nullptr;
+        return core::fail(unusable("DINEX_API_KEY_HASHES: " + *bad));
     }
     auth::role_limits limits;
-    if (auto bad = auth::parse_role_limits(o.rate_limits, limits)) {
-        error = "--rate-limit: " + *bad;
-        return nullptr;
-    }
+    (void)auth::parse_role_limits(o.rate_limits, limits);
     if (o.rate_limiter == "dynamodb") {
-        if (!dynamo_client) {
-            error = "--rate-limiter dynamodb needs --store dynamodb (the counters live in its table)";
-            return nullptr;
-        }
         // API keys share leased counters; anonymous callers are limited per instance (no write
         // per request: docs/SECURITY.md bounds both).
-        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(dynamo_table, dynamo_client,
+        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(o.dynamodb_table, dynamo_client,
                                                                         std::make_unique<auth::gcra_limiter>());
-    } else if (o.rate_limiter == "memory") {
-        stack->limiter = std::make_unique<auth::gcra_limiter>();
     } else {
-        error = "--rate-limiter must be memory or dynamodb, not '" + o.rate_limiter + "'";
-        return nullptr;
+        stack->limiter = std::make_unique<auth::gcra_limiter>();
     }
 
     api::app_config app_cfg;
@@ -218,7 +173,13 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
     app_cfg.max_batch_body_bytes = o.max_batch_body_bytes;
     app_cfg.max_anonymous_body_bytes = o.max_anonymous_body_bytes;
     app_cfg.lookup_cache_entries = o.lookup_cache_entries;
-    app_cfg.metrics = *metrics_access;
+    app_cfg.metrics = metrics_access.value_or(api::metrics_access::loopback);
+    core::event_sink* events = nullptr;
+    if (o.events == stack_options::event_metrics::emf) {
+        events = (stack->emf_events = std::make_unique<obs::emf_event_collector>()).get();
+    } else {
+        events = (stack->prometheus_events = std::make_unique<obs::prometheus_event_counter>(stack->metrics)).get();
+    }
     stack->app = std::make_unique<api::application>(
         *stack->service, app_cfg,
         api::access_control{.keys = stack->authenticator.get(),
@@ -226,7 +187,8 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
         &stack->metrics,
         api::webhook_admin{.store = stack->store->webhooks(),
                            .ids = &stack->ids,
-                           .settings = {.allow_private = o.allow_private_webhooks}});
+                           .settings = {.allow_private = o.allow_private_webhooks}},
+        events);
     return stack;
 }
 

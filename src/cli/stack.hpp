@@ -12,6 +12,7 @@
 #include "core/ports.hpp"
 #include "core/system_ports.hpp"
 #include "core/tracking_service.hpp"
+#include "obs/event_metrics.hpp"
 #include "obs/metrics.hpp"
 #include "store/measured/measured_store.hpp"
 
@@ -21,18 +22,27 @@ class tls_context;
 
 namespace dinex::cli {
 
+// How the settings were given, for naming them in errors (cli/config.hpp).
+enum class config_shape {
+    server,  // serve, import, export, keys: command-line options (--retention-days)
+    lambda,  // the function's environment (DINEX_RETENTION_DAYS)
+};
+
+// The service's one configuration: every shape (serve, lambda, the data commands) fills it, and
+// build_stack checks it with cli::validate before building anything.
 struct stack_options {
+    config_shape shape = config_shape::server;
     std::string store = "sqlite";  // sqlite | memory | dynamodb
     std::string sqlite_path;       // for sqlite
     // sqlite: the database must already exist (commands that only read or change what is there:
     // a typo in --db is an error, never a new empty database); read_only: open it for reading only.
     bool existing_only = false;
     bool read_only = false;
-    std::string dynamodb_table;    // for dynamodb (default: TABLE_NAME); AWS_* give the rest
+    std::string dynamodb_table;    // for dynamodb (--table or TABLE_NAME); AWS_* give the rest
     unsigned retention_days = 30;
     std::string cors_origins = "*";
-    std::size_t max_body_bytes = 64 * 1024;
-    std::size_t max_batch_body_bytes = 1024 * 1024;  // POST /tracking/batch
+    std::size_t max_body_bytes = api::app_config{}.max_body_bytes;
+    std::size_t max_batch_body_bytes = api::app_config{}.max_batch_body_bytes;  // POST /tracking/batch
     std::size_t lookup_cache_entries = 0;
     // Security (docs/SECURITY.md).
     bool public_lookup = true;       // anonymous GET /tracking (public view)
@@ -43,8 +53,11 @@ struct stack_options {
     std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
     std::string metrics =
         "loopback";  // GET /metrics: public, loopback (or an admin key), admin (admin key), off (404)
-    std::size_t max_anonymous_body_bytes = 16 * 1024;  // body read before a valid key is shown
+    std::size_t max_anonymous_body_bytes = api::app_config{}.max_anonymous_body_bytes;  // before a valid key
     bool allow_private_webhooks = false;  // webhook receivers on loopback/private/link-local addresses
+    // Where stored tracking events are counted: the Prometheus registry (GET /metrics) or, on
+    // Lambda, EMF lines the runtime writes with each invocation's.
+    enum class event_metrics { prometheus, emf } events = event_metrics::prometheus;
     // The TLS context every AWS client of the process shares; made from the system's trust store
     // when null. An https:// AWS endpoint without a trust store is a configuration error.
     std::shared_ptr<aws::tls_context> tls;
@@ -66,6 +79,9 @@ struct service_stack {
     std::unique_ptr<auth::authenticator> authenticator;
     std::unique_ptr<core::rate_limiter> limiter;
     std::unique_ptr<core::tracking_service> service;
+    // The one of these that `event_metrics` chose (the application reports to it).
+    std::unique_ptr<obs::prometheus_event_counter> prometheus_events;
+    std::unique_ptr<obs::emf_event_collector> emf_events;
     std::unique_ptr<api::application> app;
     std::string store_detail;  // where the data lives, for the start-up log
 
@@ -73,10 +89,11 @@ struct service_stack {
     void shutdown();
 };
 
-// On failure returns a message for the operator (the store could not be opened, …).
-std::unique_ptr<service_stack> build_stack(const stack_options& options, std::string& error);
+// The stack `options` describe, or why not (a broken setting, a store that cannot be opened …),
+// in words for the operator.
+core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& options);
 
 // The key store of `options.store` alone (for `keys create|list|revoke`).
-std::unique_ptr<core::key_store> build_key_store(const stack_options& options, std::string& error);
+core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_options& options);
 
 }  // namespace dinex::cli

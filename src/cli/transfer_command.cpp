@@ -42,7 +42,7 @@ void add_store_options(CLI::App* cmd, store_choice& o) {
         ->envname("DINEX_DATA_DIR")
         ->capture_default_str();
     cmd->add_option("--db", o.db, "SQLite database file (default: <data-dir>/tracking.db, as serve)")->envname("DINEX_DB");
-    cmd->add_option("--table", o.table, "DynamoDB table (default: TABLE_NAME)");
+    cmd->add_option("--table", o.table, "DynamoDB table")->envname("TABLE_NAME");
     cmd->add_option("--retention-days", o.retention_days, "Days a package is kept after its last change (as serve)")
         ->envname("DINEX_RETENTION_DAYS")
         ->check(CLI::Range(1, 3650))
@@ -59,10 +59,12 @@ std::unique_ptr<service_stack> open_stack(const store_choice& o, bool reading = 
     s.dynamodb_table = o.table;
     s.retention_days = o.retention_days;
     s.rate_limits = "off";
-    std::string error;
-    auto stack = build_stack(s, error);
-    if (!stack) std::cerr << "error: " << error << "\n";
-    return stack;
+    auto stack = build_stack(s);
+    if (!stack) {
+        std::cerr << "error: " << stack.error().message << "\n";
+        return nullptr;
+    }
+    return std::move(*stack);
 }
 
 std::string with_commas(std::uint64_t n) {

@@ -88,7 +88,6 @@ public:
     millis now() { return clock_.now(); }
     clock& clock_source() noexcept { return clock_; }
     store& backing_store() noexcept { return store_; }
-    const service_config& config() const noexcept { return cfg_; }
 
 private:
     store& store_;

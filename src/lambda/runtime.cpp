@@ -5,8 +5,6 @@
 #include <exception>
 #include <future>
 
-#include <boost/json/parse.hpp>
-
 #include "core/error.hpp"
 #include "lambda/apigw.hpp"
 #include "obs/emf.hpp"
@@ -22,42 +20,21 @@ api::response internal_error(std::string_view request_id) {
 }
 
 // CloudWatch EMF lines on stdout, one per answered request, plus one per newly stored tracking
-// event (201 to POST /tracking, or a 201 item of POST /tracking/batch; the status label is the
-// stored event's, from the fixed list).
-void emit_metrics(const api::response& res, std::string_view method, double latency_ms) {
-    static const std::string environment = obs::emf::environment_from_env();
+// event (a POST /tracking or batch item that was not a replay; the status label is the stored
+// event's, from the fixed list), as the application reported them to the collector.
+void emit_metrics(const runtime_context& ctx, const api::response& res, double latency_ms) {
     const auto now = obs::emf::now_ms();
-    std::string lines = obs::emf::request_metrics(environment, now, res.status, latency_ms);
-    const auto count_status = [&](const boost::json::value* status) {
-        if (!status || !status->is_string()) return;
-        if (const auto s = core::parse_status(status->get_string())) {
-            lines += obs::emf::tracking_event_metrics(environment, now, *s);
-        }
-    };
-    const bool single = res.status == 201 && res.route == "/tracking";
-    const bool batch = res.status == 200 && res.route == "/tracking/batch";
-    if (method == "POST" && (single || batch)) {
-        boost::system::error_code ec;
-        const auto doc = boost::json::parse(res.body, ec);
-        const auto* obj = ec ? nullptr : doc.if_object();
-        if (single && obj) count_status(obj->if_contains("status"));
-        const auto* results = batch && obj ? obj->if_contains("results") : nullptr;
-        if (results && results->is_array()) {
-            for (const auto& item : results->get_array()) {
-                const auto* o = item.if_object();
-                const auto* code = o ? o->if_contains("status") : nullptr;
-                const auto* event = o ? o->if_contains("event") : nullptr;
-                if (!code || !code->is_int64() || code->get_int64() != 201 || !event || !event->is_object()) continue;
-                count_status(event->get_object().if_contains("status"));
-            }
-        }
+    std::string lines = obs::emf::request_metrics(ctx.environment, now, res.status, latency_ms);
+    if (ctx.events) {
+        for (const auto s : ctx.events->take()) lines += obs::emf::tracking_event_metrics(ctx.environment, now, s);
     }
     obs::emf::write_line(1, lines);
 }
 
 }  // namespace
 
-outcome handle_invocation(api::application& app, obs::logger& log, const invocation& inv) {
+outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
+    obs::logger& log = ctx.log;
     const auto started = std::chrono::steady_clock::now();
     std::string request_id;
     std::string method = "-";
@@ -80,7 +57,7 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
         // Writes complete on the store's writer thread: wait for the one answer.
         std::promise<api::response> promise;
         auto future = promise.get_future();
-        app.handle(std::move(*req), [&promise](api::response r) { promise.set_value(std::move(r)); });
+        ctx.app.handle(std::move(*req), [&promise](api::response r) { promise.set_value(std::move(r)); });
         res = future.get();
     } catch (const std::exception& e) {
         log.log(obs::level::error, "unhandled exception",
@@ -109,7 +86,7 @@ outcome handle_invocation(api::application& app, obs::logger& log, const invocat
                  {"note", std::string_view(res.log_note)}});
     }
     if (res.status >= 500) obs::log_server_error(log, request_id, res.route, res.status, res.log_note);
-    emit_metrics(res, method, ms);
+    emit_metrics(ctx, res, ms);
     return out;
 }
 
@@ -128,7 +105,8 @@ outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, con
     }
 }
 
-int run_loop(runtime_client& client, api::application& app, obs::logger& log, stream_consumer* streams) {
+int run_loop(runtime_client& client, const runtime_context& ctx) {
+    obs::logger& log = ctx.log;
     for (;;) {
         auto inv = client.next();
         if (!inv) {
@@ -143,8 +121,8 @@ int run_loop(runtime_client& client, api::application& app, obs::logger& log, st
         } else {
             ::setenv("_X_AMZN_TRACE_ID", inv->trace_id.c_str(), 1);
         }
-        outcome out = is_stream_event(inv->payload) ? handle_stream_invocation(streams, log, *inv)
-                                                    : handle_invocation(app, log, *inv);
+        outcome out = is_stream_event(inv->payload) ? handle_stream_invocation(ctx.streams, log, *inv)
+                                                    : handle_invocation(ctx, *inv);
         std::expected<void, runtime_error> posted =
             out.ok ? client.post_response(inv->request_id, std::move(out.payload))
                    : client.post_error(inv->request_id, out.error_type, out.error_message);

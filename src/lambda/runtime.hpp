@@ -7,6 +7,7 @@
 #include "api/application.hpp"
 #include "lambda/runtime_client.hpp"
 #include "lambda/stream_consumer.hpp"
+#include "obs/event_metrics.hpp"
 #include "obs/log.hpp"
 
 namespace dinex::lambda {
@@ -19,9 +20,19 @@ struct outcome {
     std::string error_message;
 };
 
+// What the loop serves with: the application, the log, the Streams consumer (none: SNS_TOPIC not
+// set) and where the application reports stored events, for the invocation's EMF lines.
+struct runtime_context {
+    api::application& app;
+    obs::logger& log;
+    stream_consumer* streams = nullptr;
+    obs::emf_event_collector* events = nullptr;
+    std::string environment = "dev";  // the EMF Environment dimension
+};
+
 // Decodes, handles and encodes one event. Never throws: a malformed event is an error outcome
 // (InvalidEvent); an exception from the application becomes a clean 500 answer for the client.
-outcome handle_invocation(api::application& app, obs::logger& log, const invocation& inv);
+outcome handle_invocation(const runtime_context& ctx, const invocation& inv);
 
 // Answers a DynamoDB Streams event with the consumer (docs/NOTIFICATIONS.md); without one
 // (SNS_TOPIC not set) the invocation fails (Runtime.NotificationsNotConfigured) so Lambda keeps
@@ -30,6 +41,6 @@ outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, con
 
 // Serves invocations until the Runtime API fails; returns the exit status. DynamoDB Streams
 // events go to `streams`, everything else to the application.
-int run_loop(runtime_client& client, api::application& app, obs::logger& log, stream_consumer* streams = nullptr);
+int run_loop(runtime_client& client, const runtime_context& ctx);
 
 }  // namespace dinex::lambda

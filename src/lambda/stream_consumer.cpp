@@ -184,8 +184,7 @@ std::string stream_consumer::handle(std::string_view payload, std::string_view a
     counters_.published += published;
     counters_.ignored += ignored_count;
     counters_.malformed += malformed_count;
-    static const std::string environment = obs::emf::environment_from_env();
-    obs::emf::write_line(1, obs::emf::notification_metrics(environment, obs::emf::now_ms(), published,
+    obs::emf::write_line(1, obs::emf::notification_metrics(environment_, obs::emf::now_ms(), published,
                                                            failed ? 1 : 0, malformed_count));
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     log_.log(failed ? obs::level::warn : obs::level::info, "stream batch",

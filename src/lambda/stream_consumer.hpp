@@ -52,7 +52,9 @@ struct stream_counters {
 
 class stream_consumer {
 public:
-    stream_consumer(core::notifier& notifier, obs::logger& log) : notifier_(notifier), log_(log) {}
+    // `environment`: the EMF Environment dimension of its NotificationsSent lines.
+    stream_consumer(core::notifier& notifier, obs::logger& log, std::string environment = "dev")
+        : notifier_(notifier), log_(log), environment_(std::move(environment)) {}
 
     // Handles one stream event and returns the answer for the Runtime API:
     // {"batchItemFailures":[{"itemIdentifier":"<SequenceNumber>"}, ...]} listing the first record
@@ -65,6 +67,7 @@ public:
 private:
     core::notifier& notifier_;
     obs::logger& log_;
+    std::string environment_;
     stream_counters counters_;
 };
 

@@ -118,11 +118,6 @@ std::string tracking_event_metrics(std::string_view environment, std::int64_t ti
     return format(doc);
 }
 
-std::string environment_from_env() {
-    const char* v = std::getenv("ENVIRONMENT");
-    return v != nullptr && *v != '\0' ? std::string(v) : std::string("dev");
-}
-
 std::int64_t now_ms() noexcept {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

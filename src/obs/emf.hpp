@@ -62,9 +62,6 @@ std::string tracking_event_metrics(std::string_view environment, std::int64_t ti
 std::string notification_metrics(std::string_view environment, std::int64_t timestamp_ms, std::uint64_t sent,
                                  std::uint64_t failures, std::uint64_t malformed);
 
-// The environment label: $ENVIRONMENT, or "dev" when unset or empty.
-std::string environment_from_env();
-
 // Current time in Unix epoch milliseconds.
 std::int64_t now_ms() noexcept;
 

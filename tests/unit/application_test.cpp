@@ -194,3 +194,28 @@ TEST_F(Application, CorsFromConfiguration) {
 
 }  // namespace
 }  // namespace dinex
+
+namespace dinex {
+namespace {
+
+// The router's Allow text (for 405 and OPTIONS) and the route table's methods are written in two
+// places; a method added to one and not the other would be served but not announced, or the reverse.
+TEST(RouteTable, AllowNamesExactlyTheMethodsTheTableServes) {
+    const char* paths[] = {"/health",      "/tracking",      "/tracking/batch",       "/packages",
+                           "/metrics",     "/",              "/assets/app.js",        "/subscriptions",
+                           "/subscriptions/01ABC", "/subscriptions/01ABC/deliveries"};
+    for (const char* path : paths) {
+        const auto route = api::match_route(path);
+        ASSERT_NE(route.id, api::route_id::unmatched) << path;
+        std::string expected;
+        for (const auto& m : api::application::methods_of(route.id)) {
+            expected += std::string(m.method) + ", ";
+            if (m.method == "GET") expected += "HEAD, ";
+        }
+        expected += "OPTIONS";
+        EXPECT_EQ(route.allow, expected) << path;
+    }
+}
+
+}  // namespace
+}  // namespace dinex

@@ -122,21 +122,6 @@ TEST(Emf, DocumentsFollowTheSpecification) {
     for (auto s : core::all_statuses) expect_valid_emf(emf::tracking_event_metrics("dev", t0, s));
 }
 
-TEST(Emf, EnvironmentDefaultsToDev) {
-    const char* saved = std::getenv("ENVIRONMENT");
-    const std::string keep = saved ? saved : "";
-    ::unsetenv("ENVIRONMENT");
-    EXPECT_EQ(emf::environment_from_env(), "dev");
-    ::setenv("ENVIRONMENT", "", 1);
-    EXPECT_EQ(emf::environment_from_env(), "dev");
-    ::setenv("ENVIRONMENT", "prod", 1);
-    EXPECT_EQ(emf::environment_from_env(), "prod");
-    if (saved)
-        ::setenv("ENVIRONMENT", keep.c_str(), 1);
-    else
-        ::unsetenv("ENVIRONMENT");
-}
-
 TEST(Emf, WriteLineWritesEverything) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);

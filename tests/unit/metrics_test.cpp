@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/application.hpp"
+#include "obs/event_metrics.hpp"
 #include "obs/metrics.hpp"
 #include "store/measured/measured_store.hpp"
 #include "store/memory/memory_store.hpp"
@@ -126,9 +127,17 @@ TEST(Metrics, ProcessMetricsReadProc) {
 }
 
 TEST(Metrics, StatusLabelsMatchTheCore) {
+    obs::registry r;
+    obs::prometheus_event_counter events(r);
     for (std::size_t i = 0; i < core::all_statuses.size(); ++i) {
-        EXPECT_EQ(api::application::event_statuses[i], core::to_string(core::all_statuses[i]));
         EXPECT_EQ(static_cast<std::size_t>(core::all_statuses[i]), i);
+        events.answered(core::all_statuses[i], core::outcome_kind::late_arrival);
+    }
+    const std::string text = obs::write_prometheus(r.collect());
+    for (const auto s : core::all_statuses) {
+        const std::string series = "dinex_tracking_events_total{status=\"" + std::string(core::to_string(s)) +
+                                   "\",outcome=\"late_arrival\"} 1\n";
+        EXPECT_NE(text.find(series), std::string::npos) << series;
     }
 }
 
@@ -172,6 +181,7 @@ protected:
     store::memory_store store;
     core::tracking_service service{store, clock, ids};
     obs::registry registry;
+    obs::prometheus_event_counter events{registry};
 
     static api::response call(api::application& app, std::string method, std::string path, std::string body = {}) {
         api::request req;
@@ -186,7 +196,7 @@ protected:
 };
 
 TEST_F(MetricsRoute, PublicByDefaultWithTheTextFormat) {
-    api::application app(service, {}, {}, &registry);
+    api::application app(service, {}, {}, &registry, {}, &events);
     const auto r = call(app, "GET", "/metrics");
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.route, "/metrics");
@@ -206,7 +216,7 @@ TEST_F(MetricsRoute, OffAnswers404) {
 }
 
 TEST_F(MetricsRoute, CountsEventsByStatusAndOutcome) {
-    api::application app(service, {}, {}, &registry);
+    api::application app(service, {}, {}, &registry, {}, &events);
     const std::string body = R"({"tracking_id":"ABC123","location":"Lima","status":"PICKED_UP","event_id":"e1"})";
     EXPECT_EQ(call(app, "POST", "/tracking", body).status, 201);
     EXPECT_EQ(call(app, "POST", "/tracking", body).status, 200);
