@@ -30,17 +30,23 @@ void write_position(json_writer& w, const std::optional<core::position>& p, bool
     }
 }
 
-void write_event(json_writer& w, const core::event& e) {
-    w.begin_object();
+// An event's members (the object stays open): as answered, or as exported (no received_at: a
+// re-import receives it anew).
+void write_event_fields(json_writer& w, const core::event& e, bool with_received_at) {
     w.key("event_id").value(e.event_id);
     w.key("status").value(core::to_string(e.state));
     w.key("location").value(e.location);
     w.key("timestamp").value(core::format_rfc3339(e.timestamp));
-    w.key("received_at").value(core::format_rfc3339(e.received_at));
+    if (with_received_at) w.key("received_at").value(core::format_rfc3339(e.received_at));
     if (e.description) w.key("description").value(*e.description);
     if (e.notes) w.key("notes").value(*e.notes);
     write_position(w, e.coordinates, false);
     if (e.estimated_delivery) w.key("estimated_delivery").value(core::format_rfc3339(*e.estimated_delivery));
+}
+
+void write_event(json_writer& w, const core::event& e) {
+    w.begin_object();
+    write_event_fields(w, e, true);
     w.end_object();
 }
 
@@ -336,14 +342,7 @@ std::string encode_export_line(const core::event& e) {
     json_writer w(384);
     w.begin_object();
     w.key("tracking_id").value(e.tracking_id);
-    w.key("event_id").value(e.event_id);
-    w.key("status").value(core::to_string(e.state));
-    w.key("location").value(e.location);
-    w.key("timestamp").value(core::format_rfc3339(e.timestamp));
-    if (e.description) w.key("description").value(*e.description);
-    if (e.notes) w.key("notes").value(*e.notes);
-    write_position(w, e.coordinates, false);
-    if (e.estimated_delivery) w.key("estimated_delivery").value(core::format_rfc3339(*e.estimated_delivery));
+    write_event_fields(w, e, false);
     w.end_object();
     return w.take();
 }

@@ -40,9 +40,7 @@ core::result<core::package_query> parse_listing_query(std::string_view query, co
         const std::string value = detail::decoded(p.value);
         if (key == "status") {
             for (const auto item : core::split_list(value)) {
-                std::string upper(item);
-                for (char& ch : upper) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
-                const auto st = core::parse_status(upper);
+                const auto st = core::parse_status(core::ascii_upper(item));
                 if (!st) {
                     errors.push_back({"status", "one_of:" + core::status_list()});
                     break;

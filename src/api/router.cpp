@@ -1,38 +1,18 @@
 #include "api/router.hpp"
 
+#include "core/text.hpp"
+
 namespace dinex::api {
 namespace {
 
-bool is_asset_name(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 64 || s.front() == '.') return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_' || c == '.';
-        if (!ok) return false;
-    }
-    return true;
-}
+// A file of web/ (no leading dot: no hidden files, no "..").
+bool is_asset_name(std::string_view s) noexcept { return core::is_plain_token(s, 64, "-_.") && s.front() != '.'; }
 
-bool is_stage_name(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 128) return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
-}
+bool is_stage_name(std::string_view s) noexcept { return core::is_plain_token(s, 128, "-_"); }
 
 // Subscription ids are ULIDs; anything of that alphabet and a sane length reaches the handler,
 // which answers 404 for an unknown one.
-bool is_id_segment(std::string_view s) noexcept {
-    if (s.empty() || s.size() > 64) return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-        if (!ok) return false;
-    }
-    return true;
-}
+bool is_id_segment(std::string_view s) noexcept { return core::is_plain_token(s, 64, "-_"); }
 
 route_match match_subscriptions(std::string_view rest) noexcept {
     // rest: what follows "/subscriptions"

@@ -46,11 +46,17 @@ core::result<dynamodb_target> dynamodb_client_for(const stack_options& o, const 
     return out;
 }
 
-// With existing_only, a missing database file is an error that names the path.
-[[maybe_unused]] core::result<void> database_present(const stack_options& o) {
+// Before a SQLite file is opened: with existing_only, a missing file is an error that names the
+// path; otherwise its folder is made when missing (not for a read-only open, which creates nothing).
+[[maybe_unused]] core::result<void> prepare_sqlite_path(const stack_options& o) {
     std::error_code ec;
-    if (!o.existing_only || std::filesystem::is_regular_file(o.sqlite_path, ec)) return {};
-    return core::fail(unusable("no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)"));
+    if (o.existing_only && !std::filesystem::is_regular_file(o.sqlite_path, ec)) {
+        return core::fail(unusable("no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)"));
+    }
+    const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
+    if (!parent.empty() && !o.read_only) std::filesystem::create_directories(parent, ec);
+    if (ec) return core::fail(unusable("cannot create the data directory " + parent.string() + ": " + ec.message()));
+    return {};
 }
 
 }  // namespace
@@ -66,10 +72,7 @@ core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_optio
     if (o.store == "sqlite") return core::fail(unusable(no_sqlite_in_this_build));
 #else
     if (o.store == "sqlite") {
-        if (auto present = database_present(o); !present) return core::fail(std::move(present.error()));
-        std::error_code ec;
-        const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
-        if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+        if (auto ready = prepare_sqlite_path(o); !ready) return core::fail(std::move(ready.error()));
         auto opened = store::sqlite_key_store::open(o.sqlite_path);
         if (!opened) return core::fail(std::move(opened.error()));
         return std::unique_ptr<core::key_store>(std::move(*opened));
@@ -97,11 +100,7 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
     std::shared_ptr<aws::dynamodb_client> dynamo_client;
 #if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
-        if (auto present = database_present(o); !present) return core::fail(std::move(present.error()));
-        std::error_code ec;
-        const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
-        if (!parent.empty() && !o.read_only) std::filesystem::create_directories(parent, ec);
-        if (ec) return core::fail(unusable("cannot create the data directory " + parent.string() + ": " + ec.message()));
+        if (auto ready = prepare_sqlite_path(o); !ready) return core::fail(std::move(ready.error()));
         auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only});
         if (!opened) return core::fail(std::move(opened.error()));
         stack->store = std::move(*opened);

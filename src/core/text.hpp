@@ -14,6 +14,18 @@ inline std::string_view trim_blanks(std::string_view s) noexcept {
     return s;
 }
 
+// `s` is 1 to `max_size` bytes of ASCII letters, digits and the bytes of `extra`: the plain
+// tokens the router and the server accept from clients (stage names, ids, file names).
+inline bool is_plain_token(std::string_view s, std::size_t max_size, std::string_view extra) noexcept {
+    if (s.empty() || s.size() > max_size) return false;
+    for (const char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        extra.find(c) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return true;
+}
+
 // ASCII letters lowered / raised; other bytes (UTF-8 included) unchanged.
 inline std::string ascii_lower(std::string_view s) {
     std::string out(s);

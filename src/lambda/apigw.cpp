@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.hpp"
 #include "obs/log.hpp"
 
 namespace dinex::lambda {
@@ -32,12 +33,6 @@ const json::object* object_member(const json::object& o, std::string_view key) {
 bool is_null_or_absent(const json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
     return v == nullptr || v->is_null();
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    return out;
 }
 
 // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, which
@@ -136,7 +131,7 @@ std::expected<api::request, event_error> decode_event(std::string_view payload) 
             const auto* s = value.if_string();
             if (!s) return invalid("header " + std::string(name) + " is not a string");
             // API Gateway already lower-cases names; a test event may not, and the router expects it.
-            req.headers.push_back({lower(name), std::string(*s)});
+            req.headers.push_back({core::ascii_lower(name), std::string(*s)});
         }
     }
 
@@ -184,7 +179,7 @@ std::string encode_response(const api::response& res, std::string_view request_i
     std::vector<std::pair<std::string, std::string>> merged;
     merged.reserve(res.headers.size() + 2);
     auto add = [&merged](std::string_view name, std::string_view value) {
-        const std::string key = lower(name);
+        const std::string key = core::ascii_lower(name);
         for (auto& [n, v] : merged) {
             if (n == key) {
                 v += ", ";

@@ -194,31 +194,24 @@ std::vector<family_snapshot> registry::collect() const {
 
 // ---- the Prometheus text format ----
 
-void append_help_escaped(std::string& out, std::string_view s) {
+// The text format's escapes: backslash and line feed everywhere, and in label values the double quote.
+void append_prometheus_escaped(std::string& out, std::string_view s, bool label_value) {
     for (const char c : s) {
         if (c == '\\') {
             out += "\\\\";
         } else if (c == '\n') {
             out += "\\n";
-        } else {
-            out += c;
-        }
-    }
-}
-
-void append_label_escaped(std::string& out, std::string_view s) {
-    for (const char c : s) {
-        if (c == '\\') {
-            out += "\\\\";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '"') {
+        } else if (c == '"' && label_value) {
             out += "\\\"";
         } else {
             out += c;
         }
     }
 }
+
+void append_help_escaped(std::string& out, std::string_view s) { append_prometheus_escaped(out, s, false); }
+
+void append_label_escaped(std::string& out, std::string_view s) { append_prometheus_escaped(out, s, true); }
 
 std::string write_prometheus(const std::vector<family_snapshot>& families) {
     std::string out;

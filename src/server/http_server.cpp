@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "api/application.hpp"
+#include "core/text.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "server/request_checks.hpp"
@@ -60,15 +61,7 @@ private:
 };
 
 // A client-supplied id is kept when it is short and plain, so traces join across services.
-bool usable_request_id(std::string_view s) {
-    if (s.empty() || s.size() > 64) return false;
-    for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_' || c == '.';
-        if (!ok) return false;
-    }
-    return true;
-}
+bool usable_request_id(std::string_view s) { return core::is_plain_token(s, 64, "-_."); }
 
 // Out of descriptors or kernel memory: accepting again at once fails again at once. Compared by
 // value: nothing here may need a descriptor, and the sanitizers' type checks of a category's
