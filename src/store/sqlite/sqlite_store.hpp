@@ -37,7 +37,9 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
-    // The whole batch is one write job: one transaction, each item in its own savepoint.
+    // The whole batch is one job of the group commit, in one savepoint (no savepoint per item):
+    // an item refused by the rules writes nothing, and a storage failure undoes the whole batch,
+    // every item answering with that error.
     void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
                       core::batch_callback done) override;
     core::result<core::package_page> list_packages(const core::package_query& q) override;
