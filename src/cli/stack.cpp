@@ -124,7 +124,7 @@ std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& 
             error = "cannot create the data directory " + parent.string() + ": " + ec.message();
             return nullptr;
         }
-        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only});
+        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only}, stack->delivery_ids);
         if (!opened) {
             error = opened.error().message;
             return nullptr;

@@ -18,6 +18,7 @@
 #include "store/sqlite/sqlite_key_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/sqlite.hpp"
 
 namespace dinex {
 namespace {
@@ -149,7 +150,7 @@ PRAGMA user_version = 1;
         sqlite3_close(db);
     }
     {
-        auto s = store::sqlite_store::open({.path = path});
+        auto s = testing::open_sqlite({.path = path});
         ASSERT_TRUE(s) << s.error().message;
         const auto found = (*s)->find("TRK001", base_time, 10);
         ASSERT_TRUE(found && *found);
@@ -184,7 +185,7 @@ TEST(SqliteSchema, UpgradeToVersion5NumbersEventsByArrival) {
     const auto dir = temp_dir();
     const auto path = (dir / "v4.db").string();
     {
-        auto s = store::sqlite_store::open({.path = path});
+        auto s = testing::open_sqlite({.path = path});
         ASSERT_TRUE(s) << s.error().message;
     }
     {
@@ -207,7 +208,7 @@ PRAGMA user_version = 4;
         ASSERT_EQ(sqlite3_exec(db, v4, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
         sqlite3_close(db);
     }
-    auto s = store::sqlite_store::open({.path = path});
+    auto s = testing::open_sqlite({.path = path});
     ASSERT_TRUE(s) << s.error().message;
     const auto found = (*s)->find("TRK050", base_time, 10);
     ASSERT_TRUE(found && *found);

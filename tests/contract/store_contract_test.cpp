@@ -18,6 +18,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/sqlite.hpp"
 
 namespace dinex {
 namespace {
@@ -69,7 +70,7 @@ std::vector<backend> backends() {
         {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
-             auto s = store::sqlite_store::open({.path = (dir / "contract.db").string()});
+             auto s = testing::open_sqlite({.path = (dir / "contract.db").string()});
              if (!s) throw std::runtime_error(s.error().message);
              return std::move(*s);
          }},
@@ -571,7 +572,7 @@ TEST(SqliteListing, ReadsTheStatusIndexInOrderNeverTheWholeTable) {
     const auto dir = std::filesystem::temp_directory_path() / ("dinex-plan-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir);
     {
-        auto s = store::sqlite_store::open({.path = (dir / "plan.db").string()});
+        auto s = testing::open_sqlite({.path = (dir / "plan.db").string()});
         ASSERT_TRUE(s);
         const auto plans = (*s)->listing_query_plans();
         ASSERT_TRUE(plans);

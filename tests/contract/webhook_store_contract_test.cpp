@@ -12,6 +12,7 @@
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/sqlite.hpp"
 
 namespace dinex {
 namespace {
@@ -32,7 +33,7 @@ std::vector<backend> backends() {
         {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
-             auto s = store::sqlite_store::open({.path = (dir / "webhooks.db").string()});
+             auto s = testing::open_sqlite({.path = (dir / "webhooks.db").string()});
              if (!s) throw std::runtime_error(s.error().message);
              return std::move(*s);
          }},

@@ -20,7 +20,8 @@ using sqlite_detail::read_state;
 using sqlite_detail::sqlite_failure;
 using sqlite_detail::statement;
 
-core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options) {
+core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options,
+                                                               core::id_generator& delivery_ids) {
     auto p = std::make_unique<impl>(options);
     std::unique_ptr<sqlite_detail::write_connection> writer;
     try {
@@ -49,7 +50,7 @@ core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_opti
                                               : "")));
             }
         } else {
-            writer = std::make_unique<sqlite_detail::write_connection>(options.path);
+            writer = std::make_unique<sqlite_detail::write_connection>(options.path, delivery_ids);
         }
         // Fail at start-up, not on the first lookup, when readers cannot open the file.
         p->readers.open_one();

@@ -25,8 +25,11 @@ struct sqlite_options {
 class sqlite_store final : public core::store, public core::webhook_store {
 public:
     // Opens (or creates) the database and migrates its schema to the current version; with
-    // read_only, opens an existing one of the current version and only reads it.
-    static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
+    // read_only, opens an existing one of the current version and only reads it. `delivery_ids`
+    // names the outbox rows, which are listed and paged by id: it must make ids that sort in the
+    // order they are made (core::monotonic_ulid_generator), and outlive the store.
+    static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options,
+                                                            core::id_generator& delivery_ids);
     ~sqlite_store() override;
 
     sqlite_store(const sqlite_store&) = delete;

@@ -7,8 +7,8 @@
 
 namespace dinex::store::sqlite_detail {
 
-write_connection::write_connection(const std::string& path)
-    : handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
+write_connection::write_connection(const std::string& path, core::id_generator& ids)
+    : handle(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE), delivery_ids(ids) {
     sqlite3_busy_timeout(handle.db, 5000);
     handle.exec("PRAGMA journal_mode = WAL");
     // FULL: the WAL is synced at every commit, so an acknowledged event survives power loss.

@@ -17,7 +17,6 @@
 
 #include "core/lifecycle.hpp"
 #include "core/ports.hpp"
-#include "core/system_ports.hpp"
 #include "core/webhooks.hpp"
 #include "store/sqlite/db.hpp"
 
@@ -36,11 +35,10 @@ struct write_connection {
     std::vector<core::subscription> subscriptions;
     bool subscriptions_changed = false;
     bool deliveries_added = false;
-    core::system_clock clock;
-    core::monotonic_ulid_generator delivery_ids{clock};
+    core::id_generator& delivery_ids;
 
     // Opens (or creates) the database, sets it up for durable group commits and migrates its schema.
-    explicit write_connection(const std::string& path);
+    write_connection(const std::string& path, core::id_generator& ids);
 
     void load_subscriptions();
     // One outbox row per subscription that wants `n`, in the current transaction.
