@@ -103,10 +103,7 @@ std::unique_ptr<core::key_store> build_key_store(const stack_options& o, std::st
 }
 
 void service_stack::shutdown() {
-#if DINEX_WITH_SQLITE
-    if (auto* sqlite = dynamic_cast<store::sqlite_store*>(store.get())) sqlite->stop();
-#endif
-    if (auto* dynamo = dynamic_cast<store::dynamodb_store*>(store.get())) dynamo->stop();
+    if (store) store->stop();
 }
 
 std::unique_ptr<service_stack> build_stack(const stack_options& o, std::string& error) {

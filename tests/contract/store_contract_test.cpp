@@ -2,6 +2,7 @@
 // `backends()`.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "core/lifecycle.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
 #include "store/dynamodb/table_schema.hpp"
+#include "store/measured/measured_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
@@ -153,6 +155,24 @@ protected:
 };
 
 TEST_P(StoreContract, UnknownPackageIsAbsent) { EXPECT_FALSE(find("NOPE1")); }
+
+// The stack stops its store through the port, and through the metrics decorator: stop() returns
+// only once every write already accepted has answered.
+TEST_P(StoreContract, StopThroughTheDecoratorAnswersEveryAcceptedWrite) {
+    obs::registry registry;
+    store::measured_store measured(*store_);
+    measured.register_in(registry);
+    constexpr int writes = 50;
+    std::atomic<int> stored{0};
+    for (int i = 0; i < writes; ++i) {
+        measured.append(sub("TRKSTOP" + std::to_string(i), "E1", status::in_transit, base_time), policy_,
+                        [&stored](core::result<core::append_outcome> r) {
+                            if (r) ++stored;
+                        });
+    }
+    measured.stop();
+    EXPECT_EQ(stored.load(), writes);
+}
 
 TEST_P(StoreContract, StoresEveryFieldAndReadsItBack) {
     auto s = sub("TRK100", "e1", status::picked_up, base_time - 1000);

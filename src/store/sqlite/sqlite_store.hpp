@@ -76,7 +76,7 @@ public:
 
     // Commits what is queued, then stops the writer and closes every connection. Appends after
     // stop() fail with `unavailable`. Called by the destructor.
-    void stop();
+    void stop() override;
 
     // 1: packages, events; 2: api_keys; 3: webhooks; 4: estimated_delivery, the listing index;
     // 5: events keyed by (timestamp, arrival order)
