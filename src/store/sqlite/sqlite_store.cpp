@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 #include <system_error>
 #include <utility>
 
+#include "core/listing.hpp"
 #include "store/sqlite/rows.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/store_impl.hpp"
@@ -128,11 +128,7 @@ void sqlite_store::append_batch(std::vector<core::submission> subs, const core::
 }
 
 core::result<core::package_page> sqlite_store::list_packages(const core::package_query& q) {
-    // One upper bound holds both the cursor and the staleness: "updated_at < stale_before" is
-    // "(updated_at, tracking_id) < (stale_before, '')".
-    core::package_cursor bound{std::numeric_limits<core::millis>::max(), {}};
-    if (q.after) bound = *q.after;
-    if (q.stale_before && *q.stale_before <= bound.updated_at) bound = {*q.stale_before, {}};
+    const core::package_cursor bound = core::listing_bound(q);
     const auto fetch = static_cast<std::int64_t>(q.limit + 1);
     std::vector<core::status> statuses = q.statuses;
     if (statuses.empty()) statuses.assign(core::all_statuses.begin(), core::all_statuses.end());
@@ -152,17 +148,7 @@ core::result<core::package_page> sqlite_store::list_packages(const core::package
             return rows;
         });
     if (!read) return core::fail(std::move(read.error()));
-    auto& rows = *read;
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-        return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.tracking_id > b.tracking_id;
-    });
-    core::package_page page;
-    if (rows.size() > q.limit) {
-        rows.resize(q.limit);
-        page.next = core::package_cursor{rows.back().updated_at, rows.back().tracking_id};
-    }
-    page.packages = std::move(rows);
-    return page;
+    return core::listing_page(std::move(*read), q.limit);
 }
 
 core::result<std::vector<std::string>> sqlite_store::listing_query_plans() {
