@@ -21,4 +21,11 @@ inline core::result<std::unique_ptr<store::sqlite_store>> open_sqlite(const stor
     return store::sqlite_store::open(options, delivery_ids());
 }
 
+// The store at `path`, for suites that build their back-ends in a table; throws when it cannot open.
+inline std::unique_ptr<store::sqlite_store> sqlite_or_throw(const std::string& path) {
+    auto s = open_sqlite({.path = path});
+    if (!s) throw std::runtime_error(s.error().message);
+    return std::move(*s);
+}
+
 }  // namespace dinex::testing
