@@ -3,6 +3,17 @@
 #include "core/text.hpp"
 
 namespace dinex::store::sqlite_detail {
+namespace {
+
+// A position is stored as two nullable columns, `col` and `col + 1`; both or neither are set.
+std::optional<core::position> position_at(const statement::run& r, int col) {
+    const auto lat = r.opt_double(col);
+    const auto lon = r.opt_double(col + 1);
+    if (lat && lon) return core::position{*lat, *lon};
+    return std::nullopt;
+}
+
+}  // namespace
 
 core::package_state read_state(const statement::run& r, std::string_view tracking_id) {
     core::package_state s;
@@ -10,9 +21,7 @@ core::package_state read_state(const statement::run& r, std::string_view trackin
     s.state = core::parse_status(r.text(0)).value_or(core::status::exception);
     s.location = r.text(1);
     s.notes = r.opt_text(2);
-    const auto lat = r.opt_double(3);
-    const auto lon = r.opt_double(4);
-    if (lat && lon) s.coordinates = core::position{*lat, *lon};
+    s.coordinates = position_at(r, 3);
     s.timestamp = r.int64(5);
     s.event_id = r.text(6);
     s.created_at = r.int64(7);
@@ -33,9 +42,7 @@ core::event read_event(const statement::run& r, std::string_view tracking_id) {
     e.received_at = r.int64(4);
     e.description = r.opt_text(5);
     e.notes = r.opt_text(6);
-    const auto lat = r.opt_double(7);
-    const auto lon = r.opt_double(8);
-    if (lat && lon) e.coordinates = core::position{*lat, *lon};
+    e.coordinates = position_at(r, 7);
     e.estimated_delivery = r.opt_int64(9);
     e.sequence = static_cast<std::uint64_t>(r.int64(10));
     return e;

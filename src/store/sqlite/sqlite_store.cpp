@@ -20,6 +20,17 @@ using sqlite_detail::read_state;
 using sqlite_detail::sqlite_failure;
 using sqlite_detail::statement;
 
+namespace {
+
+// What an append answers when the writer cannot take it (queue full, or the store stopping).
+core::error overloaded() {
+    auto e = core::error::unavailable_error("sqlite: write queue full or store stopping");
+    e.message = "the service is overloaded; retry shortly";
+    return e;
+}
+
+}  // namespace
+
 core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_options& options,
                                                                core::id_generator& delivery_ids) {
     auto p = std::make_unique<impl>(options);
@@ -106,10 +117,7 @@ void sqlite_store::append(core::submission sub, const core::lifecycle_policy& po
         std::make_unique<sqlite_detail::append_job>(std::move(sub), policy, std::move(done));
     if (!impl_->enqueue(job)) {
         // The job was not queued, so we still own it and its callback.
-        auto& j = static_cast<sqlite_detail::append_job&>(*job);
-        auto e = core::error::unavailable_error("sqlite: write queue full or store stopping");
-        e.message = "the service is overloaded; retry shortly";
-        j.done(core::fail(std::move(e)));
+        static_cast<sqlite_detail::append_job&>(*job).done(core::fail(overloaded()));
     }
 }
 
@@ -119,11 +127,8 @@ void sqlite_store::append_batch(std::vector<core::submission> subs, const core::
     std::unique_ptr<sqlite_detail::write_job> job =
         std::make_unique<sqlite_detail::batch_job>(std::move(subs), policy, std::move(done));
     if (!impl_->enqueue(job)) {
-        auto& j = static_cast<sqlite_detail::batch_job&>(*job);
-        auto e = core::error::unavailable_error("sqlite: write queue full or store stopping");
-        e.message = "the service is overloaded; retry shortly";
-        j.done(std::vector<core::result<core::append_outcome>>(
-            n, core::result<core::append_outcome>(core::fail(e))));
+        static_cast<sqlite_detail::batch_job&>(*job).done(std::vector<core::result<core::append_outcome>>(
+            n, core::result<core::append_outcome>(core::fail(overloaded()))));
     }
 }
 
