@@ -87,10 +87,7 @@ core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_optio
 }
 
 void service_stack::shutdown() {
-#if DINEX_WITH_SQLITE
-    if (auto* sqlite = dynamic_cast<store::sqlite_store*>(store.get())) sqlite->stop();
-#endif
-    if (auto* dynamo = dynamic_cast<store::dynamodb_store*>(store.get())) dynamo->stop();
+    if (store) store->stop();
 }
 
 core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o) {
@@ -101,7 +98,7 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
 #if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
         if (auto ready = prepare_sqlite_path(o); !ready) return core::fail(std::move(ready.error()));
-        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only});
+        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only}, stack->delivery_ids);
         if (!opened) return core::fail(std::move(opened.error()));
         stack->store = std::move(*opened);
         stack->store_detail = o.sqlite_path;

@@ -72,6 +72,7 @@ struct service_stack {
     std::unique_ptr<obs::build_info> build_info;
     core::system_clock clock;
     core::ulid_generator ids{clock};
+    core::monotonic_ulid_generator delivery_ids{clock};  // the outbox's: ids sort in the order made
     std::unique_ptr<core::store> store;
     std::shared_ptr<aws::tls_context> tls;  // shared by the AWS clients below and any added later
     std::unique_ptr<store::measured_store> measured_store;  // what the service uses: `store`, timed

@@ -69,6 +69,11 @@ public:
     // A cheap round trip to the back-end for deep health checks.
     virtual result<void> ping() = 0;
 
+    // Called once at shutdown: returns when every write already accepted is durable and its
+    // callback has run, and the store's own threads are stopped; writes after it may fail as
+    // unavailable. Pure, so that no store, and no decorator, can forget to drain (or forward).
+    virtual void stop() = 0;
+
     // Webhook subscriptions and the outbox, for a store that writes outbox rows in the same
     // transaction as the events (the local stores); nullptr when it does not (DynamoDB: its
     // stream feeds SNS instead).

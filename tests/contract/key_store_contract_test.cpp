@@ -19,6 +19,9 @@
 #include "store/sqlite/sqlite_key_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/moto.hpp"
+#include "../support/sqlite.hpp"
+#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -26,29 +29,7 @@ namespace {
 using core::role;
 using testing::base_time;
 
-struct moto_table {
-    std::shared_ptr<aws::dynamodb_client> client;
-    std::string table;
-};
-
-moto_table moto(const std::string& name) {
-    const char* state_path = std::getenv("DINEX_MOTO_STATE");
-    if (!state_path) throw std::runtime_error("DINEX_MOTO_STATE is not set: run through ctest (fixture moto_start)");
-    std::ifstream in(state_path);
-    if (!in) throw std::runtime_error(std::string("moto is not running: no state file ") + state_path);
-    const auto state = boost::json::parse(std::string{std::istreambuf_iterator<char>(in), {}}).as_object();
-    aws::dynamodb_options o;
-    o.service.endpoint = std::string(state.at("endpoint").as_string());
-    o.service.region = std::string(state.at("region").as_string());
-    o.service.creds.access_key_id = std::string(state.at("access_key_id").as_string());
-    o.service.creds.secret_access_key = std::string(state.at("secret_access_key").as_string());
-    auto client = std::make_shared<aws::dynamodb_client>(std::move(o));
-    const auto created = client->call("CreateTable", store::dynamodb_schema::create_table_request(name));
-    if (!created && created.error().kind != aws::error_kind::resource_in_use) {
-        throw std::runtime_error("CreateTable " + name + ": " + created.error().describe());
-    }
-    return {client, name};
-}
+using testing::moto;
 
 struct backend {
     std::string name;
@@ -73,12 +54,7 @@ std::vector<backend> backends() {
     };
 }
 
-std::filesystem::path temp_dir() {
-    std::random_device rd;
-    auto dir = std::filesystem::temp_directory_path() / ("dinex-keys-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir);
-    return dir;
-}
+std::filesystem::path temp_dir() { return testing::fresh_temp_dir("dinex-keys"); }
 
 class KeyStoreContract : public ::testing::TestWithParam<backend> {
 protected:
@@ -150,7 +126,7 @@ PRAGMA user_version = 1;
         sqlite3_close(db);
     }
     {
-        auto s = store::sqlite_store::open({.path = path});
+        auto s = testing::open_sqlite({.path = path});
         ASSERT_TRUE(s) << s.error().message;
         const auto found = (*s)->find("TRK001", base_time, 10);
         ASSERT_TRUE(found && *found);
@@ -185,7 +161,7 @@ TEST(SqliteSchema, UpgradeToVersion5NumbersEventsByArrival) {
     const auto dir = temp_dir();
     const auto path = (dir / "v4.db").string();
     {
-        auto s = store::sqlite_store::open({.path = path});
+        auto s = testing::open_sqlite({.path = path});
         ASSERT_TRUE(s) << s.error().message;
     }
     {
@@ -208,7 +184,7 @@ PRAGMA user_version = 4;
         ASSERT_EQ(sqlite3_exec(db, v4, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
         sqlite3_close(db);
     }
-    auto s = store::sqlite_store::open({.path = path});
+    auto s = testing::open_sqlite({.path = path});
     ASSERT_TRUE(s) << s.error().message;
     const auto found = (*s)->find("TRK050", base_time, 10);
     ASSERT_TRUE(found && *found);

@@ -2,6 +2,7 @@
 // `backends()`.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -15,9 +16,13 @@
 #include "core/lifecycle.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
 #include "store/dynamodb/table_schema.hpp"
+#include "store/measured/measured_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/moto.hpp"
+#include "../support/sqlite.hpp"
+#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -34,31 +39,11 @@ struct backend {
     bool purges = true;  // purge_expired deletes; false where the database expires rows itself (TTL)
 };
 
-// DynamoDB on moto_server, with signature checking on. ctest starts moto once (the `moto_start`
-// fixture, tests/support/moto_fixture.py) and names its state file in DINEX_MOTO_STATE. Every test
-// gets its own table, named after its temporary directory, so reopening finds the same data.
+// DynamoDB on moto_server (tests/support/moto.hpp). Every test gets its own table, named after its
+// temporary directory, so reopening finds the same data.
 std::unique_ptr<core::store> open_dynamodb(const std::filesystem::path& dir) {
-    const char* state_path = std::getenv("DINEX_MOTO_STATE");
-    if (!state_path) {
-        throw std::runtime_error("DINEX_MOTO_STATE is not set: the dynamodb contract tests need moto_server; "
-                                 "run them through ctest (fixture moto_start)");
-    }
-    std::ifstream in(state_path);
-    if (!in) throw std::runtime_error(std::string("moto is not running: no state file ") + state_path);
-    const std::string text{std::istreambuf_iterator<char>(in), {}};
-    const auto state = boost::json::parse(text).as_object();
-    aws::dynamodb_options o;
-    o.service.endpoint = std::string(state.at("endpoint").as_string());
-    o.service.region = std::string(state.at("region").as_string());
-    o.service.creds.access_key_id = std::string(state.at("access_key_id").as_string());
-    o.service.creds.secret_access_key = std::string(state.at("secret_access_key").as_string());
-    auto client = std::make_shared<aws::dynamodb_client>(std::move(o));
-    const std::string table = "contract-" + dir.filename().string();
-    const auto created = client->call("CreateTable", store::dynamodb_schema::create_table_request(table));
-    if (!created && created.error().kind != aws::error_kind::resource_in_use) {
-        throw std::runtime_error("CreateTable " + table + ": " + created.error().describe());
-    }
-    return std::make_unique<store::dynamodb_store>(store::dynamodb_store_options{.table = table, .client = client});
+    auto t = testing::moto("contract-" + dir.filename().string());
+    return std::make_unique<store::dynamodb_store>(store::dynamodb_store_options{.table = t.table, .client = t.client});
 }
 
 // Names the back-end in test output instead of dumping the struct's bytes.
@@ -69,9 +54,7 @@ std::vector<backend> backends() {
         {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
-             auto s = store::sqlite_store::open({.path = (dir / "contract.db").string()});
-             if (!s) throw std::runtime_error(s.error().message);
-             return std::move(*s);
+             return testing::sqlite_or_throw((dir / "contract.db").string());
          }},
         {"dynamodb", true, open_dynamodb, false},
     };
@@ -80,9 +63,7 @@ std::vector<backend> backends() {
 class StoreContract : public ::testing::TestWithParam<backend> {
 protected:
     void SetUp() override {
-        std::random_device rd;
-        dir_ = std::filesystem::temp_directory_path() / ("dinex-contract-" + std::to_string(rd()));
-        std::filesystem::create_directories(dir_);
+        dir_ = testing::fresh_temp_dir("dinex-contract");
         store_ = GetParam().open(dir_);
     }
     void TearDown() override {
@@ -91,24 +72,12 @@ protected:
     }
 
     core::result<core::append_outcome> append(const core::submission& sub) {
-        std::promise<core::result<core::append_outcome>> p;
-        auto f = p.get_future();
-        store_->append(sub, policy_, [&p](core::result<core::append_outcome> r) { p.set_value(std::move(r)); });
-        return f.get();
+        return testing::append_and_wait(*store_, sub, policy_);
     }
 
     static core::submission sub(std::string tracking_id, std::string event_id, status s, core::millis ts,
                                 core::millis now = base_time) {
-        core::submission out;
-        out.incoming.tracking_id = std::move(tracking_id);
-        out.incoming.event_id = std::move(event_id);
-        out.incoming.state = s;
-        out.incoming.location = "Lima";
-        out.incoming.timestamp = ts;
-        out.incoming.received_at = now;
-        out.timestamp_given = true;
-        out.event_id_given = true;
-        return out;
+        return testing::given_submission(std::move(tracking_id), std::move(event_id), s, ts, now);
     }
 
     std::vector<core::result<core::append_outcome>> append_batch(std::vector<core::submission> subs) {
@@ -152,6 +121,24 @@ protected:
 };
 
 TEST_P(StoreContract, UnknownPackageIsAbsent) { EXPECT_FALSE(find("NOPE1")); }
+
+// The stack stops its store through the port, and through the metrics decorator: stop() returns
+// only once every write already accepted has answered.
+TEST_P(StoreContract, StopThroughTheDecoratorAnswersEveryAcceptedWrite) {
+    obs::registry registry;
+    store::measured_store measured(*store_);
+    measured.register_in(registry);
+    constexpr int writes = 50;
+    std::atomic<int> stored{0};
+    for (int i = 0; i < writes; ++i) {
+        measured.append(sub("TRKSTOP" + std::to_string(i), "E1", status::in_transit, base_time), policy_,
+                        [&stored](core::result<core::append_outcome> r) {
+                            if (r) ++stored;
+                        });
+    }
+    measured.stop();
+    EXPECT_EQ(stored.load(), writes);
+}
 
 TEST_P(StoreContract, StoresEveryFieldAndReadsItBack) {
     auto s = sub("TRK100", "e1", status::picked_up, base_time - 1000);
@@ -568,10 +555,9 @@ TEST_P(StoreContract, ExportPagesThroughEveryLivePackageWithItsHistory) {
 }
 
 TEST(SqliteListing, ReadsTheStatusIndexInOrderNeverTheWholeTable) {
-    const auto dir = std::filesystem::temp_directory_path() / ("dinex-plan-" + std::to_string(std::random_device{}()));
-    std::filesystem::create_directories(dir);
+    const auto dir = testing::fresh_temp_dir("dinex-plan");
     {
-        auto s = store::sqlite_store::open({.path = (dir / "plan.db").string()});
+        auto s = testing::open_sqlite({.path = (dir / "plan.db").string()});
         ASSERT_TRUE(s);
         const auto plans = (*s)->listing_query_plans();
         ASSERT_TRUE(plans);

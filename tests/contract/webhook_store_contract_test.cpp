@@ -12,6 +12,8 @@
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/sqlite.hpp"
+#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -32,9 +34,7 @@ std::vector<backend> backends() {
         {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
-             auto s = store::sqlite_store::open({.path = (dir / "webhooks.db").string()});
-             if (!s) throw std::runtime_error(s.error().message);
-             return std::move(*s);
+             return testing::sqlite_or_throw((dir / "webhooks.db").string());
          }},
     };
 }
@@ -42,9 +42,7 @@ std::vector<backend> backends() {
 class WebhookStoreContract : public ::testing::TestWithParam<backend> {
 protected:
     void SetUp() override {
-        std::random_device rd;
-        dir_ = std::filesystem::temp_directory_path() / ("dinex-webhooks-" + std::to_string(rd()));
-        std::filesystem::create_directories(dir_);
+        dir_ = testing::fresh_temp_dir("dinex-webhooks");
         open();
     }
     void TearDown() override {
@@ -59,24 +57,13 @@ protected:
     }
 
     static core::submission submission(std::string tracking_id, std::string event_id, status s, core::millis ts) {
-        core::submission sub;
-        sub.incoming.tracking_id = std::move(tracking_id);
-        sub.incoming.event_id = std::move(event_id);
-        sub.incoming.state = s;
-        sub.incoming.location = "Lima";
-        sub.incoming.timestamp = ts;
-        sub.incoming.received_at = base_time;
-        sub.timestamp_given = sub.event_id_given = true;
-        return sub;
+        return testing::given_submission(std::move(tracking_id), std::move(event_id), s, ts);
     }
 
     core::result<core::append_outcome> append(std::string tracking_id, std::string event_id, status s,
                                               core::millis ts) {
         const core::submission sub = submission(std::move(tracking_id), std::move(event_id), s, ts);
-        std::promise<core::result<core::append_outcome>> p;
-        auto f = p.get_future();
-        store_->append(sub, {}, [&p](core::result<core::append_outcome> r) { p.set_value(std::move(r)); });
-        return f.get();
+        return testing::append_and_wait(*store_, sub, {});
     }
 
     core::subscription subscribe(std::string id, std::vector<status> statuses = {},

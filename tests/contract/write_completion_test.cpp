@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../support/fakes.hpp"
+#include "../support/sqlite.hpp"
 #include "api/application.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -44,7 +45,7 @@ core::submission submission_of(std::string id, core::millis now) {
 
 TEST(SqliteWriteCompletion, AThrowingCompletionCostsOnlyItsOwnRequest) {
     temp_db db;
-    auto opened = store::sqlite_store::open({.path = db.path()});
+    auto opened = testing::open_sqlite({.path = db.path()});
     ASSERT_TRUE(opened);
     auto& store = **opened;
     const core::lifecycle_policy policy{};
@@ -64,7 +65,7 @@ TEST(SqliteWriteCompletion, AThrowingCompletionCostsOnlyItsOwnRequest) {
 
 TEST(SqliteWriteCompletion, TheAnswerIsMadeOnTheRequestersThread) {
     temp_db db;
-    auto opened = store::sqlite_store::open({.path = db.path()});
+    auto opened = testing::open_sqlite({.path = db.path()});
     ASSERT_TRUE(opened);
     testing::manual_clock clock;
     testing::sequence_ids ids;

@@ -5,6 +5,7 @@
 #include "api/application.hpp"
 #include "store/memory/memory_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/requests.hpp"
 
 namespace dinex {
 namespace {
@@ -21,13 +22,7 @@ protected:
 
     api::response call(std::string method, std::string target, std::string body = {},
                        std::vector<api::header> headers = {}) {
-        api::request req;
-        req.method = std::move(method);
-        const auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = target.substr(q + 1);
-        req.body = std::move(body);
-        req.headers = std::move(headers);
+        api::request req = testing::request_to(std::move(method), target, std::move(body), std::move(headers));
         req.request_id = "req-test";
         api::response out;
         bool called = false;

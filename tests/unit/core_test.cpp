@@ -9,6 +9,7 @@
 #include "core/tracking_service.hpp"
 #include "store/memory/memory_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -234,16 +235,7 @@ TEST_F(Validation, ClientEventIdIsKeptWhenWellFormed) {
 // --- lifecycle -------------------------------------------------------------------------------
 
 core::submission make_sub(status s, core::millis ts, std::string id, core::millis now = base_time) {
-    core::submission sub;
-    sub.incoming.tracking_id = "TRK001";
-    sub.incoming.event_id = std::move(id);
-    sub.incoming.state = s;
-    sub.incoming.location = "Lima";
-    sub.incoming.timestamp = ts;
-    sub.incoming.received_at = now;
-    sub.timestamp_given = true;
-    sub.event_id_given = true;
-    return sub;
+    return testing::given_submission("TRK001", std::move(id), s, ts, now);
 }
 
 TEST(Lifecycle, FirstEventCreatesThePackage) {

@@ -13,6 +13,7 @@
 #include "store/memory/memory_key_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "../support/fakes.hpp"
+#include "../support/requests.hpp"
 
 namespace dinex {
 namespace {
@@ -247,13 +248,7 @@ protected:
 
     static api::response call(api::application& a, std::string method, std::string target, std::string body = {},
                               std::vector<api::header> headers = {}) {
-        api::request req;
-        req.method = std::move(method);
-        const auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = target.substr(q + 1);
-        req.body = std::move(body);
-        req.headers = std::move(headers);
+        api::request req = testing::request_to(std::move(method), target, std::move(body), std::move(headers));
         req.remote_address = "203.0.113.7";
         req.request_id = "req";
         api::response out;

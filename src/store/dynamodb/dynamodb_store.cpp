@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aws/dynamodb_client.hpp"
+#include "core/listing.hpp"
 #include "store/dynamodb/item_codec.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
@@ -372,12 +373,7 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
 core::result<core::package_page> dynamodb_store::list_packages(const core::package_query& q) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
-    core::package_cursor bound{std::numeric_limits<core::millis>::max(), {}};
-    if (q.after) bound = *q.after;
-    if (q.stale_before && *q.stale_before <= bound.updated_at) bound = {*q.stale_before, {}};
-    const auto below_bound = [&](const core::package_state& s) {
-        return s.updated_at != bound.updated_at ? s.updated_at < bound.updated_at : s.tracking_id < bound.tracking_id;
-    };
+    const core::package_cursor bound = core::listing_bound(q);
     std::vector<core::status> statuses = q.statuses;
     if (statuses.empty()) statuses.assign(core::all_statuses.begin(), core::all_statuses.end());
 
@@ -413,7 +409,7 @@ core::result<core::package_page> dynamodb_store::list_packages(const core::packa
                         done = true;
                         break;
                     }
-                    if (s.expires_at < q.now || !below_bound(s)) continue;
+                    if (s.expires_at < q.now || !core::listed_after(s, bound)) continue;
                     if (++taken == q.limit + 1) cut = s.updated_at;
                     rows.push_back(std::move(s));
                 }
@@ -423,16 +419,7 @@ core::result<core::package_page> dynamodb_store::list_packages(const core::packa
             query["ExclusiveStartKey"] = *last;
         }
     }
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-        return a.updated_at != b.updated_at ? a.updated_at > b.updated_at : a.tracking_id > b.tracking_id;
-    });
-    core::package_page result;
-    if (rows.size() > q.limit) {
-        rows.resize(q.limit);
-        result.next = core::package_cursor{rows.back().updated_at, rows.back().tracking_id};
-    }
-    result.packages = std::move(rows);
-    return result;
+    return core::listing_page(std::move(rows), q.limit);
 }
 
 core::result<core::export_page> dynamodb_store::export_packages(std::string_view cursor, std::size_t limit,

@@ -57,7 +57,7 @@ public:
 
     // Finishes every queued append, then stops the workers. Appends after stop() fail with
     // `unavailable`. Called by the destructor.
-    void stop();
+    void stop() override;
 
     // The synchronous append the workers run (exposed for tests).
     core::result<core::append_outcome> append_now(const core::submission& sub,

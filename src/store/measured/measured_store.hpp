@@ -32,6 +32,7 @@ public:
                                                     core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+    void stop() override { inner_.stop(); }
     core::webhook_store* webhooks() noexcept override { return inner_.webhooks(); }
 
     // For tests.

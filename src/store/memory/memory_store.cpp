@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/listing.hpp"
+
 namespace dinex::store {
 
 bool memory_store::should_fail() {
@@ -113,9 +115,7 @@ void memory_store::append_batch(std::vector<core::submission> subs, const core::
 
 core::result<core::package_page> memory_store::list_packages(const core::package_query& q) {
     if (should_fail()) return core::fail(core::error::unavailable_error("memory store: injected failure"));
-    const auto below = [](const core::package_state& s, const core::package_cursor& c) {
-        return s.updated_at != c.updated_at ? s.updated_at < c.updated_at : s.tracking_id < c.tracking_id;
-    };
+    const core::package_cursor bound = core::listing_bound(q);
     std::vector<core::package_state> hits;
     {
         const std::lock_guard lock(mutex_);
@@ -124,21 +124,11 @@ core::result<core::package_page> memory_store::list_packages(const core::package
             if (s.expires_at < q.now) continue;
             if (!q.statuses.empty() &&
                 std::find(q.statuses.begin(), q.statuses.end(), s.state) == q.statuses.end()) continue;
-            if (q.stale_before && s.updated_at >= *q.stale_before) continue;
-            if (q.after && !below(s, *q.after)) continue;
+            if (!core::listed_after(s, bound)) continue;
             hits.push_back(s);
         }
     }
-    std::sort(hits.begin(), hits.end(), [&](const auto& a, const auto& b) {
-        return below(b, core::package_cursor{a.updated_at, a.tracking_id});
-    });
-    core::package_page page;
-    if (hits.size() > q.limit) {
-        hits.resize(q.limit);
-        page.next = core::package_cursor{hits.back().updated_at, hits.back().tracking_id};
-    }
-    page.packages = std::move(hits);
-    return page;
+    return core::listing_page(std::move(hits), q.limit);
 }
 
 core::result<core::export_page> memory_store::export_packages(std::string_view cursor, std::size_t limit,

@@ -30,6 +30,8 @@ public:
                                                     core::millis now) override;
     core::result<std::size_t> purge_expired(core::millis now) override;
     core::result<void> ping() override;
+    // Nothing to drain: every write is done, and its callback has run, when append returns.
+    void stop() override {}
     core::webhook_store* webhooks() noexcept override { return this; }
 
     core::result<void> create_subscription(const core::subscription& s) override;

@@ -25,8 +25,11 @@ struct sqlite_options {
 class sqlite_store final : public core::store, public core::webhook_store {
 public:
     // Opens (or creates) the database and migrates its schema to the current version; with
-    // read_only, opens an existing one of the current version and only reads it.
-    static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options);
+    // read_only, opens an existing one of the current version and only reads it. `delivery_ids`
+    // names the outbox rows, which are listed and paged by id: it must make ids that sort in the
+    // order they are made (core::monotonic_ulid_generator), and outlive the store.
+    static core::result<std::unique_ptr<sqlite_store>> open(const sqlite_options& options,
+                                                            core::id_generator& delivery_ids);
     ~sqlite_store() override;
 
     sqlite_store(const sqlite_store&) = delete;
@@ -37,7 +40,9 @@ public:
                                                     std::size_t max_events) override;
     void append(core::submission sub, const core::lifecycle_policy& policy,
                 core::append_callback done) override;
-    // The whole batch is one write job: one transaction, each item in its own savepoint.
+    // The whole batch is one job of the group commit, in one savepoint (no savepoint per item):
+    // an item refused by the rules writes nothing, and a storage failure undoes the whole batch,
+    // every item answering with that error.
     void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
                       core::batch_callback done) override;
     core::result<core::package_page> list_packages(const core::package_query& q) override;
@@ -71,7 +76,7 @@ public:
 
     // Commits what is queued, then stops the writer and closes every connection. Appends after
     // stop() fail with `unavailable`. Called by the destructor.
-    void stop();
+    void stop() override;
 
     // 1: packages, events; 2: api_keys; 3: webhooks; 4: estimated_delivery, the listing index;
     // 5: events keyed by (timestamp, arrival order)
