@@ -13,6 +13,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/limits.hpp"
 #include "core/access.hpp"
+#include "core/enum_names.hpp"
 #include "core/tracking_service.hpp"
 #include "obs/metrics.hpp"
 
@@ -102,11 +103,10 @@ public:
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
-    static constexpr std::array<std::string_view, 3> event_outcomes = {"created", "late_arrival", "replay"};
-    static constexpr std::array<std::string_view, 4> limited_roles = {"anonymous", "reader", "writer", "admin"};
-    static constexpr std::array<std::string_view, 10> event_statuses = {
-        "INFO_RECEIVED",    "PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP",
-        "DELIVERY_FAILED", "DELIVERED", "EXCEPTION",  "RETURN_TO_SENDER", "CANCELLED"};
+    // Metric label values, indexed by enumerator (entry 0 of limited_roles: no key).
+    static constexpr std::array<std::string_view, 3> event_outcomes = core::names_of(core::outcome_names);
+    static constexpr std::array<std::string_view, 4> limited_roles = core::names_of("anonymous", core::role_names);
+    static constexpr std::array<std::string_view, 10> event_statuses = core::names_of(core::status_names);
 
     // `done` runs exactly once: on this thread (reads, errors), or for writes through
     // `req.resume` when the front-end gave one, else on the store's thread.
