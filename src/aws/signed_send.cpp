@@ -6,7 +6,8 @@ namespace dinex::aws {
 
 std::expected<http_response, aws_error> signed_send(const http_send& send, const service_config& service,
                                                     std::string_view signing_name,
-                                                    std::chrono::system_clock::time_point now, http_request request) {
+                                                    std::chrono::system_clock::time_point now,
+                                                    http_request request) {
     const auto url = parse_url(service.endpoint);
     if (!url) return std::unexpected(aws_error{error_kind::client, 0, {}, url.error().message, {}});
     request.url = service.endpoint;

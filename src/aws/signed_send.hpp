@@ -17,6 +17,7 @@ namespace dinex::aws {
 // failed signing (client errors) and transport failures (retryable).
 std::expected<http_response, aws_error> signed_send(const http_send& send, const service_config& service,
                                                     std::string_view signing_name,
-                                                    std::chrono::system_clock::time_point now, http_request request);
+                                                    std::chrono::system_clock::time_point now,
+                                                    http_request request);
 
 }  // namespace dinex::aws

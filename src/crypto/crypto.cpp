@@ -29,12 +29,11 @@ sha256_digest sha256(std::string_view data) {
 }
 
 sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
-    if (key.size() > static_cast<std::size_t>(INT_MAX))
-        throw std::length_error("HMAC key too long");
+    if (key.size() > static_cast<std::size_t>(INT_MAX)) throw std::length_error("HMAC key too long");
     sha256_digest out{};
     unsigned int len = 0;
-    if (HMAC(EVP_sha256(), bytes(key), static_cast<int>(key.size()), bytes(data), data.size(),
-             out.data(), &len) == nullptr ||
+    if (HMAC(EVP_sha256(), bytes(key), static_cast<int>(key.size()), bytes(data), data.size(), out.data(),
+             &len) == nullptr ||
         len != out.size()) {
         throw std::runtime_error("HMAC-SHA256 failed");
     }
@@ -53,7 +52,8 @@ std::string hex(std::span<const unsigned char> data) {
 }
 
 void random_bytes(std::span<unsigned char> out) {
-    if (out.size() > static_cast<std::size_t>(INT_MAX)) throw std::length_error("too many random bytes at once");
+    if (out.size() > static_cast<std::size_t>(INT_MAX))
+        throw std::length_error("too many random bytes at once");
     if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) {
         throw std::runtime_error("the random generator failed (RAND_bytes)");
     }

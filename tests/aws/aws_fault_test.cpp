@@ -17,9 +17,12 @@ using testing::fake_aws_http;
 using testing::header_of;
 
 const auto throttled = fake_aws_http::status(
-    400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"})");
-const auto server_error = fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})");
-const auto unavailable = fake_aws_http::status(503, R"({"__type":"com.amazon.coral.availability#ServiceUnavailable"})");
+    400,
+    R"({"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"})");
+const auto server_error =
+    fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})");
+const auto unavailable =
+    fake_aws_http::status(503, R"({"__type":"com.amazon.coral.availability#ServiceUnavailable"})");
 const auto tables = fake_aws_http::status(200, R"({"TableNames":["tracking"]})");
 
 struct client_fixture : ::testing::Test {
@@ -33,7 +36,9 @@ struct client_fixture : ::testing::Test {
         o.service.endpoint = "http://localhost:8000";
         o.retry.max_attempts = max_attempts;
         o.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
-        o.now = [] { return std::chrono::sys_days{std::chrono::year{2026} / 11 / 29} + std::chrono::hours{10}; };
+        o.now = [] {
+            return std::chrono::sys_days{std::chrono::year{2026} / 11 / 29} + std::chrono::hours{10};
+        };
         o.send = http.send();
         return aws::dynamodb_client(std::move(o));
     }
@@ -62,8 +67,10 @@ TEST_F(client_fixture, ThrottlingAndServerErrorsAreRetriedUntilTheAnswer) {
         EXPECT_EQ(header_of(req, "X-Amz-Target"), "DynamoDB_20120810.ListTables");
         EXPECT_EQ(header_of(req, "Content-Type"), "application/x-amz-json-1.0");
         EXPECT_EQ(header_of(req, "X-Amz-Date"), "20261129T100000Z");
-        EXPECT_TRUE(header_of(req, "Authorization")
-                        .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/eu-central-2/dynamodb/aws4_request, "))
+        EXPECT_TRUE(
+            header_of(req, "Authorization")
+                .starts_with(
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261129/eu-central-2/dynamodb/aws4_request, "))
             << header_of(req, "Authorization");
     }
 }
@@ -92,10 +99,14 @@ TEST_F(client_fixture, ATransportFailureOnEveryAttemptIsARetryableTransportError
 
 TEST_F(client_fixture, ErrorsThatRetryingCannotHelpAreNotRetried) {
     for (const auto& answer :
-         {fake_aws_http::status(400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"bad"})"),
-          fake_aws_http::status(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"})"),
-          fake_aws_http::status(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"})"),
-          fake_aws_http::status(403, R"({"__type":"com.amazon.coral.service#UnrecognizedClientException"})")}) {
+         {fake_aws_http::status(
+              400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"bad"})"),
+          fake_aws_http::status(
+              400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"})"),
+          fake_aws_http::status(400,
+                                R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"})"),
+          fake_aws_http::status(403,
+                                R"({"__type":"com.amazon.coral.service#UnrecognizedClientException"})")}) {
         fake_aws_http refusing{answer};
         http = refusing;
         sleeps.clear();

@@ -20,7 +20,9 @@ public:
     using answer = std::expected<aws::http_response, aws::http_error>;
     using matcher = std::function<bool(const aws::http_request&)>;
 
-    static answer status(int code, std::string body = {}) { return aws::http_response{code, {}, std::move(body)}; }
+    static answer status(int code, std::string body = {}) {
+        return aws::http_response{code, {}, std::move(body)};
+    }
     static answer transport_failure(std::string message = "connection reset by peer") {
         return std::unexpected(aws::http_error{std::move(message)});
     }

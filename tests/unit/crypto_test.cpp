@@ -11,8 +11,12 @@ namespace crypto = dinex::crypto;
 
 namespace {
 
-std::string hex_sha256(std::string_view data) { return crypto::hex(crypto::sha256(data)); }
-std::string hex_hmac(std::string_view key, std::string_view data) { return crypto::hex(crypto::hmac_sha256(key, data)); }
+std::string hex_sha256(std::string_view data) {
+    return crypto::hex(crypto::sha256(data));
+}
+std::string hex_hmac(std::string_view key, std::string_view data) {
+    return crypto::hex(crypto::hmac_sha256(key, data));
+}
 
 }  // namespace
 
@@ -32,12 +36,15 @@ TEST(HmacSha256, Rfc4231Vectors) {
               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     EXPECT_EQ(hex_hmac(std::string(20, '\xaa'), std::string(50, '\xdd')),  // case 3
               "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
-    EXPECT_EQ(hex_hmac(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First"),  // case 6
+    EXPECT_EQ(hex_hmac(std::string(131, '\xaa'),
+                       "Test Using Larger Than Block-Size Key - Hash Key First"),  // case 6
               "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
-    EXPECT_EQ(hex_hmac(std::string(131, '\xaa'),  // case 7
-                       "This is a test using a larger than block-size key and a larger than block-size data. The key "
-                       "needs to be hashed before being used by the HMAC algorithm."),
-              "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+    EXPECT_EQ(
+        hex_hmac(
+            std::string(131, '\xaa'),  // case 7
+            "This is a test using a larger than block-size key and a larger than block-size data. The key "
+            "needs to be hashed before being used by the HMAC algorithm."),
+        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
 }
 
 TEST(Hex, LowerCaseTwoDigitsAByte) {

@@ -3,10 +3,10 @@
 // (Loki and CloudWatch drop a line that is not).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "obs/emf.hpp"
@@ -51,17 +51,18 @@ TEST(JsonString, EscapesWhatJsonRequiresAndKeepsWellFormedUtf8) {
     EXPECT_EQ(escaped("plain text"), "plain text");
     EXPECT_EQ(escaped("a\"b\\c\nd\re\tf"), "a\\\"b\\\\c\\nd\\re\\tf");
     EXPECT_EQ(escaped(std::string("\0\x01\x1F\x7F", 4)), "\\u0000\\u0001\\u001f\x7F");
-    EXPECT_EQ(escaped("Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80"), "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
+    EXPECT_EQ(escaped("Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80"),
+              "Z\xC3\xBCrich \xE2\x82\xAC \xF0\x9F\x98\x80");
     EXPECT_EQ(escaped(""), "");
 }
 
 TEST(JsonString, EachByteThatStartsNoSequenceBecomesOneReplacementCharacter) {
     const std::string fffd = "\xEF\xBF\xBD";
-    EXPECT_EQ(escaped("\x80"), fffd);                      // stray continuation byte
-    EXPECT_EQ(escaped("\xC0\xAF"), fffd + fffd);           // overlong '/'
-    EXPECT_EQ(escaped("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate U+D800
+    EXPECT_EQ(escaped("\x80"), fffd);                                   // stray continuation byte
+    EXPECT_EQ(escaped("\xC0\xAF"), fffd + fffd);                        // overlong '/'
+    EXPECT_EQ(escaped("\xED\xA0\x80"), fffd + fffd + fffd);             // surrogate U+D800
     EXPECT_EQ(escaped("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
-    EXPECT_EQ(escaped("ok\xE2\x82"), "ok" + fffd + fffd);  // cut short at the end
+    EXPECT_EQ(escaped("ok\xE2\x82"), "ok" + fffd + fffd);               // cut short at the end
     EXPECT_EQ(escaped("\xFF\"x"), fffd + "\\\"x");
 }
 
@@ -94,9 +95,12 @@ TEST(LogLines, InvalidUtf8AndControlCharactersStillMakeOneValidJsonObjectPerLine
     const auto first = json::parse(lines[0]).as_object();
     const std::string msg(first.at("msg").as_string());
     // Every byte that starts no well-formed sequence is one U+FFFD; the rest is kept as it was.
-    EXPECT_EQ(msg, std::string("GET /p\xEF\xBF\xBDq\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
-                               "tab\there nul") +
-                       '\0' + "\x01\x1F\x7F quote\" back\\slash new\nline \xEF\xBF\xBD\xEF\xBF\xBD");
+    EXPECT_EQ(
+        msg,
+        std::string(
+            "GET /p\xEF\xBF\xBDq\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD "
+            "tab\there nul") +
+            '\0' + "\x01\x1F\x7F quote\" back\\slash new\nline \xEF\xBF\xBD\xEF\xBF\xBD");
     EXPECT_EQ(first.at("path").as_string(), msg);
     EXPECT_EQ(first.at("n").as_int64(), 7);
 }
