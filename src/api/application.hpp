@@ -15,6 +15,7 @@
 #include "auth/authenticator.hpp"
 #include "auth/limits.hpp"
 #include "core/access.hpp"
+#include "core/enum_names.hpp"
 #include "core/event_sink.hpp"
 #include "core/tracking_service.hpp"
 #include "obs/metrics.hpp"
@@ -106,7 +107,8 @@ public:
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
-    static constexpr std::array<std::string_view, 4> limited_roles = {"anonymous", "reader", "writer", "admin"};
+    // Metric label values, indexed by role (entry 0: no key).
+    static constexpr std::array<std::string_view, 4> limited_roles = core::names_of("anonymous", core::role_names);
 
     // `done` runs exactly once: on this thread (reads, errors), or for writes through
     // `req.resume` when the front-end gave one, else on the store's thread.

@@ -2,6 +2,7 @@
 
 #include "api/json_body.hpp"
 #include "api/json_writer.hpp"
+#include "core/enum_names.hpp"
 #include "core/time.hpp"
 
 #include <boost/json.hpp>
@@ -78,16 +79,11 @@ void write_state_fields(json_writer& w, const core::package_state& s) {
     }
 }
 
-constexpr std::string_view error_codes[] = {
-    "invalid_argument",  "unprocessable_entity",   "not_found",          "conflict",
-    "payload_too_large", "unsupported_media_type", "method_not_allowed", "unavailable",
-    "internal",          "unauthenticated",        "permission_denied",  "resource_exhausted"};
-
 // The original service answered {"error":"<message>"}: `error` stays the human-readable string,
 // and the structure a program reads (code, details) stands beside it. Leaves the object open.
 void write_error_fields(json_writer& w, const core::error& e) {
     w.key("error").value(e.message);
-    w.key("code").value(error_codes[static_cast<std::size_t>(e.code)]);
+    w.key("code").value(core::name_in(core::error_code_names, e.code));
     w.key("details").begin_array();
     for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
     w.end_array();
@@ -267,12 +263,6 @@ std::string encode_append(const core::append_outcome& out, const write_note& not
     return w.take();
 }
 
-namespace {
-
-constexpr std::string_view outcome_names[] = {"created", "late_arrival", "replay"};
-
-}  // namespace
-
 std::string encode_error(const core::error& e, std::string_view request_id, std::string_view tracking_id) {
     json_writer w(256);
     w.begin_object();
@@ -296,7 +286,7 @@ std::string encode_batch(const std::vector<core::result<core::append_outcome>>& 
         w.key("index").value(std::uint64_t{i});
         if (r) {
             w.key("status").value(std::int64_t{r->kind == core::outcome_kind::replay ? 200 : 201});
-            w.key("result").value(outcome_names[static_cast<std::size_t>(r->kind)]);
+            w.key("result").value(core::name_in(core::outcome_names, r->kind));
             if (i < notes.size()) {
                 w.key("idempotency").value(notes[i].idempotency);
                 write_ignored_fields(w, notes[i].ignored_fields);

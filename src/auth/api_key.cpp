@@ -1,13 +1,9 @@
 #include "auth/api_key.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <array>
-#include <stdexcept>
 
 #include "core/text.hpp"
+#include "crypto/crypto.hpp"
 
 namespace dinex::auth {
 namespace {
@@ -32,10 +28,6 @@ std::string base32(const unsigned char* data, std::size_t n) {
     }
     if (bits > 0) out.push_back(base32_alphabet[(buffer << (5 - bits)) & 31U]);
     return out;
-}
-
-void random_bytes(unsigned char* out, std::size_t n) {
-    if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("the random generator failed (RAND_bytes)");
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -63,30 +55,17 @@ std::optional<std::string> key_id_of(std::string_view key) noexcept {
     return std::string(id);
 }
 
-std::string hash_key(std::string_view key) {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(digest.size() * 2);
-    for (unsigned char b : digest) {
-        out.push_back(hex[b >> 4]);
-        out.push_back(hex[b & 15]);
-    }
-    return out;
-}
+std::string hash_key(std::string_view key) { return crypto::hex(crypto::sha256(key)); }
 
 bool key_matches(std::string_view key, std::string_view stored_hash) {
-    const std::string computed = hash_key(key);
-    if (stored_hash.size() != computed.size()) return false;
-    return CRYPTO_memcmp(computed.data(), stored_hash.data(), computed.size()) == 0;
+    return crypto::equal_constant_time(hash_key(key), stored_hash);
 }
 
 generated_key generate_key(std::string name, core::role r, core::millis now) {
     std::array<unsigned char, 8> id_bytes{};      // 64 bits, 60 of them used by 12 characters
     std::array<unsigned char, 32> secret_bytes{};  // 256 bits
-    random_bytes(id_bytes.data(), id_bytes.size());
-    random_bytes(secret_bytes.data(), secret_bytes.size());
+    crypto::random_bytes(id_bytes);
+    crypto::random_bytes(secret_bytes);
     generated_key out;
     out.record.id = base32(id_bytes.data(), id_bytes.size()).substr(0, key_id_length);
     out.key.reserve(key_length);
@@ -95,7 +74,7 @@ generated_key generate_key(std::string name, core::role r, core::millis now) {
     out.record.key_role = r;
     out.record.hash = hash_key(out.key);
     out.record.created_at = now;
-    OPENSSL_cleanse(secret_bytes.data(), secret_bytes.size());
+    crypto::wipe(secret_bytes);
     return out;
 }
 

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "aws/signed_send.hpp"
+
 namespace dinex::aws {
 namespace {
 
@@ -45,7 +47,12 @@ consumed_capacity capacity_of(std::string_view op, const boost::json::value& ans
 }  // namespace
 
 dynamodb_client::dynamodb_client(dynamodb_options options)
-    : options_(std::move(options)), http_(options_.http), backoff_(options_.retry, options_.sleep) {}
+    : options_(std::move(options)), send_(options_.send), backoff_(options_.retry, options_.sleep) {
+    if (!send_) {
+        http_ = std::make_unique<http_client>(options_.http);
+        send_ = [http = http_.get()](const http_request& r) { return http->send(r); };
+    }
+}
 
 std::expected<boost::json::value, aws_error> dynamodb_client::call(std::string_view operation,
                                                                    const boost::json::object& body) {
@@ -55,32 +62,18 @@ std::expected<boost::json::value, aws_error> dynamodb_client::call(std::string_v
 
 std::expected<boost::json::value, aws_error> dynamodb_client::call_once(std::string_view operation,
                                                                         const boost::json::object& body) {
-    const auto url = parse_url(options_.service.endpoint);
-    if (!url) return std::unexpected(aws_error{error_kind::client, 0, {}, url.error().message, {}});
-
     http_request req;
     req.method = "POST";
-    req.url = options_.service.endpoint;
     req.path = "/";
     req.body = boost::json::serialize(body);
     const bool measured = measures_capacity(operation) && !body.contains("ReturnConsumedCapacity");
     if (measured) req.body.insert(1, body.empty() ? "\"ReturnConsumedCapacity\":\"TOTAL\"" : "\"ReturnConsumedCapacity\":\"TOTAL\",");
     req.headers = {
-        {"Host", url->authority},
         {"Content-Type", "application/x-amz-json-1.0"},
         {"X-Amz-Target", "DynamoDB_20120810." + std::string(operation)},
     };
-    const signing_request to_sign{req.method, req.path, req.query, req.headers, req.body};
-    const auto signed_at = std::chrono::time_point_cast<std::chrono::seconds>(options_.now());
-    try {
-        const auto sig = sign(to_sign, options_.service.creds, options_.service.region, "dynamodb", signed_at);
-        req.headers.insert(req.headers.end(), sig.headers_to_add.begin(), sig.headers_to_add.end());
-    } catch (const std::exception& e) {
-        return std::unexpected(aws_error{error_kind::client, 0, {}, std::string("signing: ") + e.what(), {}});
-    }
-
-    auto answer = http_.send(req);
-    if (!answer) return std::unexpected(transport_error(answer.error().message));
+    auto answer = signed_send(send_, options_.service, "dynamodb", options_.now(), std::move(req));
+    if (!answer) return std::unexpected(std::move(answer.error()));
     if (answer->status != 200) return std::unexpected(classify(answer->status, answer->body));
     if (answer->body.empty()) return boost::json::value(boost::json::object{});
     boost::system::error_code ec;

@@ -28,6 +28,8 @@ struct consumed_capacity {
 struct dynamodb_options {
     service_config service;  // credentials, region, endpoint
     http_client_options http;
+    // Sends the requests; when empty, an http_client made from `http` does.
+    http_send send;
     retry_policy retry;
     sleep_function sleep = real_sleep();
     // The signing time; injectable for tests.
@@ -50,11 +52,11 @@ public:
                                                            const boost::json::object& body);
 
     const dynamodb_options& options() const noexcept { return options_; }
-    http_client& http() noexcept { return http_; }
 
 private:
     dynamodb_options options_;
-    http_client http_;
+    std::unique_ptr<http_client> http_;  // when options_.send was empty
+    http_send send_;
     backoff backoff_;
 };
 

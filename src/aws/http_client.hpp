@@ -109,6 +109,10 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// What sends one request: an http_client's send in production, a fake in tests
+// (tests/support/fake_aws_http.hpp), so that any call of an AWS client can be made to fail.
+using http_send = std::function<std::expected<http_response, http_error>(const http_request&)>;
+
 // Splits "https://host:port/..." into its parts; nullopt-like error for anything else.
 struct parsed_url {
     bool tls = false;

@@ -1,23 +1,22 @@
 #include "aws/sigv4.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
-#include <climits>
 #include <cstddef>
 #include <map>
+#include <span>
 #include <stdexcept>
+
+#include "crypto/crypto.hpp"
 
 namespace dinex::aws {
 namespace {
 
-using digest = std::array<unsigned char, 32>;
+using digest = crypto::sha256_digest;
+using crypto::as_view;
+using crypto::hmac_sha256;
 
 constexpr std::string_view algorithm = "AWS4-HMAC-SHA256";
-constexpr std::string_view hex_lower = "0123456789abcdef";
 constexpr std::string_view hex_upper = "0123456789ABCDEF";
 
 // Headers that intermediaries add, rewrite or strip (hop-by-hop, proxies, X-Ray), plus
@@ -29,60 +28,17 @@ constexpr std::array<std::string_view, 5> unsigned_headers = {
 // Computed by sign(); a caller's stale copy must not be signed next to ours.
 constexpr std::array<std::string_view, 2> computed_headers = {"x-amz-date", "x-amz-security-token"};
 
-const unsigned char* bytes(std::string_view s) {
-    // OpenSSL takes unsigned bytes; an empty view may have a null data(), which it need not see.
-    return reinterpret_cast<const unsigned char*>(s.empty() ? "" : s.data());
-}
-
-std::string to_hex(const digest& d) {
-    std::string out;
-    out.reserve(d.size() * 2);
-    for (const unsigned char b : d) {
-        out += hex_lower[b >> 4];
-        out += hex_lower[b & 0x0F];
-    }
-    return out;
-}
-
-digest sha256(std::string_view data) {
-    digest out{};
-    unsigned int len = 0;
-    if (EVP_Digest(bytes(data), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
-        len != out.size()) {
-        throw std::runtime_error("SHA-256 failed");
-    }
-    return out;
-}
-
-digest hmac_sha256(std::string_view key, std::string_view data) {
-    if (key.size() > static_cast<std::size_t>(INT_MAX))
-        throw std::length_error("HMAC key too long");
-    digest out{};
-    unsigned int len = 0;
-    if (HMAC(EVP_sha256(), bytes(key), static_cast<int>(key.size()), bytes(data), data.size(),
-             out.data(), &len) == nullptr ||
-        len != out.size()) {
-        throw std::runtime_error("HMAC-SHA256 failed");
-    }
-    return out;
-}
-
-std::string_view as_view(const digest& d) {
-    return {reinterpret_cast<const char*>(d.data()), d.size()};
-}
-
 // The secret and the keys derived from it would otherwise linger in freed memory; wiping on every
 // exit path, exceptions included, keeps the number of copies down to the caller's own.
 class wipe_on_exit {
 public:
-    wipe_on_exit(void* p, std::size_t n) : p_{p}, n_{n} {}
+    wipe_on_exit(void* p, std::size_t n) : bytes_{static_cast<unsigned char*>(p), n} {}
     wipe_on_exit(const wipe_on_exit&) = delete;
     wipe_on_exit& operator=(const wipe_on_exit&) = delete;
-    ~wipe_on_exit() { OPENSSL_cleanse(p_, n_); }
+    ~wipe_on_exit() { crypto::wipe(bytes_); }
 
 private:
-    void* p_;
-    std::size_t n_;
+    std::span<unsigned char> bytes_;
 };
 
 std::string signature_for(std::string_view secret, std::string_view date, std::string_view region,
@@ -98,7 +54,7 @@ std::string signature_for(std::string_view secret, std::string_view date, std::s
     const wipe_on_exit wipe_service{k_service.data(), k_service.size()};
     digest k_signing = hmac_sha256(as_view(k_service), "aws4_request");
     const wipe_on_exit wipe_signing{k_signing.data(), k_signing.size()};
-    return to_hex(hmac_sha256(as_view(k_signing), string_to_sign));
+    return crypto::hex(hmac_sha256(as_view(k_signing), string_to_sign));
 }
 
 bool is_unreserved(char c) {
@@ -292,7 +248,7 @@ std::string format_amz_date(std::chrono::sys_seconds time) {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
+std::string sha256_hex(std::string_view data) { return crypto::hex(crypto::sha256(data)); }
 
 std::string uri_encode(std::string_view input, bool encode_slash) {
     std::string out;

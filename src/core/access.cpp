@@ -3,21 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/enum_names.hpp"
+
 namespace dinex::core {
 
-std::string_view to_string(role r) noexcept {
-    switch (r) {
-        case role::reader: return "reader";
-        case role::writer: return "writer";
-        case role::admin: return "admin";
-    }
-    return "reader";
-}
+std::string_view to_string(role r) noexcept { return name_in(role_names, r, "reader"); }
 
 std::optional<role> parse_role(std::string_view text) noexcept {
-    if (text == "reader") return role::reader;
-    if (text == "writer") return role::writer;
-    if (text == "admin") return role::admin;
+    for (const auto& [r, name] : role_names) {
+        if (name == text) return r;
+    }
     return std::nullopt;
 }
 

@@ -1,24 +1,11 @@
 #include "core/model.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/text.hpp"
 
 namespace dinex::core {
 
-std::string_view to_string(status s) noexcept {
-    switch (s) {
-        case status::info_received: return "INFO_RECEIVED";
-        case status::picked_up: return "PICKED_UP";
-        case status::in_transit: return "IN_TRANSIT";
-        case status::out_for_delivery: return "OUT_FOR_DELIVERY";
-        case status::available_for_pickup: return "AVAILABLE_FOR_PICKUP";
-        case status::delivery_failed: return "DELIVERY_FAILED";
-        case status::delivered: return "DELIVERED";
-        case status::exception: return "EXCEPTION";
-        case status::return_to_sender: return "RETURN_TO_SENDER";
-        case status::cancelled: return "CANCELLED";
-    }
-    return "UNKNOWN";
-}
+std::string_view to_string(status s) noexcept { return name_in(status_names, s, "UNKNOWN"); }
 
 std::optional<status> parse_status(std::string_view text) noexcept {
     for (const status s : all_statuses) {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/text.hpp"
-#include "obs/log.hpp"
+#include "text/json_string.hpp"
 
 namespace dinex::lambda {
 namespace json = boost::json;
@@ -33,43 +33,6 @@ const json::object* object_member(const json::object& o, std::string_view key) {
 bool is_null_or_absent(const json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
     return v == nullptr || v->is_null();
-}
-
-// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, which
-// a JSON parser such as API Gateway's would refuse.
-bool valid_utf8(std::string_view s) noexcept {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        std::size_t n = 0;
-        unsigned char lo = 0x80;  // allowed range of the first continuation byte
-        unsigned char hi = 0xBF;
-        if (c < 0x80) {
-            n = 0;
-        } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
-            n = 1;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 2;
-            if (c == 0xE0) lo = 0xA0;  // overlong
-            if (c == 0xED) hi = 0x9F;  // surrogates
-        } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0) lo = 0x90;  // overlong
-            if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-        } else {
-            return false;
-        }
-        if (i + n >= s.size() && n > 0) return false;
-        if (n > 0) {
-            const auto b1 = static_cast<unsigned char>(s[i + 1]);
-            if (b1 < lo || b1 > hi) return false;
-        }
-        for (std::size_t k = 1; k <= n; ++k) {
-            if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-        }
-        i += n + 1;
-    }
-    return true;
 }
 
 }  // namespace
@@ -204,14 +167,14 @@ std::string encode_response(const api::response& res, std::string_view request_i
         if (!first) out += ',';
         first = false;
         out += '"';
-        obs::append_json_escaped(out, n);
+        text::append_json_escaped(out, n);
         out += "\":\"";
-        obs::append_json_escaped(out, v);
+        text::append_json_escaped(out, v);
         out += '"';
     }
     out += "},\"body\":\"";
-    if (valid_utf8(res.body)) {
-        obs::append_json_escaped(out, res.body);
+    if (text::valid_utf8(res.body)) {
+        text::append_json_escaped(out, res.body);
         out += "\",\"isBase64Encoded\":false}";
     } else {  // binary (an embedded image): JSON strings cannot carry it raw
         std::string encoded(boost::beast::detail::base64::encoded_size(res.body.size()), '\0');

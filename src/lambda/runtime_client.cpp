@@ -9,7 +9,7 @@
 #include <charconv>
 #include <optional>
 
-#include "obs/log.hpp"
+#include "text/json_string.hpp"
 
 namespace dinex::lambda {
 namespace net = boost::asio;
@@ -23,9 +23,9 @@ constexpr std::string_view prefix = "/2018-06-01/runtime";
 
 std::string error_body(std::string_view error_type, std::string_view message) {
     std::string out = "{\"errorMessage\":\"";
-    obs::append_json_escaped(out, message);
+    text::append_json_escaped(out, message);
     out += "\",\"errorType\":\"";
-    obs::append_json_escaped(out, error_type);
+    text::append_json_escaped(out, error_type);
     out += "\",\"stackTrace\":[]}";
     return out;
 }

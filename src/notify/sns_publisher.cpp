@@ -5,6 +5,7 @@
 #include <boost/json/value.hpp>
 #include <cstdlib>
 
+#include "aws/signed_send.hpp"
 #include "core/time.hpp"
 
 namespace dinex::notify {
@@ -42,22 +43,15 @@ std::string subject(const core::notification& n) {
 }
 
 std::string form_encode(std::string_view text) {
-    static constexpr char hex[] = "0123456789ABCDEF";
+    // AWS's UriEncode but for the space, which the form writes as '+'.
     std::string out;
     out.reserve(text.size());
-    for (const char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out += ch;
-        } else if (c == ' ') {
-            out += '+';
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 0x0f];
-        }
+    for (std::size_t space = text.find(' '); space != std::string_view::npos; space = text.find(' ')) {
+        out += aws::uri_encode(text.substr(0, space), true);
+        out += '+';
+        text.remove_prefix(space + 1);
     }
+    out += aws::uri_encode(text, true);
     return out;
 }
 
@@ -88,7 +82,12 @@ std::expected<std::string, aws::aws_error> parse_publish_answer(int http_status,
 }
 
 sns_publisher::sns_publisher(sns_options options)
-    : options_(std::move(options)), http_(options_.http), backoff_(options_.retry, options_.sleep) {}
+    : options_(std::move(options)), send_(options_.send), backoff_(options_.retry, options_.sleep) {
+    if (!send_) {
+        http_ = std::make_unique<aws::http_client>(options_.http);
+        send_ = [http = http_.get()](const aws::http_request& r) { return http->send(r); };
+    }
+}
 
 core::result<void> sns_publisher::publish(const core::notification& n) {
     auto sent = publish_message(n);
@@ -104,28 +103,11 @@ std::expected<std::string, aws::aws_error> sns_publisher::publish_message(const 
 }
 
 std::expected<std::string, aws::aws_error> sns_publisher::publish_once(const core::notification& n) {
-    const auto url = aws::parse_url(options_.service.endpoint);
-    if (!url) return std::unexpected(aws::aws_error{aws::error_kind::client, 0, {}, url.error().message, {}});
-
     aws::http_request req;  // POST / (the defaults; assigning "/" again trips GCC 12's -O3 -Wrestrict)
-    req.url = options_.service.endpoint;
     req.body = publish_form(n, options_.topic_arn);
-    req.headers = {
-        {"Host", url->authority},
-        {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
-    };
-    const aws::signing_request to_sign{req.method, req.path, req.query, req.headers, req.body};
-    const auto signed_at = std::chrono::time_point_cast<std::chrono::seconds>(options_.now());
-    try {
-        const auto sig = aws::sign(to_sign, options_.service.creds, options_.service.region, "sns", signed_at);
-        req.headers.insert(req.headers.end(), sig.headers_to_add.begin(), sig.headers_to_add.end());
-    } catch (const std::exception& e) {
-        std::string why = "signing: ";
-        why.append(e.what());
-        return std::unexpected(aws::aws_error{aws::error_kind::client, 0, {}, std::move(why), {}});
-    }
-    auto answer = http_.send(req);
-    if (!answer) return std::unexpected(aws::transport_error(answer.error().message));
+    req.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    auto answer = aws::signed_send(send_, options_.service, "sns", options_.now(), std::move(req));
+    if (!answer) return std::unexpected(std::move(answer.error()));
     return parse_publish_answer(answer->status, answer->body);
 }
 

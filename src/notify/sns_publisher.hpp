@@ -6,6 +6,7 @@
 #include <chrono>
 #include <expected>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,8 @@ struct sns_options {
     aws::service_config service;  // credentials, region, endpoint
     std::string topic_arn;        // SNS_TOPIC
     aws::http_client_options http;
+    // Sends the requests; when empty, an http_client made from `http` does.
+    aws::http_send send;
     aws::retry_policy retry;
     aws::sleep_function sleep = aws::real_sleep();
     std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
@@ -63,7 +66,8 @@ public:
 
 private:
     sns_options options_;
-    aws::http_client http_;
+    std::unique_ptr<aws::http_client> http_;  // when options_.send was empty
+    aws::http_send send_;
     aws::backoff backoff_;
 };
 

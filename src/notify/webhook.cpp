@@ -1,30 +1,15 @@
 #include "notify/webhook.hpp"
 
 #include "core/text.hpp"
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include "crypto/crypto.hpp"
 
 #include <algorithm>
 #include <array>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
-#include <stdexcept>
 
 namespace dinex::notify {
 namespace {
-
-std::string to_hex(const unsigned char* data, std::size_t n) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n * 2);
-    for (std::size_t i = 0; i < n; ++i) {
-        out.push_back(digits[data[i] >> 4]);
-        out.push_back(digits[data[i] & 15U]);
-    }
-    return out;
-}
 
 std::optional<std::string> refused_v4(const boost::asio::ip::address_v4& a) {
     const auto b = a.to_bytes();
@@ -76,21 +61,13 @@ std::string sign_delivery(std::string_view secret, std::string_view timestamp, s
     std::string signed_text;
     signed_text.reserve(timestamp.size() + 1 + body.size());
     signed_text.append(timestamp).append(".").append(body);
-    std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-    unsigned int len = 0;
-    if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-              reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(), mac.data(), &len)) {
-        throw std::runtime_error("HMAC-SHA256 failed");
-    }
-    return "v1=" + to_hex(mac.data(), len);
+    return "v1=" + crypto::hex(crypto::hmac_sha256(secret, signed_text));
 }
 
 std::string new_signing_secret() {
     std::array<unsigned char, 32> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-        throw std::runtime_error("the random generator failed (RAND_bytes)");
-    }
-    return "whsec_" + to_hex(bytes.data(), bytes.size());
+    crypto::random_bytes(bytes);
+    return "whsec_" + crypto::hex(bytes);
 }
 
 std::optional<std::string> refused_address(std::string_view address) {

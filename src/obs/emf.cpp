@@ -8,14 +8,14 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "obs/log.hpp"
+#include "text/json_string.hpp"
 
 namespace dinex::obs::emf {
 namespace {
 
 void append_string(std::string& out, std::string_view s) {
     out.push_back('"');
-    append_json_escaped(out, s);
+    text::append_json_escaped(out, s);
     out.push_back('"');
 }
 

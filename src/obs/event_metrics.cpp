@@ -1,35 +1,13 @@
 #include "obs/event_metrics.hpp"
 
 namespace dinex::obs {
-namespace {
-
-static_assert(prometheus_event_counter::outcome_labels.size() ==
-              static_cast<std::size_t>(core::outcome_kind::replay) + 1);
-
-// A status's slot is its enumerator's value: the label list must follow the enum's order.
-constexpr bool statuses_in_enum_order() {
-    for (std::size_t i = 0; i < core::all_statuses.size(); ++i) {
-        if (static_cast<std::size_t>(core::all_statuses[i]) != i) return false;
-    }
-    return true;
-}
-static_assert(statuses_in_enum_order());
-
-std::array<std::string_view, core::all_statuses.size()> status_labels() {
-    std::array<std::string_view, core::all_statuses.size()> out{};
-    for (std::size_t i = 0; i < out.size(); ++i) out[i] = core::to_string(core::all_statuses[i]);
-    return out;
-}
-
-}  // namespace
 
 prometheus_event_counter::prometheus_event_counter(registry& r)
     : registry_(r),
-      status_labels_(status_labels()),
       events_("dinex_tracking_events_total",
               "Tracking events answered by POST /tracking: created (new current state), late_arrival (history "
               "only) or replay (already stored), by the event's status.",
-              {{"status", status_labels_}, {"outcome", outcome_labels}}) {
+              {{"status", status_labels}, {"outcome", outcome_labels}}) {
     registry_.add(events_);
 }
 

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/event_sink.hpp"
 #include "obs/metrics.hpp"
 
@@ -21,11 +22,12 @@ public:
 
     void answered(core::status event_status, core::outcome_kind kind) noexcept override;
 
-    static constexpr std::array<std::string_view, 3> outcome_labels = {"created", "late_arrival", "replay"};
+    // Label values, indexed by enumerator (core/enum_names.hpp checks the order).
+    static constexpr auto status_labels = core::names_of(core::status_names);
+    static constexpr auto outcome_labels = core::names_of(core::outcome_names);
 
 private:
     registry& registry_;
-    std::array<std::string_view, core::all_statuses.size()> status_labels_;
     counter_family events_;
 };
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "core/time.hpp"
+#include "text/json_string.hpp"
 
 namespace dinex::obs {
 namespace {
@@ -37,7 +38,7 @@ void add_key(std::string& line, std::string_view key) {
 void add_string(std::string& line, std::string_view key, std::string_view value) {
     add_key(line, key);
     line += '"';
-    append_json_escaped(line, value);
+    text::append_json_escaped(line, value);
     line += '"';
 }
 
@@ -59,27 +60,6 @@ std::string_view to_string(level l) noexcept {
         case level::error: return "error";
     }
     return "info";
-}
-
-void append_json_escaped(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    for (const char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += "\\u00";
-                    out += hex[(c >> 4) & 0xF];
-                    out += hex[c & 0xF];
-                } else {
-                    out += c;
-                }
-        }
-    }
 }
 
 logger::logger(level min_level, int fd, int flush_interval_ms)

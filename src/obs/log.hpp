@@ -34,9 +34,6 @@ struct access_record {
 using field_value = std::variant<std::string_view, std::int64_t, double, bool>;
 using field = std::pair<std::string_view, field_value>;
 
-// Appends `s` to `out` as a JSON string body (without quotes), escaping what JSON requires.
-void append_json_escaped(std::string& out, std::string_view s);
-
 class logger {
 public:
     // fd: where lines go (1 = stdout). flush_interval_ms bounds how late a line can appear.

@@ -10,7 +10,12 @@
 #include <memory>
 #include <random>
 
+#include <atomic>
+#include <future>
+
+#include "../support/fake_aws_http.hpp"
 #include "aws/dynamodb_client.hpp"
+#include "store/dynamodb/dynamodb_store.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
 namespace dinex {
@@ -144,6 +149,90 @@ TEST(Moto, CreateTableFailsClearlyWithoutCredentials) {
     std::string out;
     EXPECT_EQ(run("env -i TABLE_NAME=x " DINEX_BINARY " create-table", out), 2);
     EXPECT_NE(out.find("AWS_ACCESS_KEY_ID"), std::string::npos) << out;
+}
+
+
+// A batch whose write fails for one package, through the fake at the HTTP seam in front of moto:
+// the other packages are stored, that package's items fail and nothing of them is written, and the
+// same batch sent again stores them while the rest answer as replays (docs/DYNAMODB.md, Batches).
+TEST(Moto, ABatchWhoseWriteFailsForOnePackageStoresTheOthersAndARetryCompletesIt) {
+    const auto config = moto_config();
+    const std::string table = unique_table("partial");
+    {
+        auto setup = client_for(config);
+        ASSERT_TRUE(setup.call("CreateTable", store::dynamodb_schema::create_table_request(table)));
+    }
+    auto real = std::make_shared<aws::http_client>();
+    testing::fake_aws_http http{[real](const aws::http_request& r) { return real->send(r); }};
+    std::atomic<bool> failing = true;
+    http.on_match(
+        [&failing](const aws::http_request& r) {
+            return failing && testing::header_of(r, "X-Amz-Target") == "DynamoDB_20120810.TransactWriteItems" &&
+                   r.body.find("PARTB") != std::string::npos;
+        },
+        testing::fake_aws_http::status(
+            400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"injected"})"));
+    aws::dynamodb_options o;
+    o.service = config;
+    o.sleep = [](std::chrono::milliseconds) {};
+    o.send = http.send();
+    store::dynamodb_store_options so;
+    so.table = table;
+    so.client = std::make_shared<aws::dynamodb_client>(std::move(o));
+    store::dynamodb_store s(std::move(so));
+
+    const core::millis now = 1'795'946'400'000;
+    auto sub = [&](std::string id, std::string event_id, core::status st, core::millis ts) {
+        core::submission out;
+        out.incoming.tracking_id = std::move(id);
+        out.incoming.event_id = std::move(event_id);
+        out.incoming.state = st;
+        out.incoming.location = "Lima";
+        out.incoming.timestamp = ts;
+        out.incoming.received_at = now;
+        out.timestamp_given = true;
+        out.event_id_given = true;
+        return out;
+    };
+    const std::vector<core::submission> batch = {
+        sub("PARTA", "a1", core::status::picked_up, now - 3000), sub("PARTB", "b1", core::status::picked_up, now - 3000),
+        sub("PARTA", "a2", core::status::in_transit, now - 2000), sub("PARTB", "b2", core::status::in_transit, now - 2000),
+        sub("PARTC", "c1", core::status::picked_up, now - 1000)};
+    auto run_batch = [&] {
+        std::promise<std::vector<core::result<core::append_outcome>>> p;
+        auto f = p.get_future();
+        s.append_batch(batch, core::lifecycle_policy{}, [&p](auto r) { p.set_value(std::move(r)); });
+        return f.get();
+    };
+
+    const auto first = run_batch();
+    ASSERT_EQ(first.size(), batch.size());
+    for (const std::size_t i : {0U, 2U, 4U}) {
+        ASSERT_TRUE(first[i]) << i << ": " << first[i].error().message;
+        EXPECT_EQ(first[i]->kind, core::outcome_kind::created) << i;
+    }
+    for (const std::size_t i : {1U, 3U}) {
+        ASSERT_FALSE(first[i]) << i;
+        EXPECT_EQ(first[i].error().code, core::errc::internal) << i << ": " << first[i].error().message;
+    }
+    const auto b = s.find("PARTB", now, 100);
+    ASSERT_TRUE(b) << b.error().message;
+    EXPECT_FALSE(b->has_value()) << "nothing of the failed package was written";
+    const auto a = s.find("PARTA", now, 100);
+    ASSERT_TRUE(a && a->has_value());
+    EXPECT_EQ((*a)->events.size(), 2U);
+
+    failing = false;  // the cause went away: the client sends the same batch again
+    const auto second = run_batch();
+    ASSERT_EQ(second.size(), batch.size());
+    for (std::size_t i = 0; i < second.size(); ++i) {
+        ASSERT_TRUE(second[i]) << i << ": " << second[i].error().message;
+        EXPECT_EQ(second[i]->kind, i % 2 == 1 ? core::outcome_kind::created : core::outcome_kind::replay) << i;
+    }
+    const auto healed_b = s.find("PARTB", now, 100);
+    ASSERT_TRUE(healed_b && healed_b->has_value());
+    EXPECT_EQ((*healed_b)->events.size(), 2U);
+    EXPECT_EQ((*healed_b)->state.state, core::status::in_transit);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "../support/fake_aws_http.hpp"
 #include "lambda/stream_consumer.hpp"
 #include "notify/sns_publisher.hpp"
 #include "store/dynamodb/item_codec.hpp"
@@ -342,6 +343,115 @@ TEST_F(consumer_fixture, AMalformedRecordIsLoggedCountedAndSkipped) {
     EXPECT_NE(text.find("malformed stream record skipped"), std::string::npos);
     EXPECT_NE(text.find(R"("sequence_number":"20")"), std::string::npos);
     EXPECT_NE(text.find("location"), std::string::npos);
+}
+
+
+// ---- SNS through the fake at the HTTP seam: retries and a publish failing among several --------
+
+const std::string published_xml =
+    R"(<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>)"
+    R"(<MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId></PublishResult></PublishResponse>)";
+
+notify::sns_options sns_over(const testing::fake_aws_http& http, int* sleeps) {
+    notify::sns_options o;
+    o.service.creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", ""};
+    o.service.region = "eu-central-2";
+    o.service.endpoint = "https://sns.eu-central-2.amazonaws.com";
+    o.topic_arn = "arn:aws:sns:eu-central-2:123456789012:tracking";
+    o.send = http.send();
+    o.sleep = [sleeps](std::chrono::milliseconds) { ++*sleeps; };
+    return o;
+}
+
+TEST(SnsRetry, ThrottlingAndServerErrorsAreRetriedAndEveryAttemptIsTheSameSignedPublish) {
+    testing::fake_aws_http http{testing::fake_aws_http::status(200, published_xml)};
+    http.on_call(1, testing::fake_aws_http::status(400, error_xml("Throttling", "Rate exceeded")))
+        .on_call(2, testing::fake_aws_http::transport_failure())
+        .on_call(3, testing::fake_aws_http::status(503, error_xml("ServiceUnavailable", "try later")));
+    int sleeps = 0;
+    notify::sns_publisher sns{sns_over(http, &sleeps)};
+    const auto sent = sns.publish_message(sample());
+    ASSERT_TRUE(sent) << sent.error().describe();
+    EXPECT_EQ(*sent, "567910cd-659e-55d4-8ccb-5aaf14679dc0");
+    EXPECT_EQ(http.calls(), 4);
+    EXPECT_EQ(sleeps, 3);
+    for (const auto& req : http.requests()) {
+        EXPECT_EQ(req.body, notify::publish_form(sample(), "arn:aws:sns:eu-central-2:123456789012:tracking"));
+        EXPECT_EQ(testing::header_of(req, "Host"), "sns.eu-central-2.amazonaws.com");
+        EXPECT_EQ(testing::header_of(req, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
+        EXPECT_NE(testing::header_of(req, "Authorization").find("/eu-central-2/sns/aws4_request, "), std::string::npos);
+    }
+}
+
+TEST(SnsRetry, UsedUpAttemptsAreUnavailableAndARefusalIsInternalAtOnce) {
+    {
+        testing::fake_aws_http http{testing::fake_aws_http::status(500, error_xml("InternalError", "oops"))};
+        int sleeps = 0;
+        notify::sns_publisher sns{sns_over(http, &sleeps)};
+        const auto r = sns.publish(sample());
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, core::errc::unavailable);
+        EXPECT_EQ(http.calls(), aws::retry_policy{}.max_attempts);
+        EXPECT_EQ(sleeps, aws::retry_policy{}.max_attempts - 1);
+    }
+    {
+        testing::fake_aws_http http{testing::fake_aws_http::status(403, error_xml("AuthorizationError", "not allowed"))};
+        int sleeps = 0;
+        notify::sns_publisher sns{sns_over(http, &sleeps)};
+        const auto r = sns.publish(sample());
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, core::errc::internal);
+        EXPECT_EQ(http.calls(), 1);
+        EXPECT_EQ(sleeps, 0);
+    }
+}
+
+// The stream consumer over the real SNS adapter: a refused Publish of the Nth state change lists
+// that record and every later one, and nothing is sent after it; a passing fault is retried away.
+TEST(StreamConsumerOverSns, TheNthPublishRefusedListsThatRecordAndEveryLaterOne) {
+    const std::vector<std::string> expected = {
+        R"({"batchItemFailures":[{"itemIdentifier":"10"},{"itemIdentifier":"11"},{"itemIdentifier":"12"},{"itemIdentifier":"13"},{"itemIdentifier":"14"}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":"12"},{"itemIdentifier":"13"},{"itemIdentifier":"14"}]})",
+        R"({"batchItemFailures":[{"itemIdentifier":"13"},{"itemIdentifier":"14"}]})",
+    };
+    for (int n = 1; n <= 3; ++n) {
+        std::FILE* sink = std::tmpfile();
+        {
+            obs::logger log{obs::level::info, ::fileno(sink), 10};
+            testing::fake_aws_http http{testing::fake_aws_http::status(200, published_xml)};
+            http.on_call(n, testing::fake_aws_http::status(400, error_xml("InvalidParameter", "bad attribute")));
+            int sleeps = 0;
+            notify::sns_publisher sns{sns_over(http, &sleeps)};
+            lambda::stream_consumer consumer{sns, log};
+            EXPECT_EQ(consumer.handle(mixed_batch()), expected[static_cast<std::size_t>(n - 1)]) << n;
+            EXPECT_EQ(http.calls(), n) << "nothing is sent after a refused publish";
+            EXPECT_EQ(consumer.counters().published, static_cast<std::uint64_t>(n - 1));
+            EXPECT_EQ(consumer.counters().failed, 1U);
+            EXPECT_EQ(sleeps, 0);
+        }
+        std::fclose(sink);
+    }
+}
+
+TEST(StreamConsumerOverSns, AThrottledPublishIsRetriedAndTheBatchSucceeds) {
+    std::FILE* sink = std::tmpfile();
+    {
+        obs::logger log{obs::level::info, ::fileno(sink), 10};
+        testing::fake_aws_http http{testing::fake_aws_http::status(200, published_xml)};
+        http.on_call(2, testing::fake_aws_http::status(400, error_xml("Throttling", "Rate exceeded")));
+        int sleeps = 0;
+        notify::sns_publisher sns{sns_over(http, &sleeps)};
+        lambda::stream_consumer consumer{sns, log};
+        EXPECT_EQ(consumer.handle(mixed_batch()), R"({"batchItemFailures":[]})");
+        EXPECT_EQ(http.calls(), 4);
+        EXPECT_EQ(sleeps, 1);
+        EXPECT_EQ(consumer.counters().published, 3U);
+        EXPECT_EQ(consumer.counters().failed, 0U);
+        // The retried publish is the second state change's, sent again whole.
+        EXPECT_EQ(http.requests()[1].body, http.requests()[2].body);
+        EXPECT_NE(http.requests()[2].body.find("a2"), std::string::npos);
+    }
+    std::fclose(sink);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "aws/dynamodb_client.hpp"
+#include "store/dynamodb/dynamodb_errors.hpp"
 #include "store/dynamodb/item_codec.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
@@ -13,14 +14,6 @@ namespace {
 namespace json = boost::json;
 namespace items = dynamodb_items;
 namespace schema = dynamodb_schema;
-
-core::error to_core_error(const std::string& table, const aws::aws_error& e) {
-    if (e.retryable()) return core::error::unavailable_error("dynamodb: " + e.describe());
-    if (e.kind == aws::error_kind::resource_not_found) {
-        return core::error::unavailable_error("dynamodb: table " + table + " not found: " + e.describe());
-    }
-    return core::error::internal_error("dynamodb: " + e.describe());
-}
 
 const json::string* attr(const json::object& item, std::string_view name, std::string_view type) {
     const auto* v = item.if_contains(name);

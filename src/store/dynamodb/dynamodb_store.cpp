@@ -14,6 +14,7 @@
 
 #include "aws/dynamodb_client.hpp"
 #include "core/listing.hpp"
+#include "store/dynamodb/dynamodb_errors.hpp"
 #include "store/dynamodb/item_codec.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
@@ -24,14 +25,6 @@ namespace items = dynamodb_items;
 namespace schema = dynamodb_schema;
 
 namespace {
-
-core::error to_core_error(const std::string& table, const aws::aws_error& e) {
-    if (e.retryable()) return core::error::unavailable_error("dynamodb: " + e.describe());
-    if (e.kind == aws::error_kind::resource_not_found) {
-        return core::error::unavailable_error("dynamodb: table " + table + " not found: " + e.describe());
-    }
-    return core::error::internal_error("dynamodb: " + e.describe());
-}
 
 json::object key_of(std::string_view tracking_id, std::string_view sk) {
     return json::object{{schema::partition_key, items::string(tracking_id)}, {schema::sort_key, items::string(sk)}};
