@@ -129,13 +129,7 @@ int run_lambda(const lambda_options& o) {
             from_env->http.tls = s.tls;
             sns = std::move(*from_env);
         }
-        if (log.enabled(obs::level::debug)) {
-            // What each DynamoDB call really consumed (docs/DYNAMODB.md, "Measured units").
-            s.dynamodb_capacity = [&log](std::string_view op, const aws::consumed_capacity& c) {
-                log.log(obs::level::debug, "dynamodb capacity",
-                        {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
-            };
-        }
+        if (log.enabled(obs::level::debug)) s.dynamodb_capacity = capacity_logger(log);
         auto built = build_stack(s);
         if (!built) return init_failed("Runtime.StoreUnavailable", built.error().message);
         stack = std::move(*built);

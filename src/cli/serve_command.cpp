@@ -85,13 +85,7 @@ int serve(serve_options o) {
         }
     }
     obs::logger log(*obs::parse_level(o.log_level));
-    if (log.enabled(obs::level::debug)) {
-        // What each DynamoDB call really consumed (docs/DYNAMODB.md, "Measured units").
-        o.stack.dynamodb_capacity = [&log](std::string_view op, const aws::consumed_capacity& c) {
-            log.log(obs::level::debug, "dynamodb capacity",
-                    {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
-        };
-    }
+    if (log.enabled(obs::level::debug)) o.stack.dynamodb_capacity = capacity_logger(log);
     auto built = build_stack(o.stack);
     if (!built) {
         std::cerr << "error: " << built.error().message << "\n";

@@ -188,4 +188,11 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
     return stack;
 }
 
+std::function<void(std::string_view, const aws::consumed_capacity&)> capacity_logger(obs::logger& log) {
+    return [&log](std::string_view op, const aws::consumed_capacity& c) {
+        log.log(obs::level::debug, "dynamodb capacity",
+                {{"operation", op}, {"read_units", c.read_units}, {"write_units", c.write_units}});
+    };
+}
+
 }  // namespace dinex::cli

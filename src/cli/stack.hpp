@@ -13,6 +13,7 @@
 #include "core/system_ports.hpp"
 #include "core/tracking_service.hpp"
 #include "obs/event_metrics.hpp"
+#include "obs/log.hpp"
 #include "obs/metrics.hpp"
 #include "store/measured/measured_store.hpp"
 
@@ -96,5 +97,9 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& op
 
 // The key store of `options.store` alone (for `keys create|list|revoke`).
 core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_options& options);
+
+// A stack_options::dynamodb_capacity that writes each call's units to `log` at debug level
+// (the "dynamodb capacity" line, docs/DYNAMODB.md "Measured units").
+std::function<void(std::string_view, const aws::consumed_capacity&)> capacity_logger(obs::logger& log);
 
 }  // namespace dinex::cli

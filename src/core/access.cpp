@@ -72,4 +72,10 @@ limit_decision fixed_window::refused(millis now) const noexcept {
     return d;
 }
 
+void order_by_creation(std::vector<api_key_record>& keys) {
+    std::stable_sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
+        return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
+    });
+}
+
 }  // namespace dinex::core

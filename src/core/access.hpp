@@ -49,6 +49,9 @@ struct api_key_record {
     friend bool operator==(const api_key_record&, const api_key_record&) = default;
 };
 
+// The order of a key listing: oldest first, then by id.
+void order_by_creation(std::vector<api_key_record>& keys);
+
 class key_store {
 public:
     virtual ~key_store() = default;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace dinex::core {
 namespace {
@@ -117,6 +118,12 @@ attempt_effect apply_attempt(const subscription& s, const delivery& d, const att
         }
     }
     return e;
+}
+
+void order_due(std::vector<delivery>& due) {
+    std::sort(due.begin(), due.end(), [](const delivery& a, const delivery& b) {
+        return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
+    });
 }
 
 }  // namespace dinex::core

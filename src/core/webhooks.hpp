@@ -153,4 +153,7 @@ public:
     virtual void on_new_deliveries(std::function<void()> wake) = 0;
 };
 
+// The order deliveries are attempted in: the earliest due first, then by id (creation order).
+void order_due(std::vector<delivery>& due);
+
 }  // namespace dinex::core

@@ -102,21 +102,16 @@ core::result<std::vector<core::api_key_record>> dynamodb_key_store::list_keys() 
         const auto r = client_->call("Query", q);
         if (!r) return core::fail(to_core_error(table_, r.error()));
         const auto& answer = r->as_object();
-        if (const auto* list = answer.if_contains("Items"); list && list->is_array()) {
-            for (const auto& v : list->get_array()) {
-                if (!v.is_object()) continue;
-                auto k = decode_key(v.get_object());
-                if (!k) return core::fail(core::error::internal_error("dynamodb: key item: " + k.error()));
-                out.push_back(std::move(*k));
-            }
+        for (const auto* item : items::page_items(answer)) {
+            auto k = decode_key(*item);
+            if (!k) return core::fail(core::error::internal_error("dynamodb: key item: " + k.error()));
+            out.push_back(std::move(*k));
         }
         const auto* next = answer.if_contains("LastEvaluatedKey");
         if (!next || !next->is_object()) break;
         q["ExclusiveStartKey"] = *next;
     }
-    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
-    });
+    core::order_by_creation(out);
     return out;
 }
 

@@ -26,6 +26,17 @@ namespace schema = dynamodb_schema;
 
 namespace {
 
+// The package states of a Query or Scan answer over state items, in answer order.
+core::result<std::vector<core::package_state>> states_in(const json::object& answer) {
+    std::vector<core::package_state> out;
+    for (const auto* item : items::page_items(answer)) {
+        auto decoded = items::decode_state(*item);
+        if (!decoded) return core::fail(core::error::internal_error("dynamodb: state: " + decoded.error()));
+        out.push_back(std::move(decoded->state));
+    }
+    return out;
+}
+
 json::object key_of(std::string_view tracking_id, std::string_view sk) {
     return json::object{{schema::partition_key, items::string(tracking_id)}, {schema::sort_key, items::string(sk)}};
 }
@@ -392,20 +403,16 @@ core::result<core::package_page> dynamodb_store::list_packages(const core::packa
             const auto page = client.call("Query", query);
             if (!page) return core::fail(to_core_error(table, page.error()));
             const auto& o = page->as_object();
-            if (const auto* list = o.if_contains("Items"); list && list->is_array()) {
-                for (const auto& v : list->as_array()) {
-                    if (!v.is_object()) continue;
-                    auto decoded = items::decode_state(v.as_object());
-                    if (!decoded) return core::fail(core::error::internal_error("dynamodb: state: " + decoded.error()));
-                    core::package_state& s = decoded->state;
-                    if (cut && s.updated_at < *cut) {
-                        done = true;
-                        break;
-                    }
-                    if (s.expires_at < q.now || !core::listed_after(s, bound)) continue;
-                    if (++taken == q.limit + 1) cut = s.updated_at;
-                    rows.push_back(std::move(s));
+            auto states = states_in(o);
+            if (!states) return core::fail(std::move(states.error()));
+            for (core::package_state& s : *states) {
+                if (cut && s.updated_at < *cut) {
+                    done = true;
+                    break;
                 }
+                if (s.expires_at < q.now || !core::listed_after(s, bound)) continue;
+                if (++taken == q.limit + 1) cut = s.updated_at;
+                rows.push_back(std::move(s));
             }
             const auto* last = o.if_contains("LastEvaluatedKey");
             if (!last || !last->is_object()) break;
@@ -438,15 +445,12 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
     if (!page) return core::fail(to_core_error(table, page.error()));
     core::export_page out;
     const auto& o = page->as_object();
-    if (const auto* list = o.if_contains("Items"); list && list->is_array()) {
-        for (const auto& v : list->as_array()) {
-            if (!v.is_object()) continue;
-            auto decoded = items::decode_state(v.as_object());
-            if (!decoded) return core::fail(core::error::internal_error("dynamodb: state: " + decoded.error()));
-            auto p = find(decoded->state.tracking_id, now, std::numeric_limits<std::uint32_t>::max());
-            if (!p) return core::fail(std::move(p.error()));
-            if (*p) out.packages.push_back(std::move(**p));
-        }
+    auto states = states_in(o);
+    if (!states) return core::fail(std::move(states.error()));
+    for (const core::package_state& s : *states) {
+        auto p = find(s.tracking_id, now, std::numeric_limits<std::uint32_t>::max());
+        if (!p) return core::fail(std::move(p.error()));
+        if (*p) out.packages.push_back(std::move(**p));
     }
     if (const auto* last = o.if_contains("LastEvaluatedKey"); last && last->is_object()) out.next = json::serialize(*last);
     return out;
@@ -475,29 +479,26 @@ core::result<std::optional<core::package>> dynamodb_store::find(std::string_view
         const auto page = client.call("Query", q);
         if (!page) return core::fail(to_core_error(table, page.error()));
         const auto& o = page->as_object();
-        if (const auto* list = o.if_contains("Items"); list && list->is_array()) {
-            for (const auto& v : list->as_array()) {
-                if (!v.is_object()) continue;
-                const auto& item = v.as_object();
-                const auto* sk = item.if_contains(schema::sort_key);
-                const bool is_state = sk && sk->is_object() && sk->as_object().if_contains("S") &&
-                                      sk->as_object().at("S").as_string() == items::state_sk;
-                if (is_state) {
-                    auto s = items::decode_state(item);
-                    if (!s) return core::fail(core::error::internal_error("dynamodb: state: " + s.error()));
-                    if (s->state.expires_at < now) return std::nullopt;
-                    out = core::package{std::move(s->state), {}};
-                    continue;
-                }
-                if (first_page && !out) return std::nullopt;  // events without a state: not a package
-                if (out->events.size() >= max_events) break;
-                // Hide expired items (TTL deletes lazily) and leftovers of an earlier, expired life.
-                if (items::expires_at_ms(item) < now) continue;
-                auto e = items::decode_event(item);
-                if (!e) return core::fail(core::error::internal_error("dynamodb: event: " + e.error()));
-                if (e->received_at < out->state.created_at) continue;
-                out->events.push_back(std::move(*e));
+        for (const auto* found : items::page_items(o)) {
+            const auto& item = *found;
+            const auto* sk = item.if_contains(schema::sort_key);
+            const bool is_state = sk && sk->is_object() && sk->as_object().if_contains("S") &&
+                                  sk->as_object().at("S").as_string() == items::state_sk;
+            if (is_state) {
+                auto s = items::decode_state(item);
+                if (!s) return core::fail(core::error::internal_error("dynamodb: state: " + s.error()));
+                if (s->state.expires_at < now) return std::nullopt;
+                out = core::package{std::move(s->state), {}};
+                continue;
             }
+            if (first_page && !out) return std::nullopt;  // events without a state: not a package
+            if (out->events.size() >= max_events) break;
+            // Hide expired items (TTL deletes lazily) and leftovers of an earlier, expired life.
+            if (items::expires_at_ms(item) < now) continue;
+            auto e = items::decode_event(item);
+            if (!e) return core::fail(core::error::internal_error("dynamodb: event: " + e.error()));
+            if (e->received_at < out->state.created_at) continue;
+            out->events.push_back(std::move(*e));
         }
         first_page = false;
         if (!out) return std::nullopt;

@@ -207,4 +207,14 @@ core::millis expires_at_ms(const json::object& item) {
     return r.error.empty() ? v : 0;
 }
 
+std::vector<const json::object*> page_items(const json::object& answer) {
+    std::vector<const json::object*> out;
+    if (const auto* list = answer.if_contains("Items"); list && list->is_array()) {
+        for (const auto& v : list->get_array()) {
+            if (const auto* o = v.if_object()) out.push_back(o);
+        }
+    }
+    return out;
+}
+
 }  // namespace dinex::store::dynamodb_items

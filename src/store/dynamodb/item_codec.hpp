@@ -6,6 +6,7 @@
 #include <expected>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/model.hpp"
@@ -45,5 +46,8 @@ std::expected<core::event, std::string> decode_event(const boost::json::object& 
 
 // expires_at_ms of any of our items (0 when absent).
 core::millis expires_at_ms(const boost::json::object& item);
+
+// The items of a Query or Scan answer (its "Items" that are objects), in answer order.
+std::vector<const boost::json::object*> page_items(const boost::json::object& answer);
 
 }  // namespace dinex::store::dynamodb_items

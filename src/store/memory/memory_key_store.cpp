@@ -23,9 +23,7 @@ core::result<std::vector<core::api_key_record>> memory_key_store::list_keys() {
     const std::lock_guard lock(mutex_);
     std::vector<core::api_key_record> out;
     for (const auto& [id, r] : keys_) out.push_back(r);
-    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.created_at != b.created_at ? a.created_at < b.created_at : a.id < b.id;
-    });
+    core::order_by_creation(out);
     return out;
 }
 

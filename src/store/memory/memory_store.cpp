@@ -234,9 +234,7 @@ core::result<std::vector<core::delivery>> memory_store::due_deliveries(core::mil
         if (std::find(in_flight.begin(), in_flight.end(), id) != in_flight.end()) continue;
         out.push_back(d);
     }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
-    });
+    core::order_due(out);
     if (out.size() > limit) out.resize(limit);
     return out;
 }

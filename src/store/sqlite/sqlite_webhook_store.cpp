@@ -133,9 +133,7 @@ core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(
             }
             if (out.size() >= limit) break;
         }
-        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-            return std::tie(a.next_attempt_at, a.id) < std::tie(b.next_attempt_at, b.id);
-        });
+        core::order_due(out);
         return out;
     });
 }
