@@ -225,11 +225,14 @@ core::result<core::limit_decision> dynamodb_rate_limiter::shared(std::string_vie
             return core::fail(to_core_error(table_, r.error()));
         }
         const auto* attrs = r->is_object() ? r->get_object().if_contains("Attributes") : nullptr;
-        const auto hits = attrs && attrs->is_object() ? number_attr(attrs->get_object(), "hits") : std::nullopt;
+        // -1 when the answer has no count (a plain value rather than an optional: GCC 12 at -Os
+        // warns that the optional's value may be used uninitialized).
+        const std::int64_t hits =
+            attrs && attrs->is_object() ? number_attr(attrs->get_object(), "hits").value_or(-1) : -1;
         // The claimed positions are (hits - n, hits]; those at or below the limit are ours. The
         // condition held, so at least the first one is. Without an answer, take only that one.
-        if (hits && *hits >= static_cast<std::int64_t>(n)) {
-            const auto after = static_cast<std::uint64_t>(*hits);
+        if (hits >= static_cast<std::int64_t>(n)) {
+            const auto after = static_cast<std::uint64_t>(hits);
             l->tokens = std::min<std::uint64_t>(n, w.limit - std::min<std::uint64_t>(after - n, w.limit - 1));
             l->position = std::min<std::uint64_t>(after, w.limit);
         } else {
