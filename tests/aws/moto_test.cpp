@@ -14,6 +14,7 @@
 #include <future>
 
 #include "../support/fake_aws_http.hpp"
+#include "../support/stores.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
 #include "store/dynamodb/table_schema.hpp"
@@ -183,16 +184,7 @@ TEST(Moto, ABatchWhoseWriteFailsForOnePackageStoresTheOthersAndARetryCompletesIt
 
     const core::millis now = 1'795'946'400'000;
     auto sub = [&](std::string id, std::string event_id, core::status st, core::millis ts) {
-        core::submission out;
-        out.incoming.tracking_id = std::move(id);
-        out.incoming.event_id = std::move(event_id);
-        out.incoming.state = st;
-        out.incoming.location = "Lima";
-        out.incoming.timestamp = ts;
-        out.incoming.received_at = now;
-        out.timestamp_given = true;
-        out.event_id_given = true;
-        return out;
+        return testing::given_submission(std::move(id), std::move(event_id), st, ts, now);
     };
     const std::vector<core::submission> batch = {
         sub("PARTA", "a1", core::status::picked_up, now - 3000), sub("PARTB", "b1", core::status::picked_up, now - 3000),
