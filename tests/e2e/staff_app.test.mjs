@@ -16,6 +16,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+import { assertClean, record } from './recording.mjs';
+
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts');
@@ -61,30 +63,8 @@ async function openBrowser(t, { viewport = PHONE, bypassCSP = false, serviceWork
     await context.close().catch(() => {});
     await fs.rm(profile, { recursive: true, force: true });
   });
-  const rec = { requests: [], consoleErrors: [], pageErrors: [], csp: [] };
-  await context.exposeBinding('__dinexCspViolation', (_src, v) => { rec.csp.push(v); });
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__dinexCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
-    });
-  });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(15_000);
-  context.on('request', (r) => rec.requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') rec.consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => rec.pageErrors.push(String(e)));
+  const { page, rec } = await record(context, 15_000);
   return { context, page, rec };
-}
-
-// No console errors (but "Failed to load resource" with one of `allow`, for failures a test
-// provokes), no uncaught errors, no CSP violation, no request to anything but the service.
-function assertClean(rec, { allow = [] } = {}) {
-  const errors = rec.consoleErrors.filter((m) => !allow.some((a) => m.includes('Failed to load resource') && m.includes(a)));
-  assert.deepEqual(errors, [], 'console errors');
-  assert.deepEqual(rec.pageErrors, [], 'uncaught page errors');
-  assert.deepEqual(rec.csp, [], 'Content-Security-Policy violations');
-  const foreign = rec.requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== ORIGIN);
-  assert.deepEqual(foreign, [], 'requests that left the origin');
 }
 
 async function signIn(page, key, as = 'Repartidor') {
@@ -208,7 +188,7 @@ test('sign-in: a wrong or read-only key is refused in words, a writer key opens 
   await waitFates(page, id, 1, 'sent');
   assert.equal((await history(id)).length, 1);
   // The key check stores nothing; the unknown key and the reader key are this test's 401 and 403.
-  assertClean(rec, { allow: ['401', '403'] });
+  assertClean(rec, ORIGIN, { allow: ['401', '403'] });
 });
 
 test('five scans made offline are all stored once, in order, when the phone is back online', async (t) => {
@@ -238,7 +218,7 @@ test('five scans made offline are all stored once, in order, when the phone is b
   assert.deepEqual(events.map((e) => e.event_id), (await fates(page, id)).map((f) => f.eventId), 'with the ids made on the phone');
   assert.ok(events.every((e) => e.location === 'Lima - Callao'));
   await screenshot(page, 'staff-courier-online-phone.png');
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('a sync cut before and after the service stored the batch still stores every scan once', async (t) => {
@@ -282,7 +262,7 @@ test('a sync cut before and after the service stored the batch still stores ever
   assert.equal(events.length, 3, 'exactly once each');
   assert.deepEqual(events.map((e) => e.status), ['PICKED_UP', 'IN_TRANSIT', 'OUT_FOR_DELIVERY']);
   assert.deepEqual(events.map((e) => e.event_id), ours.map((f) => f.eventId));
-  assertClean(rec, { allow: ['net::ERR_CONNECTION_RESET', 'net::ERR_FAILED'] });
+  assertClean(rec, ORIGIN, { allow: ['net::ERR_CONNECTION_RESET', 'net::ERR_FAILED'] });
 });
 
 test('a refused scan shows the field and rule in words; a late one says so; coordinates and notes go along', async (t) => {
@@ -322,7 +302,7 @@ test('a refused scan shows the field and rule in words; a late one says so; coor
   assert.equal((await history(late)).length, 2);
   assert.equal((await history(done)).length, 1, 'the refused scan was not stored');
   await screenshot(page, 'staff-courier-phone.png', { readme: true });
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('the dispatcher sees the needs-attention list, the chart matches the service, and a timeline opens', async (t) => {
@@ -373,7 +353,7 @@ test('the dispatcher sees the needs-attention list, the chart matches the servic
   await page.clock.runFor(31_000);
   await page.locator(`#packages li[data-tracking-id="${later}"]`).waitFor();
   await page.waitForFunction((n) => Number(document.querySelector('#chart .bar[data-status="EXCEPTION"]').dataset.count) === n, expected.EXCEPTION + 1);
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('the needs-attention list pages with its cursor and filters by staleness', async (t) => {
@@ -404,7 +384,7 @@ test('the needs-attention list pages with its cursor and filters by staleness', 
   await page.getByLabel('Sin cambios desde hace').selectOption('');
   await page.getByRole('button', { name: 'Aplicar' }).click();
   await page.locator('#packages > li').first().waitFor();
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('the app shell opens offline from the service worker and scans still queue', async (t) => {
@@ -429,7 +409,7 @@ test('the app shell opens offline from the service worker and scans still queue'
   // The worker never stored an API answer.
   const cached = await page.evaluate(async () => (await (await caches.open('dinex-staff-shell')).keys()).map((r) => new URL(r.url).pathname));
   assert.ok(cached.every((p) => p.startsWith('/staff/')), `cached: ${cached}`);
-  assertClean(rec, { allow: ['net::ERR_INTERNET_DISCONNECTED'] });
+  assertClean(rec, ORIGIN, { allow: ['net::ERR_INTERNET_DISCONNECTED'] });
 });
 
 test('English is one click away and remembered; the keyboard reaches every control', async (t) => {
@@ -462,7 +442,7 @@ test('English is one click away and remembered; the keyboard reaches every contr
   await page.setViewportSize(DESKTOP);
   await page.getByRole('radio', { name: 'En reparto' }).check();
   await screenshot(page, 'staff-courier-desktop.png', { readme: true });
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('axe-core finds no serious or critical violations in either mode', async (t) => {

@@ -14,6 +14,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+import { assertClean, record } from './recording.mjs';
+
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = path.join(HERE, 'artifacts');
@@ -76,30 +78,8 @@ async function openBrowser(t, { viewport = DESKTOP, bypassCSP = false } = {}) {
     await context.close().catch(() => {});
     await fs.rm(profile, { recursive: true, force: true });
   });
-  const rec = { requests: [], consoleErrors: [], pageErrors: [], csp: [] };
-  await context.exposeBinding('__dinexCspViolation', (_src, v) => { rec.csp.push(v); });
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.__dinexCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
-    });
-  });
-  const page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(10_000);
-  context.on('request', (r) => rec.requests.push(r.url()));
-  page.on('console', (m) => { if (m.type() === 'error') rec.consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => rec.pageErrors.push(String(e)));
+  const { page, rec } = await record(context, 10_000);
   return { context, page, rec };
-}
-
-// No console errors (except "Failed to load resource" for the HTTP statuses a test provokes), no
-// uncaught errors, no CSP violation, and no request to anything but the service's own origin.
-function assertClean(rec, { allow = [] } = {}) {
-  const errors = rec.consoleErrors.filter((m) => !allow.some((a) => m.includes('Failed to load resource') && m.includes(a)));
-  assert.deepEqual(errors, [], 'console errors');
-  assert.deepEqual(rec.pageErrors, [], 'uncaught page errors');
-  assert.deepEqual(rec.csp, [], 'Content-Security-Policy violations');
-  const foreign = rec.requests.filter((u) => !u.startsWith('data:') && new URL(u).origin !== ORIGIN);
-  assert.deepEqual(foreign, [], 'requests that left the origin');
 }
 
 const trackingRequests = (rec) => rec.requests.filter((u) => u.startsWith(ORIGIN) && new URL(u).pathname === '/tracking');
@@ -187,7 +167,7 @@ test('a seeded package shows its status, progress and every event newest first',
   await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-result.png'), fullPage: true });
   const paths = rec.requests.map((u) => new URL(u).pathname);
   for (const p of ['/', '/assets/app.css', '/assets/app.js', '/tracking']) assert.ok(paths.includes(p), `no request for ${p}`);
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('works on a 375 px wide phone screen', async (t) => {
@@ -204,7 +184,7 @@ test('works on a 375 px wide phone screen', async (t) => {
     assert.ok(box && box.height >= 36 && box.x >= 0 && box.x + box.width <= PHONE.width, `${sel} fits and is tappable: ${JSON.stringify(box)}`);
   }
   await page.screenshot({ path: path.join(ARTIFACTS, 'phone-result.png'), fullPage: true });
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('an unknown number shows the not-found state', async (t) => {
@@ -220,7 +200,7 @@ test('an unknown number shows the not-found state', async (t) => {
   await page.click('[data-action="other"]');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'tracking-id');
   await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-not-found.png') });
-  assertClean(rec, { allow: ['404'] });
+  assertClean(rec, ORIGIN, { allow: ['404'] });
 });
 
 test('an invalid number is refused on the page without any request', async (t) => {
@@ -249,7 +229,7 @@ test('an invalid number is refused on the page without any request', async (t) =
   await panelState(page, 'invalid');
   assert.equal(await page.locator('#panel img').count(), 0);
   assert.deepEqual(trackingRequests(rec), [], 'GET /tracking was called for an invalid number');
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('the language switch works and is remembered after a reload', async (t) => {
@@ -282,7 +262,7 @@ test('the language switch works and is remembered after a reload', async (t) => 
   await panelState(page, 'result');
   assert.equal(await page.getAttribute('html', 'lang'), 'es');
   assert.equal(await page.textContent('h1'), 'Rastrea tu envío');
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('a shareable link loads the package directly, and back/forward work', async (t) => {
@@ -315,7 +295,7 @@ test('a shareable link loads the package directly, and back/forward work', async
   assert.equal(await page.inputValue('#tracking-id'), '');
   await page.goForward();
   await panelState(page, 'result');
-  assertClean(rec, { allow: ['404'] });
+  assertClean(rec, ORIGIN, { allow: ['404'] });
 });
 
 test('a server or network error shows a retry button that recovers', async (t) => {
@@ -346,7 +326,7 @@ test('a server or network error shows a retry button that recovers', async (t) =
   assert.equal(await page.textContent('.summary .status-text'), 'En reparto');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'result-title', 'focus lost after retry');
   assert.equal(calls, 3);
-  assertClean(rec, { allow: ['503', 'net::ERR_'] });
+  assertClean(rec, ORIGIN, { allow: ['503', 'net::ERR_'] });
 });
 
 test('keyboard only: skip link, visible focus, search with Enter', async (t) => {
@@ -370,7 +350,7 @@ test('keyboard only: skip link, visible focus, search with Enter', async (t) => 
   await page.keyboard.type(SEEDED);
   await page.keyboard.press('Enter');
   await panelState(page, 'result');
-  assertClean(rec);
+  assertClean(rec, ORIGIN);
 });
 
 test('axe-core finds no serious or critical accessibility violations', async (t) => {
