@@ -184,6 +184,25 @@ def wait_for(predicate, timeout=5.0, interval=0.02):
     return predicate()
 
 
+def assert_503_cause_logged_not_answered(test, log_records, lines, request_id, body):
+    """A 503 from an unreachable DynamoDB: exactly one `server error` line for `request_id` carries
+    the cause (DynamoDB, the address, the refusal), and the client's `body` carries none of it.
+    `log_records` returns the process's log lines parsed so far; `lines` is shown on failure."""
+    def logged_lines():
+        return [r for r in log_records() if r.get("msg") == "server error" and r.get("request_id") == request_id]
+
+    wait_for(logged_lines)
+    logged = logged_lines()
+    test.assertEqual(len(logged), 1, lines)
+    line = logged[0]
+    test.assertEqual((line["level"], line["status"], line["route"]), ("error", 503, "/tracking"), line)
+    test.assertIn("dynamodb", line["cause"])
+    test.assertIn("connecting to 127.0.0.1:", line["cause"])
+    test.assertIn("refused", line["cause"].lower())
+    test.assertNotIn("127.0.0.1", json.dumps(body))
+    test.assertNotIn("refused", json.dumps(body).lower())
+
+
 class OpenApi:
     """docs/openapi.yaml, with every check done by tests/openapi/contract.mjs: Ajv (JSON Schema draft
     2020-12, the OpenAPI 3.1 dialect, ajv-formats) in one long-lived node process per test process,
