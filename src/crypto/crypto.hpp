@@ -4,6 +4,7 @@
 // broken process, not bad input.
 #include <array>
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ using sha256_digest = std::array<unsigned char, 32>;
 
 // Lower-case hex, two digits a byte.
 [[nodiscard]] std::string hex(std::span<const unsigned char> bytes);
+
+// RFC 4648 base64 with padding (DynamoDB's JSON protocol carries binary attributes this way).
+[[nodiscard]] std::string base64_encode(std::string_view bytes);
+// nullopt unless `text` is padded base64 (length a multiple of 4, only the alphabet, '=' at the end).
+[[nodiscard]] std::optional<std::string> base64_decode(std::string_view text);
 
 // Fills `out` from the operating system's generator (OpenSSL's RAND_bytes).
 void random_bytes(std::span<unsigned char> out);

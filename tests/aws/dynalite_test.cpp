@@ -13,10 +13,12 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "aws/dynamodb_client.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
+#include "../support/stores.hpp"
 #include "store/dynamodb/item_codec.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
@@ -179,9 +181,49 @@ TEST_F(Dynalite, FindReadsSeededItemsNewestFirstAndHidesMarkersAndExpiredItems) 
     EXPECT_FALSE(store_->find("TRK2", s.expires_at + 1, 10).value());
 }
 
-TEST_F(Dynalite, AppendNeedsTransactionsWhichDynaliteLacks) {
-    GTEST_SKIP() << "dynalite implements neither TransactGetItems nor TransactWriteItems: appends are "
-                    "covered by the contract suite on moto";
+// The write path needs no transactions (one conditional PutItem commits), so a second, independent
+// implementation of the protocol checks it too: new, late, replayed and batched events.
+TEST_F(Dynalite, AppendsCommitWithOneConditionalPutAndBatchesWriteTheirEvents) {
+    const core::lifecycle_policy policy;
+    const auto first = testing::append_and_wait(*store_, testing::given_submission("TRK3", "a", core::status::picked_up, t0, t0 + 10), policy);
+    ASSERT_TRUE(first) << first.error().internal_message;
+    EXPECT_EQ(first->kind, core::outcome_kind::created);
+    auto retry = testing::given_submission("TRK3", "a", core::status::picked_up, t0 + 50, t0 + 50);
+    retry.timestamp_given = false;
+    const auto replay = testing::append_and_wait(*store_, retry, policy);
+    ASSERT_TRUE(replay) << replay.error().internal_message;
+    EXPECT_EQ(replay->kind, core::outcome_kind::replay);
+    EXPECT_EQ(replay->stored, first->stored);
+
+    // 11 events in one batch: two chunks, each committed by its state put, then BatchWriteItem.
+    std::vector<core::submission> batch;
+    for (int i = 0; i < 11; ++i) {
+        batch.push_back(testing::given_submission("TRK3", "b" + std::to_string(i), core::status::in_transit,
+                                                  t0 + 1000 + i, t0 + 20));
+    }
+    batch.push_back(testing::given_submission("TRK3", "late", core::status::info_received, t0 - 5, t0 + 20));
+    std::promise<std::vector<core::result<core::append_outcome>>> done;
+    store_->append_batch(batch, policy, [&done](auto r) { done.set_value(std::move(r)); });
+    const auto results = done.get_future().get();
+    ASSERT_EQ(results.size(), batch.size());
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        ASSERT_TRUE(results[i]) << i << ": " << results[i].error().internal_message;
+        EXPECT_EQ(results[i]->kind, i + 1 < results.size() ? core::outcome_kind::created : core::outcome_kind::late_arrival) << i;
+    }
+    const auto p = store_->find("TRK3", t0 + 100, 100);
+    ASSERT_TRUE(p && *p) << (p ? "absent" : p.error().internal_message);
+    ASSERT_EQ((*p)->events.size(), 13U);
+    EXPECT_EQ((*p)->state.event_count, 13U);
+    EXPECT_EQ((*p)->events.front().event_id, "b10");
+    EXPECT_EQ((*p)->events.back().event_id, "late");
+    // Every event has its own item (not only the state's pending): read them past the state.
+    const auto items_read = client_->call("Query", boost::json::object{
+        {"TableName", table_},
+        {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
+        {"ExpressionAttributeValues", boost::json::object{{":t", {{"S", "TRK3"}}}, {":e", {{"S", "EVENT#"}}}}},
+        {"ConsistentRead", true}});
+    ASSERT_TRUE(items_read) << items_read.error().describe();
+    EXPECT_EQ(items_read->at("Items").as_array().size(), 13U);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <utility>
 
 #include "crypto/crypto.hpp"
 
@@ -84,4 +85,27 @@ TEST(Wipe, ZeroesTheBytes) {
     std::string secret = "AWS4secret";
     crypto::wipe(secret);
     EXPECT_EQ(secret, std::string(10, '\0'));
+}
+
+// RFC 4648, section 10.
+TEST(Base64, TheRfc4648VectorsRoundTrip) {
+    const std::array<std::pair<std::string, std::string>, 7> vectors{{{"", ""},
+                                                                      {"f", "Zg=="},
+                                                                      {"fo", "Zm8="},
+                                                                      {"foo", "Zm9v"},
+                                                                      {"foob", "Zm9vYg=="},
+                                                                      {"fooba", "Zm9vYmE="},
+                                                                      {"foobar", "Zm9vYmFy"}}};
+    for (const auto& [plain, encoded] : vectors) {
+        EXPECT_EQ(crypto::base64_encode(plain), encoded);
+        EXPECT_EQ(crypto::base64_decode(encoded), plain) << encoded;
+    }
+    const std::string binary{"\x00\xff\x10\x80", 4};
+    EXPECT_EQ(crypto::base64_decode(crypto::base64_encode(binary)), binary);
+}
+
+TEST(Base64, AnythingButPaddedBase64IsRefused) {
+    for (const char* bad : {"Zg", "Zg=", "Z===", "Zg=a", " Zg==", "Zm9v\n", "Zm9*", "=Zm9"}) {
+        EXPECT_FALSE(crypto::base64_decode(bad).has_value()) << bad;
+    }
 }

@@ -2,13 +2,14 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <atomic>
 #include <condition_variable>
 #include <limits>
 #include <unordered_map>
 #include <deque>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -41,19 +42,17 @@ json::object key_of(std::string_view tracking_id, std::string_view sk) {
     return json::object{{schema::partition_key, items::string(tracking_id)}, {schema::sort_key, items::string(sk)}};
 }
 
-std::string random_token() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (int i = 0; i < 32; ++i) out += hex[rng() % 16];
-    return out;
-}
 
 }  // namespace
 
 struct dynamodb_store::impl {
     dynamodb_store_options options;
     aws::backoff contention{aws::retry_policy{std::chrono::milliseconds{5}, std::chrono::milliseconds{100}, 1}};
+
+    // Writes of one package from this process take turns (striped by tracking id), so they never
+    // spend DynamoDB round trips losing the version race to each other; other processes' writes
+    // are still ordered by the conditional put.
+    std::array<std::mutex, 64> package_turns;
 
     std::mutex mutex;
     std::condition_variable wake;
@@ -188,15 +187,29 @@ std::vector<core::result<core::append_outcome>> dynamodb_store::append_group_now
     return out;
 }
 
-// subs[first, last) belong to one package. One strongly consistent GetItem of its state, the rule
-// applied to each event in turn (a later event sees the earlier ones), then one transaction: every
-// accepted event and its idempotency marker, conditional on being new, and the final state,
-// conditional on the version read. The markers are read only when they can change the answer: an
-// event naming the state's latest event_id (a retry of the last request), an event the rule
-// refuses (it may be a replay instead), or a marker whose put failed (a concurrent or retried
-// copy). Then state and those markers are read together (TransactGetItems, one snapshot) and the
-// chunk is decided again. A concurrent writer makes the transaction fail as a whole; the chunk is
-// then read and decided again.
+namespace {
+
+// Event items read with the state by a write: the newest few, so the events of the previous write
+// are usually confirmed by the same Query (state + 8 events of a typical package: one 4 KB read unit).
+constexpr std::int64_t newest_events_read = 8;
+
+// The event id of an event item or pending entry ("" when absent).
+std::string_view event_id_of(const json::object& item) {
+    const auto* v = item.if_contains("event_id");
+    if (!v || !v->is_object()) return {};
+    const auto* s = v->as_object().if_contains("S");
+    return s && s->is_string() ? std::string_view(s->as_string()) : std::string_view{};
+}
+
+}  // namespace
+
+// subs[first, last) belong to one package (docs/DYNAMODB.md, "The write algorithm"). One Query reads
+// the state and the newest events; the events the previous write left in the state's `pending`
+// are made to exist; the rule is applied to each submission in turn (a later event sees the earlier
+// ones), asking the stored event only for an id whose digest the state holds; then ONE conditional
+// PutItem of the state (version compare-and-swap) commits the chunk, carrying the accepted events in
+// `pending`; then the event items are written. A concurrent writer makes the put fail: the chunk is
+// read and decided again.
 void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
                                  const core::lifecycle_policy& policy,
                                  std::vector<core::result<core::append_outcome>>& out) {
@@ -208,170 +221,232 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
     const auto fail_range = [&](const core::error& e) {
         for (std::size_t i = first; i < last; ++i) out[i] = core::fail(e);
     };
-    // Distinct event ids whose markers are read (TransactGetItems refuses the same key twice).
-    std::vector<std::string_view> wanted;
-    const auto want = [&](std::string_view id) {
-        if (std::find(wanted.begin(), wanted.end(), id) != wanted.end()) return false;
-        wanted.push_back(id);
-        return true;
-    };
+    const std::lock_guard turn(impl_->package_turns[std::hash<std::string>{}(tracking_id) % impl_->package_turns.size()]);
 
     for (int round = 1; round <= impl_->options.max_rounds; ++round) {
-        // 1. Read the state (and the markers wanted), consistently.
-        const json::object* state_item = nullptr;
-        std::unordered_map<std::string_view, const json::object*> markers;  // read, by event_id
-        json::value read;
-        if (wanted.empty()) {
-            auto r = client.call("GetItem", json::object{{"TableName", table},
-                                                         {"Key", key_of(tracking_id, items::state_sk)},
-                                                         {"ConsistentRead", true}});
-            if (!r) return fail_range(to_core_error(table, r.error()));
-            read = std::move(*r);
-            if (const auto* it = read.as_object().if_contains("Item"); it && it->is_object()) state_item = &it->as_object();
-        } else {
-            json::array gets;
-            gets.push_back(json::object{{"Get", json::object{{"TableName", table}, {"Key", key_of(tracking_id, items::state_sk)}}}});
-            for (const auto id : wanted) {
-                gets.push_back(json::object{{"Get", json::object{{"TableName", table},
-                                                                 {"Key", key_of(tracking_id, items::marker_sort_key(id))}}}});
-            }
-            auto r = client.call("TransactGetItems", json::object{{"TransactItems", std::move(gets)}});
-            if (!r) return fail_range(to_core_error(table, r.error()));
-            read = std::move(*r);
-            if (const auto* responses = read.as_object().if_contains("Responses"); responses && responses->is_array()) {
-                const auto& arr = responses->as_array();
-                for (std::size_t i = 0; i < arr.size() && i <= wanted.size(); ++i) {
-                    if (!arr[i].is_object()) continue;
-                    const auto* it = arr[i].as_object().if_contains("Item");
-                    if (!it || !it->is_object()) continue;
-                    if (i == 0) {
-                        state_item = &it->as_object();
-                    } else {
-                        markers.emplace(wanted[i - 1], &it->as_object());
-                    }
-                }
+        // 1. Read the state and the newest events, consistently.
+        const auto read = client.call("Query", json::object{
+                                                   {"TableName", table},
+                                                   {"KeyConditionExpression", "tracking_id = :t AND sk >= :e"},
+                                                   {"ExpressionAttributeValues",
+                                                    json::object{{":t", items::string(tracking_id)},
+                                                                 {":e", items::string(items::event_prefix)}}},
+                                                   {"ScanIndexForward", false},
+                                                   {"ConsistentRead", true},
+                                                   {"Limit", 1 + newest_events_read},
+                                               });
+        if (!read) return fail_range(to_core_error(table, read.error()));
+        const auto& answer = read->as_object();
+        package_snapshot seen;
+        for (const auto* item : items::page_items(answer)) {
+            if (items::sort_key_of(*item) == items::state_sk) {
+                seen.state_item = item;
+            } else {
+                seen.events.push_back(item);
             }
         }
+        seen.all_events = !answer.contains("LastEvaluatedKey");
 
         std::optional<core::package_state> current;
         std::optional<std::int64_t> version;  // of the stored state item, expired or not
-        if (state_item) {
-            auto decoded = items::decode_state(*state_item);
+        items::state_extras extras;           // of the current life
+        if (seen.state_item) {
+            auto decoded = items::decode_state(*seen.state_item);
             if (!decoded) {
                 return fail_range(core::error::internal_error("dynamodb: state of " + tracking_id + ": " + decoded.error()));
             }
             version = decoded->version;
-            // An expired package is gone, whether or not TTL has deleted it yet.
-            if (decoded->state.expires_at >= now) current = std::move(decoded->state);
-        }
-        // A retry of the package's latest event: its marker decides (a replay, not a new event).
-        bool read_again = false;
-        if (current) {
-            for (std::size_t i = first; i < last; ++i) {
-                if (subs[i].incoming.event_id == current->event_id && want(subs[i].incoming.event_id)) read_again = true;
+            // An expired package is gone, whether or not TTL has deleted it yet: a new life starts.
+            if (decoded->state.expires_at >= now) {
+                current = std::move(decoded->state);
+                extras = std::move(decoded->extras);
+                // A state written before `event_ids` existed: its events have DEDUP# markers.
+                if (!extras.event_id_digests) extras.legacy_markers = true;
             }
         }
-        if (read_again) continue;
 
         // 2. The rule, once for every store, item after item.
+        std::string digests = extras.event_id_digests.value_or(std::string{});
+        std::vector<json::object> written;                           // the new state's `pending`
         std::unordered_map<std::string_view, core::event> accepted;  // in this chunk, by event_id
-        json::array writes;
-        std::vector<std::string_view> marker_at;  // the event_id of each write that is a marker put
-        const json::object live_values{{":now", items::number(now)}};
-        const auto put_new = [&](json::object item, std::string_view condition, json::object values) {
-            return json::object{{"Put", json::object{
-                                            {"TableName", table},
-                                            {"Item", std::move(item)},
-                                            {"ConditionExpression", condition},
-                                            {"ExpressionAttributeValues", std::move(values)},
-                                        }}};
-        };
-        bool broken_marker = false;
-        for (std::size_t i = first; i < last && !broken_marker && !read_again; ++i) {
+        for (std::size_t i = first; i < last; ++i) {
             const core::submission& sub = subs[i];
             const core::event& in = sub.incoming;
             std::optional<core::event> same_id;
-            const bool marker_read = markers.contains(in.event_id) ||
-                                     std::find(wanted.begin(), wanted.end(), std::string_view(in.event_id)) != wanted.end();
             if (const auto a = accepted.find(in.event_id); a != accepted.end()) {
                 same_id = a->second;
-            } else if (const auto m = markers.find(in.event_id); m != markers.end()) {
-                // A marker counts only when it belongs to the current life of the package and is live.
-                if (current && items::expires_at_ms(*m->second) >= in.received_at) {
-                    auto e = items::decode_event(*m->second);
-                    if (!e) {
-                        out[i] = core::fail(core::error::internal_error("dynamodb: marker of " + tracking_id + ": " + e.error()));
-                        broken_marker = true;
-                        break;
-                    }
-                    if (e->received_at >= current->created_at) same_id = std::move(*e);
-                }
+            } else if (current) {
+                auto stored = stored_event(tracking_id, in.event_id, digests, extras, seen, *current, now);
+                if (!stored) return fail_range(stored.error());
+                same_id = std::move(*stored);
             }
             out[i] = core::decide(current, same_id, sub, policy);
-            if (!out[i] && !same_id && !marker_read) {
-                // Refused as a new event; it may be a replay of an earlier one: ask its marker.
-                want(in.event_id);
-                read_again = true;
-                break;
-            }
             if (!out[i] || out[i]->kind == core::outcome_kind::replay) continue;
-            const core::millis expires = out[i]->state.expires_at;
-            writes.push_back(put_new(items::encode_event(out[i]->stored, expires),
-                                     "attribute_not_exists(sk) OR expires_at_ms < :now", live_values));
-            // A marker left by an earlier, expired life of the package (received before this life
-            // began) is overwritten too: it would otherwise refuse this event forever.
-            writes.push_back(put_new(items::encode_marker(out[i]->stored, expires),
-                                     "attribute_not_exists(sk) OR expires_at_ms < :now OR received_at < :born",
-                                     json::object{{":now", items::number(now)},
-                                                  {":born", items::number(out[i]->state.created_at)}}));
-            marker_at.resize(writes.size());
-            marker_at.back() = in.event_id;
+            written.push_back(items::pending_form(items::encode_event(out[i]->stored, out[i]->state.expires_at)));
+            digests += items::event_id_digest(in.event_id);
             current = out[i]->state;
             accepted.emplace(in.event_id, out[i]->stored);
         }
-        if (broken_marker) {
-            return fail_range(core::error::internal_error("dynamodb: unreadable idempotency marker in " + tracking_id));
-        }
-        if (read_again) continue;
-        if (writes.empty()) return;  // replays and refusals only: nothing to write
+        if (written.empty()) return;  // replays and refusals only: nothing to write
 
-        // 3. One transaction: the events, their markers, the state — each conditional.
-        json::object state_put{{"TableName", table}, {"Item", items::encode_state(*current, version.value_or(0) + 1)}};
+        // 3. The previous write's events exist before the new state stops carrying them.
+        if (!extras.pending.empty()) {
+            if (auto made = make_pending_exist(tracking_id, extras.pending, seen); !made) {
+                for (std::size_t i = first; i < last; ++i) {
+                    if (out[i] && out[i]->kind != core::outcome_kind::replay) out[i] = core::fail(made.error());
+                }
+                return;
+            }
+        }
+
+        // 4. Commit: the state, conditional on the version read, carrying the accepted events.
+        items::state_extras next;
+        next.event_id_digests = std::move(digests);
+        next.legacy_markers = extras.legacy_markers;
+        next.pending = std::move(written);
+        json::object state_put{{"TableName", table}, {"Item", items::encode_state(*current, version.value_or(0) + 1, next)}};
         if (version) {
             state_put["ConditionExpression"] = "version = :v";
             state_put["ExpressionAttributeValues"] = json::object{{":v", items::number(*version)}};
         } else {
             state_put["ConditionExpression"] = "attribute_not_exists(sk)";
         }
-        writes.push_back(json::object{{"Put", std::move(state_put)}});
-        const json::object write_request{{"ClientRequestToken", random_token()}, {"TransactItems", std::move(writes)}};
-        const auto written = client.call("TransactWriteItems", write_request);
-        if (written) return;
-        if (!written.error().condition_failed()) {
-            const core::error e = to_core_error(table, written.error());
+        const auto committed = client.call("PutItem", state_put);
+        if (!committed) {
+            if (committed.error().condition_failed()) {
+                // Someone else wrote this package since we read: read and decide again.
+                impl_->contention.wait(std::min(round, 5));
+                continue;
+            }
+            const core::error e = to_core_error(table, committed.error());
             for (std::size_t i = first; i < last; ++i) {
                 if (out[i] && out[i]->kind != core::outcome_kind::replay) out[i] = core::fail(e);
             }
             return;
         }
-        // Someone else wrote this package (or these very events) since we read. A marker that
-        // refused its put names a copy of an event written meanwhile (or a retry of one whose
-        // answer was lost): read it, and the event becomes a replay. Without reasons, read every
-        // marker of the chunk.
-        const auto& reasons = written.error().cancellation_reasons;
-        bool named = false;
-        for (std::size_t k = 0; k < reasons.size() && k < marker_at.size(); ++k) {
-            if (!marker_at[k].empty() && reasons[k] == "ConditionalCheckFailed") {
-                want(marker_at[k]);
-                named = true;
-            }
-        }
-        if (reasons.empty()) {
-            for (std::size_t i = first; i < last; ++i) want(subs[i].incoming.event_id);
-        }
-        if (!named) impl_->contention.wait(std::min(round, 5));
+
+        // 5. The event items. The append is already durable: a failure here leaves them in the
+        // state's `pending`, where readers find them and the package's next write puts them again.
+        put_events(tracking_id, next.pending);
+        return;
     }
     fail_range(core::error::unavailable_error("dynamodb: too much contention on " + tracking_id));
+}
+
+core::result<void> dynamodb_store::make_pending_exist(const std::string& tracking_id,
+                                                      const std::vector<json::object>& pending,
+                                                      const package_snapshot& seen) {
+    auto& client = *impl_->options.client;
+    const std::string& table = impl_->options.table;
+    std::vector<json::object> missing;
+    for (const auto& p : pending) {
+        const std::string_view sk = items::sort_key_of(p);
+        const auto same = std::find_if(seen.events.begin(), seen.events.end(),
+                                       [&](const json::object* e) { return items::sort_key_of(*e) == sk; });
+        if (same != seen.events.end()) {
+            if (event_id_of(**same) != event_id_of(p)) missing.push_back(p);  // a leftover of an expired life
+            continue;
+        }
+        // The Query returned every event item above its last one: an absent key sorting there is missing.
+        if (seen.all_events || (!seen.events.empty() && sk > items::sort_key_of(*seen.events.back()))) {
+            missing.push_back(p);
+            continue;
+        }
+        const auto got = client.call("GetItem", json::object{{"TableName", table},
+                                                             {"Key", key_of(tracking_id, sk)},
+                                                             {"ConsistentRead", true},
+                                                             {"ProjectionExpression", "event_id"}});
+        if (!got) return core::fail(to_core_error(table, got.error()));
+        const auto* item = got->as_object().if_contains("Item");
+        if (!item || !item->is_object() || event_id_of(item->as_object()) != event_id_of(p)) missing.push_back(p);
+    }
+    for (const auto& p : missing) {
+        const auto put = client.call("PutItem", json::object{{"TableName", table}, {"Item", items::event_item_of(p, tracking_id)}});
+        if (!put) return core::fail(to_core_error(table, put.error()));
+    }
+    return {};
+}
+
+void dynamodb_store::put_events(const std::string& tracking_id, const std::vector<json::object>& pending) {
+    auto& client = *impl_->options.client;
+    const std::string& table = impl_->options.table;
+    if (pending.size() == 1) {
+        (void)client.call("PutItem", json::object{{"TableName", table}, {"Item", items::event_item_of(pending.front(), tracking_id)}});
+        return;
+    }
+    // BatchWriteItem: up to 25 puts a call; what it leaves unprocessed is sent again a few times.
+    for (std::size_t at = 0; at < pending.size(); at += 25) {
+        json::array requests;
+        for (std::size_t i = at; i < std::min(pending.size(), at + 25); ++i) {
+            requests.push_back(json::object{{"PutRequest", json::object{{"Item", items::event_item_of(pending[i], tracking_id)}}}});
+        }
+        json::object batch{{"RequestItems", json::object{{table, std::move(requests)}}}};
+        for (int attempt = 1; attempt <= 4; ++attempt) {
+            const auto r = client.call("BatchWriteItem", batch);
+            if (!r) return;
+            const auto* left = r->as_object().if_contains("UnprocessedItems");
+            if (!left || !left->is_object() || left->as_object().empty()) break;
+            batch["RequestItems"] = *left;
+            impl_->contention.wait(attempt);
+        }
+    }
+}
+
+core::result<std::optional<core::event>> dynamodb_store::stored_event(const std::string& tracking_id,
+                                                                      std::string_view event_id,
+                                                                      std::string_view digests,
+                                                                      const items::state_extras& extras,
+                                                                      const package_snapshot& seen,
+                                                                      const core::package_state& current,
+                                                                      core::millis now) {
+    auto& client = *impl_->options.client;
+    const std::string& table = impl_->options.table;
+    // An item counts only when it is live and belongs to the current life of the package.
+    const auto event_from = [&](const json::object& item) -> core::result<std::optional<core::event>> {
+        if (items::expires_at_ms(item) < now) return std::optional<core::event>{};
+        auto e = items::decode_event(item);
+        if (!e) return core::fail(core::error::internal_error("dynamodb: event of " + tracking_id + ": " + e.error()));
+        if (e->received_at < current.created_at) return std::optional<core::event>{};
+        return std::optional<core::event>{std::move(*e)};
+    };
+    if (items::has_digest(digests, items::event_id_digest(event_id))) {
+        for (const auto& p : extras.pending) {
+            if (event_id_of(p) == event_id) return event_from(items::event_item_of(p, tracking_id));
+        }
+        for (const auto* e : seen.events) {
+            if (event_id_of(*e) == event_id) return event_from(*e);
+        }
+        if (seen.all_events) return std::optional<core::event>{};  // the digest of another id
+        // An older event: look through the history (a retry of an event that is not the newest).
+        json::object q{
+            {"TableName", table},
+            {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
+            {"FilterExpression", "event_id = :id"},
+            {"ExpressionAttributeValues", json::object{{":t", items::string(tracking_id)},
+                                                       {":e", items::string(items::event_prefix)},
+                                                       {":id", items::string(event_id)}}},
+            {"ConsistentRead", true},
+        };
+        for (;;) {
+            const auto page = client.call("Query", q);
+            if (!page) return core::fail(to_core_error(table, page.error()));
+            for (const auto* e : items::page_items(page->as_object())) {
+                if (event_id_of(*e) == event_id) return event_from(*e);
+            }
+            const auto* next = page->as_object().if_contains("LastEvaluatedKey");
+            if (!next || !next->is_object()) return std::optional<core::event>{};
+            q["ExclusiveStartKey"] = *next;
+        }
+    }
+    if (!extras.legacy_markers) return std::optional<core::event>{};
+    // Events written before the digests existed have a DEDUP# marker.
+    const auto got = client.call("GetItem", json::object{{"TableName", table},
+                                                         {"Key", key_of(tracking_id, items::marker_sort_key(event_id))},
+                                                         {"ConsistentRead", true}});
+    if (!got) return core::fail(to_core_error(table, got.error()));
+    const auto* item = got->as_object().if_contains("Item");
+    if (!item || !item->is_object()) return std::optional<core::event>{};
+    return event_from(item->as_object());
 }
 
 core::result<core::package_page> dynamodb_store::list_packages(const core::package_query& q) {
@@ -448,7 +523,7 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
     auto states = states_in(o);
     if (!states) return core::fail(std::move(states.error()));
     for (const core::package_state& s : *states) {
-        auto p = find(s.tracking_id, now, std::numeric_limits<std::uint32_t>::max());
+        auto p = read_package(s.tracking_id, now, std::numeric_limits<std::uint32_t>::max(), true);
         if (!p) return core::fail(std::move(p.error()));
         if (*p) out.packages.push_back(std::move(**p));
     }
@@ -458,11 +533,18 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
 
 core::result<std::optional<core::package>> dynamodb_store::find(std::string_view tracking_id, core::millis now,
                                                                 std::size_t max_events) {
+    return read_package(tracking_id, now, max_events, impl_->options.consistent_lookups);
+}
+
+core::result<std::optional<core::package>> dynamodb_store::read_package(std::string_view tracking_id, core::millis now,
+                                                                        std::size_t max_events, bool consistent) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
     std::optional<core::package> out;
+    std::vector<json::object> pending;  // the state's: events whose own items may not exist yet
     std::optional<json::value> start_key;
     bool first_page = true;
+    bool read_all = false;  // every event item of the package was read
     for (;;) {
         // Descending: STATE, then EVENT#… newest first; DEDUP#… markers sort below "EVENT#".
         const std::size_t wanted = out ? max_events - out->events.size() : max_events;
@@ -472,7 +554,7 @@ core::result<std::optional<core::package>> dynamodb_store::find(std::string_view
             {"ExpressionAttributeValues",
              json::object{{":t", items::string(tracking_id)}, {":e", items::string(items::event_prefix)}}},
             {"ScanIndexForward", false},
-            {"ConsistentRead", true},
+            {"ConsistentRead", consistent},
             {"Limit", static_cast<std::int64_t>(std::min<std::size_t>(wanted + 1, 1000))},
         };
         if (start_key) q["ExclusiveStartKey"] = *start_key;
@@ -481,14 +563,12 @@ core::result<std::optional<core::package>> dynamodb_store::find(std::string_view
         const auto& o = page->as_object();
         for (const auto* found : items::page_items(o)) {
             const auto& item = *found;
-            const auto* sk = item.if_contains(schema::sort_key);
-            const bool is_state = sk && sk->is_object() && sk->as_object().if_contains("S") &&
-                                  sk->as_object().at("S").as_string() == items::state_sk;
-            if (is_state) {
+            if (items::sort_key_of(item) == items::state_sk) {
                 auto s = items::decode_state(item);
                 if (!s) return core::fail(core::error::internal_error("dynamodb: state: " + s.error()));
                 if (s->state.expires_at < now) return std::nullopt;
                 out = core::package{std::move(s->state), {}};
+                pending = std::move(s->extras.pending);
                 continue;
             }
             if (first_page && !out) return std::nullopt;  // events without a state: not a package
@@ -503,8 +583,37 @@ core::result<std::optional<core::package>> dynamodb_store::find(std::string_view
         first_page = false;
         if (!out) return std::nullopt;
         const auto* last = o.if_contains("LastEvaluatedKey");
-        if (!last || !last->is_object() || out->events.size() >= max_events) break;
+        if (!last || !last->is_object()) {
+            read_all = true;
+            break;
+        }
+        if (out->events.size() >= max_events) break;
         start_key = *last;
+    }
+    // The last write's events, in case their items are not written yet (docs/DYNAMODB.md): one
+    // belongs in the answer when every event was read, or when it sorts above the oldest one read.
+    const auto newer = [](const core::event& a, const core::event& b) {
+        return std::pair(a.timestamp, a.sequence) > std::pair(b.timestamp, b.sequence);
+    };
+    bool merged = false;
+    for (const auto& p : pending) {
+        const auto item = items::event_item_of(p, tracking_id);
+        if (items::expires_at_ms(item) < now) continue;
+        auto e = items::decode_event(item);
+        if (!e) return core::fail(core::error::internal_error("dynamodb: pending event: " + e.error()));
+        if (e->received_at < out->state.created_at) continue;
+        const bool present = std::any_of(out->events.begin(), out->events.end(), [&](const core::event& x) {
+            return x.timestamp == e->timestamp && x.sequence == e->sequence;
+        });
+        if (present) continue;
+        if (read_all || (!out->events.empty() && newer(*e, out->events.back()))) {
+            out->events.push_back(std::move(*e));
+            merged = true;
+        }
+    }
+    if (merged) {
+        std::sort(out->events.begin(), out->events.end(), newer);
+        if (out->events.size() > max_events) out->events.resize(max_events);
     }
     return out;
 }

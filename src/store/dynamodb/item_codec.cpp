@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "crypto/crypto.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
 namespace dinex::store::dynamodb_items {
@@ -112,7 +113,19 @@ struct reader {
 
 }  // namespace
 
-json::object encode_state(const core::package_state& s, std::int64_t version) {
+std::string event_id_digest(std::string_view event_id) {
+    const auto full = crypto::sha256(event_id);
+    return std::string(crypto::as_view(full).substr(0, event_id_digest_size));
+}
+
+bool has_digest(std::string_view digests, std::string_view digest) noexcept {
+    for (std::size_t at = 0; at + digest.size() <= digests.size(); at += digest.size()) {
+        if (digests.compare(at, digest.size(), digest) == 0) return true;
+    }
+    return false;
+}
+
+json::object encode_state(const core::package_state& s, std::int64_t version, const state_extras& extras) {
     json::object item{
         {dynamodb_schema::partition_key, string(s.tracking_id)},
         {dynamodb_schema::sort_key, string(state_sk)},
@@ -132,6 +145,13 @@ json::object encode_state(const core::package_state& s, std::int64_t version) {
     put_position(item, s.coordinates);
     if (s.estimated_delivery) item["estimated_delivery"] = number(*s.estimated_delivery);
     put_expiry(item, s.expires_at);
+    if (extras.event_id_digests) item["event_ids"] = json::object{{"B", crypto::base64_encode(*extras.event_id_digests)}};
+    if (extras.legacy_markers) item["legacy_markers"] = json::object{{"BOOL", true}};
+    if (!extras.pending.empty()) {
+        json::array list;
+        for (const auto& p : extras.pending) list.push_back(json::object{{"M", p}});
+        item["pending"] = json::object{{"L", std::move(list)}};
+    }
     return item;
 }
 
@@ -152,6 +172,33 @@ std::expected<decoded_state, std::string> decode_state(const json::object& item)
     s.event_count = static_cast<std::uint64_t>(r.integer("event_count"));
     s.estimated_delivery = r.opt_integer("estimated_delivery");
     d.version = r.integer("version");
+    if (const auto* b = r.raw("event_ids", "B")) {
+        auto bytes = crypto::base64_decode(*b);
+        if (!bytes || bytes->size() % event_id_digest_size != 0) {
+            r.fail("event_ids");
+        } else {
+            d.extras.event_id_digests = std::move(*bytes);
+        }
+    }
+    if (const auto* v = item.if_contains("legacy_markers"); v && v->is_object()) {
+        const auto* flag = v->as_object().if_contains("BOOL");
+        d.extras.legacy_markers = flag && flag->is_bool() && flag->as_bool();
+    }
+    if (const auto* v = item.if_contains("pending"); v && v->is_object()) {
+        const auto* list = v->as_object().if_contains("L");
+        if (!list || !list->is_array()) {
+            r.fail("pending");
+        } else {
+            for (const auto& entry : list->as_array()) {
+                const auto* m = entry.is_object() ? entry.as_object().if_contains("M") : nullptr;
+                if (!m || !m->is_object()) {
+                    r.fail("pending");
+                    break;
+                }
+                d.extras.pending.push_back(m->as_object());
+            }
+        }
+    }
     if (!r.error.empty()) return std::unexpected(r.error);
     return d;
 }
@@ -199,6 +246,24 @@ std::expected<core::event, std::string> decode_event(const json::object& item) {
     e.sequence = static_cast<std::uint64_t>(r.opt_integer("seq").value_or(0));
     if (!r.error.empty()) return std::unexpected(r.error);
     return e;
+}
+
+json::object pending_form(json::object event_item) {
+    event_item.erase(dynamodb_schema::partition_key);
+    return event_item;
+}
+
+json::object event_item_of(const json::object& pending, std::string_view tracking_id) {
+    json::object item = pending;
+    item[dynamodb_schema::partition_key] = string(tracking_id);
+    return item;
+}
+
+std::string_view sort_key_of(const json::object& item) noexcept {
+    const auto* v = item.if_contains(dynamodb_schema::sort_key);
+    if (!v || !v->is_object()) return {};
+    const auto* s = v->as_object().if_contains("S");
+    return s && s->is_string() ? std::string_view(s->as_string()) : std::string_view{};
 }
 
 core::millis expires_at_ms(const json::object& item) {
