@@ -21,14 +21,14 @@ resource "aws_iam_role" "lambda" {
 }
 
 data "aws_iam_policy_document" "lambda" {
-  # The store (src/store/dynamodb): Query for a package's state and history, GetItem of the state
-  # before a write, TransactGetItems (authorised as GetItem per item), TransactWriteItems of
-  # conditional puts (authorised as PutItem per item), DescribeTable for the health check; GetItem
-  # of an API key's item and UpdateItem leasing the shared rate-limit counters (RL#<client> items,
-  # dynamodb_access.cpp).
+  # The store (src/store/dynamodb, docs/DYNAMODB.md): Query for a package's state and history (and
+  # before a write), the conditional PutItem of the state that commits a write, PutItem and
+  # BatchWriteItem of the event items after it, GetItem of an event item or a legacy DEDUP# marker,
+  # DescribeTable for the health check; GetItem of an API key's item and UpdateItem leasing the
+  # shared rate-limit counters (RL#<client> items, dynamodb_access.cpp).
   statement {
     sid       = "TrackingTable"
-    actions   = ["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.tracking.arn]
   }
 

@@ -11,6 +11,7 @@ reads; (2) proves the capacity is asked for and recorded (on AWS it is the real 
 
 The units per call are compared with bench/ddb_units.json: a change of key design must update
 that file (DINEX_UPDATE_DDB_UNITS=1 rewrites it), so the cost model never runs on stale numbers."""
+import base64
 import http.client
 import http.server
 import json
@@ -36,6 +37,13 @@ def value_size(v):
         return (len(digits) + 1) // 2 + 1
     if kind in ("BOOL", "NULL"):
         return 1
+    if kind == "B":
+        return len(base64.b64decode(x))
+    # A list or map: 3 bytes, plus each element and 1 byte per element (map keys count too).
+    if kind == "L":
+        return 3 + sum(value_size(e) + 1 for e in x)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + value_size(e) + 1 for k, e in x.items())
     raise AssertionError("attribute type %s not priced here" % kind)
 
 
@@ -122,7 +130,10 @@ class Proxy:
         if op in ("DescribeTable", "CreateTable", "UpdateTimeToLive"):
             return
         if op == "GetItem":
-            call["rru"] = rru(item_size(answer.get("Item")), req.get("ConsistentRead", False))
+            # A projection does not make the read cheaper: the whole item is priced.
+            found = answer.get("Item")
+            whole = self.shadow.get(key_of(req["Key"])) if found else None
+            call["rru"] = rru(item_size(whole or found), req.get("ConsistentRead", False))
         elif op in ("Query", "Scan"):
             call["rru"] = rru(sum(item_size(i) for i in answer.get("Items", [])),
                               req.get("ConsistentRead", False) and "IndexName" not in req)
@@ -140,6 +151,20 @@ class Proxy:
             call["wru"] = wru(max(item_size(old), item_size(new)))  # a failed condition costs it too
             if ok:
                 self.shadow[key_of(req["Key"])] = new
+        elif op == "BatchWriteItem":
+            (table, requests), = req["RequestItems"].items()
+            left = len(answer.get("UnprocessedItems", {}).get(table, []))
+            if left:
+                raise AssertionError("moto left %d items unprocessed: not priced here" % left)
+            for r in requests:
+                (kind, action), = r.items()
+                if kind != "PutRequest":
+                    raise AssertionError("batch action %s not priced here" % kind)
+                units, gsi = self.put_units(action["Item"], False)
+                call["wru"] += units
+                if ok:
+                    call["gsi_wru"] += gsi
+                    self.shadow[key_of(action["Item"])] = action["Item"]
         elif op == "TransactWriteItems":
             writes = []
             for t in req["TransactItems"]:
