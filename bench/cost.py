@@ -283,10 +283,11 @@ def markdown(fig):
     out.append("Reading it: API Gateway's $1.00 is the largest line of a GET; the C++ function's Lambda line is "
                "mostly the billed wait for DynamoDB (its own CPU is about a millisecond even at 128 MB's share of "
                "a core), while the original pays for 256 MB and boto3's CPU. The C++ POST costs more DynamoDB than "
-               "the original's because it does more: history, idempotency and ordering in one transaction (event, "
-               "idempotency marker and state: 2 × 3 WRU) and the status index, whose key (`gsi_updated_at`) changes "
-               "with every event (delete + put, 2 WRU); docs/DYNAMODB.md gives the units per operation before and "
-               "after #19 and what would cut them further. Not counted: X-Ray traces (tracing is Active: $5.00 per "
+               "the original's because it does more: it keeps the history (the event's own item, 1 WRU), commits "
+               "idempotency and ordering with one conditional put of the state item (1 WRU) and keeps the status "
+               "index, whose key (`gsi_updated_at`) changes with every event (delete + put, 2 WRU); the GET reads "
+               "eventually consistent, as the original's GetItem; docs/DYNAMODB.md gives the units per operation "
+               "before and after #19 and what would cut them further. Not counted: X-Ray traces (tracing is Active: $5.00 per "
                "million traces recorded, ~5 % sampled by default), data transfer out, storage, KMS requests.")
     out.append("")
     out.append("Sources (%s prices, looked up %s):" % (REGION, PRICES_LOOKED_UP))
