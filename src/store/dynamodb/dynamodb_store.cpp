@@ -194,11 +194,21 @@ namespace {
 constexpr std::int64_t newest_events_read = 8;
 
 // The event id of an event item or pending entry ("" when absent).
-std::string_view event_id_of(const json::object& item) {
-    const auto* v = item.if_contains("event_id");
-    if (!v || !v->is_object()) return {};
-    const auto* s = v->as_object().if_contains("S");
-    return s && s->is_string() ? std::string_view(s->as_string()) : std::string_view{};
+std::string_view event_id_of(const json::object& item) { return items::string_attribute(item, "event_id"); }
+
+// The package's state and its newest event items, newest first: "EVENT#…" sorts below "STATE" and
+// above the "DEDUP#…" markers.
+json::object newest_items_query(const std::string& table, std::string_view tracking_id, std::int64_t limit,
+                                bool consistent) {
+    return json::object{
+        {"TableName", table},
+        {"KeyConditionExpression", "tracking_id = :t AND sk >= :e"},
+        {"ExpressionAttributeValues",
+         json::object{{":t", items::string(tracking_id)}, {":e", items::string(items::event_prefix)}}},
+        {"ScanIndexForward", false},
+        {"ConsistentRead", consistent},
+        {"Limit", limit},
+    };
 }
 
 }  // namespace
@@ -225,16 +235,7 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
 
     for (int round = 1; round <= impl_->options.max_rounds; ++round) {
         // 1. Read the state and the newest events, consistently.
-        const auto read = client.call("Query", json::object{
-                                                   {"TableName", table},
-                                                   {"KeyConditionExpression", "tracking_id = :t AND sk >= :e"},
-                                                   {"ExpressionAttributeValues",
-                                                    json::object{{":t", items::string(tracking_id)},
-                                                                 {":e", items::string(items::event_prefix)}}},
-                                                   {"ScanIndexForward", false},
-                                                   {"ConsistentRead", true},
-                                                   {"Limit", 1 + newest_events_read},
-                                               });
+        const auto read = client.call("Query", newest_items_query(table, tracking_id, 1 + newest_events_read, true));
         if (!read) return fail_range(to_core_error(table, read.error()));
         const auto& answer = read->as_object();
         package_snapshot seen;
@@ -546,17 +547,9 @@ core::result<std::optional<core::package>> dynamodb_store::read_package(std::str
     bool first_page = true;
     bool read_all = false;  // every event item of the package was read
     for (;;) {
-        // Descending: STATE, then EVENT#… newest first; DEDUP#… markers sort below "EVENT#".
         const std::size_t wanted = out ? max_events - out->events.size() : max_events;
-        json::object q{
-            {"TableName", table},
-            {"KeyConditionExpression", "tracking_id = :t AND sk >= :e"},
-            {"ExpressionAttributeValues",
-             json::object{{":t", items::string(tracking_id)}, {":e", items::string(items::event_prefix)}}},
-            {"ScanIndexForward", false},
-            {"ConsistentRead", consistent},
-            {"Limit", static_cast<std::int64_t>(std::min<std::size_t>(wanted + 1, 1000))},
-        };
+        json::object q = newest_items_query(table, tracking_id,
+                                            static_cast<std::int64_t>(std::min<std::size_t>(wanted + 1, 1000)), consistent);
         if (start_key) q["ExclusiveStartKey"] = *start_key;
         const auto page = client.call("Query", q);
         if (!page) return core::fail(to_core_error(table, page.error()));

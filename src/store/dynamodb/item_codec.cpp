@@ -259,8 +259,8 @@ json::object event_item_of(const json::object& pending, std::string_view trackin
     return item;
 }
 
-std::string_view sort_key_of(const json::object& item) noexcept {
-    const auto* v = item.if_contains(dynamodb_schema::sort_key);
+std::string_view string_attribute(const json::object& item, std::string_view name) noexcept {
+    const auto* v = item.if_contains(name);
     if (!v || !v->is_object()) return {};
     const auto* s = v->as_object().if_contains("S");
     return s && s->is_string() ? std::string_view(s->as_string()) : std::string_view{};

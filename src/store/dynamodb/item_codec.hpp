@@ -69,8 +69,9 @@ std::expected<core::event, std::string> decode_event(const boost::json::object& 
 boost::json::object pending_form(boost::json::object event_item);
 boost::json::object event_item_of(const boost::json::object& pending, std::string_view tracking_id);
 
-// The sort key of any of our items ("" when absent or not a string).
-std::string_view sort_key_of(const boost::json::object& item) noexcept;
+// A string attribute of any of our items ("" when absent or not a string), and the sort key.
+std::string_view string_attribute(const boost::json::object& item, std::string_view name) noexcept;
+inline std::string_view sort_key_of(const boost::json::object& item) noexcept { return string_attribute(item, "sk"); }
 
 // expires_at_ms of any of our items (0 when absent).
 core::millis expires_at_ms(const boost::json::object& item);
