@@ -153,6 +153,45 @@ class LambdaProcess:
         self.standin.stop()
 
 
+def _lambda_json(value):
+    """Values as Lambda's JSON event has them: binary attributes (bytes, as boto3 decodes them) as
+    base64 text, as the stream's own JSON carries them."""
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _lambda_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lambda_json(v) for v in value]
+    return value
+
+
+def stream_records(streams, stream_arn, region, seen_sequence):
+    """Every record of a DynamoDB stream (a boto3 dynamodbstreams client) whose sequence number is
+    not in `seen_sequence` (which it extends), in the form Lambda's event source mapping delivers."""
+    out = []
+    for shard in streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]:
+        it = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        while it:
+            page = streams.get_records(ShardIterator=it, Limit=1000)
+            for r in page["Records"]:
+                seq = r["dynamodb"]["SequenceNumber"]
+                if seq in seen_sequence:
+                    continue
+                seen_sequence.add(seq)
+                ddb = _lambda_json(dict(r["dynamodb"]))
+                created = ddb.get("ApproximateCreationDateTime")
+                if hasattr(created, "timestamp"):
+                    ddb["ApproximateCreationDateTime"] = int(created.timestamp())
+                out.append({"eventID": r["eventID"], "eventName": r["eventName"],
+                            "eventVersion": r.get("eventVersion", "1.1"), "eventSource": r["eventSource"],
+                            "awsRegion": region, "dynamodb": ddb, "eventSourceARN": stream_arn})
+            if not page["Records"]:
+                break
+            it = page.get("NextShardIterator")
+    return out
+
+
 def temp_db():
     d = tempfile.mkdtemp(prefix="dinex-lambda-")
     return d, os.path.join(d, "tracking.db")

@@ -259,27 +259,9 @@ class Al2023Test(unittest.TestCase):
                               capture_output=True, text=True, timeout=60)
 
     def new_stream_records(self):
+        from lambda_harness import stream_records
         arn = self.ddb.describe_table(TableName=self.table)["Table"]["LatestStreamArn"]
-        out = []
-        for shard in self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            it = self.streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            while it:
-                page = self.streams.get_records(ShardIterator=it, Limit=1000)
-                for r in page["Records"]:
-                    if r["dynamodb"]["SequenceNumber"] in self.seen_sequence:
-                        continue
-                    self.seen_sequence.add(r["dynamodb"]["SequenceNumber"])
-                    ddb = dict(r["dynamodb"])
-                    if hasattr(ddb.get("ApproximateCreationDateTime"), "timestamp"):
-                        ddb["ApproximateCreationDateTime"] = int(ddb["ApproximateCreationDateTime"].timestamp())
-                    out.append({"eventID": r["eventID"], "eventName": r["eventName"],
-                                "eventVersion": r.get("eventVersion", "1.1"), "eventSource": r["eventSource"],
-                                "awsRegion": REGION, "dynamodb": ddb, "eventSourceARN": arn})
-                if not page["Records"]:
-                    break
-                it = page.get("NextShardIterator")
-        return out
+        return stream_records(self.streams, arn, REGION, self.seen_sequence)
 
     def queued_messages(self, count, timeout=10):
         got = []

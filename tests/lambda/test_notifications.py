@@ -7,7 +7,6 @@ Runs with the moto interpreter (boto3) and the ctest fixture `moto` (DINEX_MOTO_
 records are the ones moto's DynamoDB produced for our TransactWriteItems (not built by hand): moto
 returns them from GetRecords; this test only adds what Lambda's event source mapping adds
 (eventSourceARN, ApproximateCreationDateTime in epoch seconds)."""
-import base64
 import http.server
 import json
 import os
@@ -18,7 +17,7 @@ import time
 import unittest
 import uuid
 
-from lambda_harness import BINARY, LambdaProcess, apigw_event  # noqa: F401
+from lambda_harness import BINARY, LambdaProcess, apigw_event, stream_records  # noqa: F401
 
 import boto3
 
@@ -48,16 +47,6 @@ def closed_port():
     return port
 
 
-
-def lambda_json(value):
-    """A stream record's values as Lambda's JSON event has them: bytes as base64 text."""
-    if isinstance(value, (bytes, bytearray)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, dict):
-        return {k: lambda_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [lambda_json(v) for v in value]
-    return value
 
 class Subscriber:
     """An HTTP endpoint for SNS: confirms a subscription if asked, keeps every Notification."""
@@ -181,34 +170,7 @@ class NotificationsTest(unittest.TestCase):
 
     def new_stream_records(self):
         """Every record of the table's stream not handed out yet, in the form Lambda delivers."""
-        shards = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
-        out = []
-        for shard in shards:
-            it = self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard["ShardId"],
-                                                 ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            while it:
-                page = self.streams.get_records(ShardIterator=it, Limit=1000)
-                for r in page["Records"]:
-                    seq = r["dynamodb"]["SequenceNumber"]
-                    if seq in self.seen_sequence:
-                        continue
-                    self.seen_sequence.add(seq)
-                    # boto3 decodes binary attributes (the state's event_ids) to bytes; Lambda's
-                    # event carries them as base64 strings, as the stream's own JSON does.
-                    ddb = lambda_json(dict(r["dynamodb"]))
-                    created = ddb.get("ApproximateCreationDateTime")
-                    if hasattr(created, "timestamp"):
-                        ddb["ApproximateCreationDateTime"] = int(created.timestamp())
-                    out.append({
-                        "eventID": r["eventID"], "eventName": r["eventName"],
-                        "eventVersion": r.get("eventVersion", "1.1"), "eventSource": r["eventSource"],
-                        "awsRegion": self.state["region"], "dynamodb": ddb,
-                        "eventSourceARN": self.stream_arn,
-                    })
-                if not page["Records"]:
-                    break
-                it = page.get("NextShardIterator")
-        return out
+        return stream_records(self.streams, self.stream_arn, self.state["region"], self.seen_sequence)
 
     def deliver(self, fn, records):
         res = fn.invoke({"Records": records}, timeout=30)
