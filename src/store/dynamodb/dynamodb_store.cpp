@@ -417,27 +417,29 @@ core::result<std::optional<core::event>> dynamodb_store::stored_event(const std:
         for (const auto* e : seen.events) {
             if (event_id_of(*e) == event_id) return event_from(*e);
         }
-        if (seen.all_events) return std::optional<core::event>{};  // the digest of another id
-        // An older event: look through the history (a retry of an event that is not the newest).
-        json::object q{
-            {"TableName", table},
-            {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
-            {"FilterExpression", "event_id = :id"},
-            {"ExpressionAttributeValues", json::object{{":t", items::string(tracking_id)},
-                                                       {":e", items::string(items::event_prefix)},
-                                                       {":id", items::string(event_id)}}},
-            {"ConsistentRead", true},
-        };
-        for (;;) {
-            const auto page = client.call("Query", q);
-            if (!page) return core::fail(to_core_error(table, page.error()));
-            for (const auto* e : items::page_items(page->as_object())) {
-                if (event_id_of(*e) == event_id) return event_from(*e);
+        if (!seen.all_events) {
+            // An older event: look through the history (a retry of an event that is not the newest).
+            json::object q{
+                {"TableName", table},
+                {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
+                {"FilterExpression", "event_id = :id"},
+                {"ExpressionAttributeValues", json::object{{":t", items::string(tracking_id)},
+                                                           {":e", items::string(items::event_prefix)},
+                                                           {":id", items::string(event_id)}}},
+                {"ConsistentRead", true},
+            };
+            for (;;) {
+                const auto page = client.call("Query", q);
+                if (!page) return core::fail(to_core_error(table, page.error()));
+                for (const auto* e : items::page_items(page->as_object())) {
+                    if (event_id_of(*e) == event_id) return event_from(*e);
+                }
+                const auto* next = page->as_object().if_contains("LastEvaluatedKey");
+                if (!next || !next->is_object()) break;
+                q["ExclusiveStartKey"] = *next;
             }
-            const auto* next = page->as_object().if_contains("LastEvaluatedKey");
-            if (!next || !next->is_object()) return std::optional<core::event>{};
-            q["ExclusiveStartKey"] = *next;
         }
+        // Not found: the digest of another id (or of an event that expired).
     }
     if (!extras.legacy_markers) return std::optional<core::event>{};
     // Events written before the digests existed have a DEDUP# marker.
