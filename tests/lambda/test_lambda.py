@@ -114,18 +114,22 @@ class LambdaRuntimeTest(unittest.TestCase):
         self.assertEqual(body["request_id"], ev["requestContext"]["requestId"])
         self.assertIn(("status", "one_of"), [(d["field"], d["rule"].split(":")[0]) for d in body["details"]])
 
-    def test_trace_and_logs_carry_the_lambda_request_id(self):
-        rid = self.fn.standin.enqueue(apigw_event("GET", "/health"))
-        self.fn.standin.result(rid)
+    def test_the_invocation_document_carries_api_gateways_request_id(self):
+        # One document per invocation (access fields + EMF): joined to API Gateway's access log by
+        # its requestId, which is also the answer's X-Request-Id.
+        ev = apigw_event("GET", "/health")
+        rid = ev["requestContext"]["requestId"]
+        self.fn.standin.result(self.fn.standin.enqueue(ev))
         import time
         deadline = time.time() + 5
         while time.time() < deadline:
-            if any(r.get("aws_request_id") == rid for r in self.fn.log_records()):
+            if any(r.get("request_id") == rid for r in self.fn.log_records()):
                 break
             time.sleep(0.02)
-        recs = [r for r in self.fn.log_records() if r.get("aws_request_id") == rid]
+        recs = [r for r in self.fn.log_records() if r.get("request_id") == rid]
         self.assertEqual(len(recs), 1, self.fn.lines[-5:])
-        self.assertEqual((recs[0]["msg"], recs[0]["status"], recs[0]["route"]), ("request", 200, "/health"))
+        self.assertEqual((recs[0]["status"], recs[0]["route"], recs[0]["Requests"]), (200, "/health", 1))
+        self.assertIn("_aws", recs[0])
 
 
 class InitErrorTest(unittest.TestCase):
