@@ -92,8 +92,8 @@ core::result<obs::level> lambda_log_level(const char* dinex_log_level, const cha
     };
     if (dinex_log_level != nullptr && *dinex_log_level != '\0') {
         if (const auto l = obs::parse_level(dinex_log_level)) return *l;
-        return fail("DINEX_LOG_LEVEL must be one of debug, info, warn, error, not '" + std::string(dinex_log_level) +
-                    "'");
+        return fail("DINEX_LOG_LEVEL must be one of debug, info, warn, error, not '" +
+                    std::string(dinex_log_level) + "'");
     }
     if (aws_lambda_log_level == nullptr || *aws_lambda_log_level == '\0') return obs::level::info;
     std::string lower(aws_lambda_log_level);

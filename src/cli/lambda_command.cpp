@@ -80,7 +80,8 @@ int run_lambda(const lambda_options& o) {
                      "(or against a Runtime API stand-in)\n";
         return 1;
     }
-    const auto lvl = lambda_log_level(environment_variable("DINEX_LOG_LEVEL"), environment_variable("AWS_LAMBDA_LOG_LEVEL"));
+    const auto lvl = lambda_log_level(environment_variable("DINEX_LOG_LEVEL"),
+                                      environment_variable("AWS_LAMBDA_LOG_LEVEL"));
     obs::logger log(lvl.value_or(obs::level::info));
     lambda::runtime_client client(endpoint);
 
@@ -100,7 +101,9 @@ int run_lambda(const lambda_options& o) {
     std::unique_ptr<lambda::stream_consumer> streams;
     std::string environment;
     try {
-        if (!lvl) return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + lvl.error().message);
+        if (!lvl) {
+            return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + lvl.error().message);
+        }
         auto configured = configure(o);
         if (!configured) {
             return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + configured.error().message);
@@ -170,7 +173,9 @@ command register_lambda(CLI::App& cli) {
                 "SNS_TOPIC (an ARN) makes DynamoDB Streams events publish tracking.updated messages to SNS.");
     // No CLI11 checks here: a bad value must reach init/error, not stop the parser.
     cmd->add_option("--store", o->store, "Storage back-end (env DINEX_STORE)");
-    cmd->add_option("--db", o->db, "SQLite file for --store sqlite")->envname("DINEX_DB")->capture_default_str();
+    cmd->add_option("--db", o->db, "SQLite file for --store sqlite")
+        ->envname("DINEX_DB")
+        ->capture_default_str();
     cmd->add_option("--cors-origins", o->cors_origins)->envname("DINEX_CORS_ORIGINS")->capture_default_str();
     cmd->add_option("--retention-days", o->retention_days)->envname("DINEX_RETENTION_DAYS")->capture_default_str();
     cmd->add_option("--max-body-bytes", o->max_body_bytes)->envname("DINEX_MAX_BODY_BYTES")->capture_default_str();

@@ -29,8 +29,8 @@ void emit_invocation(const runtime_context& ctx, const api::response& res, doubl
                      const obs::emf::access_fields* access) {
     std::vector<core::status> stored;
     if (ctx.events) stored = ctx.events->take();
-    obs::emf::write_line(1, obs::emf::invocation_lines(ctx.environment, obs::emf::now_ms(), res.status, latency_ms,
-                                                       access, stored));
+    obs::emf::write_line(1, obs::emf::invocation_lines(ctx.environment, obs::emf::now_ms(), res.status,
+                                                       latency_ms, access, stored));
 }
 
 }  // namespace

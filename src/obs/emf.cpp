@@ -57,7 +57,9 @@ constexpr std::string_view environment_dimension = "Environment";
 constexpr std::string_view status_dimension = "Status";
 
 // The request metrics' and the notification metrics' dimension sets.
-std::vector<std::vector<std::string_view>> by_environment_and_all() { return {{environment_dimension}, {}}; }
+std::vector<std::vector<std::string_view>> by_environment_and_all() {
+    return {{environment_dimension}, {}};
+}
 
 directive tracking_events(std::size_t count) {
     return {{{environment_dimension, status_dimension}, {environment_dimension}},
@@ -128,11 +130,13 @@ std::string format(const document& doc) {
 }
 
 std::string invocation_lines(std::string_view environment, std::int64_t timestamp_ms, int http_status,
-                             double latency_ms, const access_fields* access, std::span<const core::status> stored) {
+                             double latency_ms, const access_fields* access,
+                             std::span<const core::status> stored) {
     // Counts per status, in the order the statuses were first stored.
     std::vector<std::pair<core::status, std::size_t>> by_status;
     for (const auto s : stored) {
-        auto it = std::find_if(by_status.begin(), by_status.end(), [s](const auto& e) { return e.first == s; });
+        auto it =
+            std::find_if(by_status.begin(), by_status.end(), [s](const auto& e) { return e.first == s; });
         if (it == by_status.end()) {
             by_status.emplace_back(s, 1);
         } else {
@@ -147,7 +151,9 @@ std::string invocation_lines(std::string_view environment, std::int64_t timestam
                           {"method", access->method},
                           {"route", access->route},
                           {"status", std::int64_t{http_status}}};
-        if (access->bytes_in > 0) doc.properties.push_back({"bytes_in", static_cast<std::int64_t>(access->bytes_in)});
+        if (access->bytes_in > 0) {
+            doc.properties.push_back({"bytes_in", static_cast<std::int64_t>(access->bytes_in)});
+        }
         doc.properties.push_back({"bytes_out", static_cast<std::int64_t>(access->bytes_out)});
         doc.properties.push_back({"note", access->note});
     }
@@ -186,8 +192,11 @@ std::string notification_lines(std::string_view environment, std::int64_t timest
                           {"duration_ms", batch->duration_ms}};
     }
     doc.dimensions = {{environment_dimension, environment}};
-    directive notifications{by_environment_and_all(), {{"NotificationsSent", no_unit, static_cast<double>(sent)}}};
-    if (failures > 0) notifications.metrics.push_back({"NotificationFailures", no_unit, static_cast<double>(failures)});
+    directive notifications{by_environment_and_all(),
+                            {{"NotificationsSent", no_unit, static_cast<double>(sent)}}};
+    if (failures > 0) {
+        notifications.metrics.push_back({"NotificationFailures", no_unit, static_cast<double>(failures)});
+    }
     if (malformed > 0) {
         notifications.metrics.push_back({"MalformedStreamRecords", no_unit, static_cast<double>(malformed)});
     }

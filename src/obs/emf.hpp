@@ -83,7 +83,8 @@ struct access_fields {
 // status's count in the same document, each further status in one more document (an EMF document
 // carries one value per dimension). Status labels come from the fixed list.
 std::string invocation_lines(std::string_view environment, std::int64_t timestamp_ms, int http_status,
-                             double latency_ms, const access_fields* access, std::span<const core::status> stored);
+                             double latency_ms, const access_fields* access,
+                             std::span<const core::status> stored);
 
 // What the stream consumer's log says of one DynamoDB Streams batch.
 struct batch_fields {

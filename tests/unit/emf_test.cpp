@@ -46,33 +46,41 @@ std::string request(int http_status, double ms = 1, std::vector<status> stored =
 }
 
 TEST(Emf, InvocationExactLine) {
-    const emf::access_fields access{
-        .request_id = "Jxk2XjvSoAMEbXA=", .method = "POST", .route = "/tracking", .bytes_in = 71, .bytes_out = 230, .note = {}};
+    const emf::access_fields access{.request_id = "Jxk2XjvSoAMEbXA=",
+                                    .method = "POST",
+                                    .route = "/tracking",
+                                    .bytes_in = 71,
+                                    .bytes_out = 230,
+                                    .note = {}};
     const std::vector<status> stored{status::in_transit};
-    EXPECT_EQ(emf::invocation_lines("dev", t0, 201, 12.5, &access, stored),
-              R"({"request_id":"Jxk2XjvSoAMEbXA=","method":"POST","route":"/tracking","status":201,)"
-              R"("bytes_in":71,"bytes_out":230,)"
-              R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
-              R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"Requests"},)"
-              R"({"Name":"Latency","Unit":"Milliseconds"}]},{"Namespace":"DINEX/Tracking",)"
-              R"("Dimensions":[["Environment","Status"],["Environment"]],"Metrics":[{"Name":"TrackingEvents"}]}]},)"
-              R"("Environment":"dev","Status":"IN_TRANSIT","Requests":1,"Latency":12.5,"TrackingEvents":1})"
-              "\n");
+    EXPECT_EQ(
+        emf::invocation_lines("dev", t0, 201, 12.5, &access, stored),
+        R"({"request_id":"Jxk2XjvSoAMEbXA=","method":"POST","route":"/tracking","status":201,)"
+        R"("bytes_in":71,"bytes_out":230,)"
+        R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
+        R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"Requests"},)"
+        R"({"Name":"Latency","Unit":"Milliseconds"}]},{"Namespace":"DINEX/Tracking",)"
+        R"("Dimensions":[["Environment","Status"],["Environment"]],"Metrics":[{"Name":"TrackingEvents"}]}]},)"
+        R"("Environment":"dev","Status":"IN_TRANSIT","Requests":1,"Latency":12.5,"TrackingEvents":1})"
+        "\n");
 }
 
 TEST(Emf, LookupExactLineWithoutEmptyFields) {
-    const emf::access_fields access{.request_id = "r1", .method = "GET", .route = "/tracking", .bytes_out = 812, .note = {}};
-    EXPECT_EQ(emf::invocation_lines("prod", t0, 200, 0.084, &access, {}),
-              R"({"request_id":"r1","method":"GET","route":"/tracking","status":200,"bytes_out":812,)"
-              R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
-              R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"Requests"},)"
-              R"({"Name":"Latency","Unit":"Milliseconds"}]}]},"Environment":"prod","Requests":1,"Latency":0.084})"
-              "\n");
+    const emf::access_fields access{
+        .request_id = "r1", .method = "GET", .route = "/tracking", .bytes_out = 812, .note = {}};
+    EXPECT_EQ(
+        emf::invocation_lines("prod", t0, 200, 0.084, &access, {}),
+        R"({"request_id":"r1","method":"GET","route":"/tracking","status":200,"bytes_out":812,)"
+        R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
+        R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"Requests"},)"
+        R"({"Name":"Latency","Unit":"Milliseconds"}]}]},"Environment":"prod","Requests":1,"Latency":0.084})"
+        "\n");
 }
 
 TEST(Emf, WithoutAccessFieldsOnlyTheMetrics) {
     const auto doc = only_document(request(503, 2));
-    for (const char* name : {"request_id", "method", "route", "status", "bytes_out"}) EXPECT_FALSE(doc.contains(name));
+    for (const char* name : {"request_id", "method", "route", "status", "bytes_out"})
+        EXPECT_FALSE(doc.contains(name));
     EXPECT_EQ(doc.at("ServerErrors").to_number<int>(), 1);
 }
 
@@ -97,44 +105,54 @@ TEST(Emf, StatusClassesCountOnceAndZeroIsLeftOut) {
 }
 
 TEST(Emf, OneStatusIsCountedInTheRequestDocument) {
-    const auto doc = only_document(request(200, 1, {status::return_to_sender, status::return_to_sender, status::return_to_sender}));
+    const auto doc = only_document(
+        request(200, 1, {status::return_to_sender, status::return_to_sender, status::return_to_sender}));
     EXPECT_EQ(doc.at("Status").as_string(), "RETURN_TO_SENDER");
     EXPECT_EQ(doc.at("TrackingEvents").to_number<int>(), 3);
     EXPECT_EQ(doc.at("Requests").to_number<int>(), 1);
 }
 
 TEST(Emf, EachFurtherStatusIsOneMoreDocumentInFirstStoredOrder) {
-    const auto text = request(200, 1, {status::delivered, status::exception, status::delivered, status::cancelled});
+    const auto text =
+        request(200, 1, {status::delivered, status::exception, status::delivered, status::cancelled});
     const auto lines = lines_of(text);
     ASSERT_EQ(lines.size(), 3U) << text;
     std::vector<std::pair<std::string, int>> counted;
     for (const auto& line : lines) {
         const auto doc = json::parse(line).as_object();
-        counted.emplace_back(std::string(doc.at("Status").as_string()), doc.at("TrackingEvents").to_number<int>());
+        counted.emplace_back(std::string(doc.at("Status").as_string()),
+                             doc.at("TrackingEvents").to_number<int>());
         EXPECT_EQ(doc.at("Environment").as_string(), "prod");
         EXPECT_EQ(doc.at("_aws").at("Timestamp").as_int64(), t0);
     }
-    EXPECT_EQ(counted, (std::vector<std::pair<std::string, int>>{{"DELIVERED", 2}, {"EXCEPTION", 1}, {"CANCELLED", 1}}));
+    EXPECT_EQ(counted, (std::vector<std::pair<std::string, int>>{
+                           {"DELIVERED", 2}, {"EXCEPTION", 1}, {"CANCELLED", 1}}));
     // Requests is counted once, in the first document only.
     EXPECT_TRUE(json::parse(lines[0]).as_object().contains("Requests"));
     EXPECT_FALSE(json::parse(lines[1]).as_object().contains("Requests"));
-    EXPECT_EQ(lines[1],
-              R"({"_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
-              R"("Dimensions":[["Environment","Status"],["Environment"]],"Metrics":[{"Name":"TrackingEvents"}]}]},)"
-              R"("Environment":"prod","Status":"EXCEPTION","TrackingEvents":1})"
-              "\n");
+    EXPECT_EQ(
+        lines[1],
+        R"({"_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
+        R"("Dimensions":[["Environment","Status"],["Environment"]],"Metrics":[{"Name":"TrackingEvents"}]}]},)"
+        R"("Environment":"prod","Status":"EXCEPTION","TrackingEvents":1})"
+        "\n");
 }
 
 TEST(Emf, NotificationBatchExactLine) {
-    const emf::batch_fields batch{
-        .aws_request_id = "a-1", .records = 5, .ignored = 1, .retried = 1, .notifier = "sns", .duration_ms = 20.5};
-    EXPECT_EQ(emf::notification_lines("prod", t0, 3, 1, 0, &batch),
-              R"({"aws_request_id":"a-1","records":5,"ignored":1,"retried":1,"notifier":"sns","duration_ms":20.5,)"
-              R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
-              R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"NotificationsSent"},)"
-              R"({"Name":"NotificationFailures"}]}]},)"
-              R"("Environment":"prod","NotificationsSent":3,"NotificationFailures":1})"
-              "\n");
+    const emf::batch_fields batch{.aws_request_id = "a-1",
+                                  .records = 5,
+                                  .ignored = 1,
+                                  .retried = 1,
+                                  .notifier = "sns",
+                                  .duration_ms = 20.5};
+    EXPECT_EQ(
+        emf::notification_lines("prod", t0, 3, 1, 0, &batch),
+        R"({"aws_request_id":"a-1","records":5,"ignored":1,"retried":1,"notifier":"sns","duration_ms":20.5,)"
+        R"("_aws":{"Timestamp":1764432000123,"CloudWatchMetrics":[{"Namespace":"DINEX/Tracking",)"
+        R"("Dimensions":[["Environment"],[]],"Metrics":[{"Name":"NotificationsSent"},)"
+        R"({"Name":"NotificationFailures"}]}]},)"
+        R"("Environment":"prod","NotificationsSent":3,"NotificationFailures":1})"
+        "\n");
     const auto quiet = only_document(emf::notification_lines("prod", t0, 0, 0, 2, nullptr));
     EXPECT_EQ(quiet.at("NotificationsSent").to_number<int>(), 0);
     EXPECT_FALSE(quiet.contains("NotificationFailures"));
@@ -200,7 +218,12 @@ void expect_valid_emf(const std::string& line) {
 }
 
 TEST(Emf, DocumentsFollowTheSpecification) {
-    const emf::access_fields access{.request_id = "r", .method = "POST", .route = "/tracking/batch", .bytes_in = 9, .bytes_out = 0, .note = {}};
+    const emf::access_fields access{.request_id = "r",
+                                    .method = "POST",
+                                    .route = "/tracking/batch",
+                                    .bytes_in = 9,
+                                    .bytes_out = 0,
+                                    .note = {}};
     std::vector<status> every(core::all_statuses.begin(), core::all_statuses.end());
     for (int s : {200, 201, 404, 503}) {
         for (const auto& line : lines_of(emf::invocation_lines("dev", t0, s, 7.25, &access, every))) {

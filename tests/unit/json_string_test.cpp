@@ -106,8 +106,12 @@ TEST(LogLines, InvalidUtf8AndControlCharactersStillMakeOneValidJsonObjectPerLine
 }
 
 TEST(EmfLines, InvalidUtf8InADimensionOrAnAccessFieldStillMakesValidJson) {
-    const obs::emf::access_fields access{
-        .request_id = hostile, .method = hostile, .route = "/tracking", .bytes_in = 0, .bytes_out = 0, .note = hostile};
+    const obs::emf::access_fields access{.request_id = hostile,
+                                         .method = hostile,
+                                         .route = "/tracking",
+                                         .bytes_in = 0,
+                                         .bytes_out = 0,
+                                         .note = hostile};
     const auto doc = obs::emf::invocation_lines(hostile, 1'764'432'000'123, 500, 2.0, &access, {});
     boost::system::error_code ec;
     const auto v = json::parse(doc, ec);
