@@ -591,6 +591,14 @@ class AlarmsTest(unittest.TestCase):
         for name, a in self.alarms.items():
             self.assertEqual(a["alarm_actions"], "${local.alarm_actions}", name)
 
+    def test_alarms_on_the_services_counts_read_missing_data_as_no_errors(self):
+        # The EMF documents leave a count of 0 out (docs/OBSERVABILITY-LAMBDA.md): a quiet period
+        # has no data point, which must not breach.
+        ours = {n: a for n, a in self.alarms.items() if a.get("namespace") == "${local.metric_namespace}"}
+        self.assertGreaterEqual(len(ours), 2)
+        for name, a in ours.items():
+            self.assertEqual(a["treat_missing_data"], "notBreaching", name)
+
     def test_lambda_errors_over_5(self):
         a = self.alarm("lambda_errors")
         self.assertEqual((a["namespace"], a["metric_name"], a["statistic"]), ("AWS/Lambda", "Errors", "Sum"))
