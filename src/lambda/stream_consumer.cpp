@@ -194,8 +194,9 @@ std::string stream_consumer::handle(std::string_view payload, std::string_view a
                                        .notifier = notifier_.backend_name(),
                                        .duration_ms = ms};
     obs::emf::write_line(
-        1, obs::emf::notification_lines(environment_, obs::emf::now_ms(), published, failed ? 1 : 0,
-                                        malformed_count, log_.enabled(obs::level::info) ? &batch : nullptr));
+        document_fd_,
+        obs::emf::notification_lines(environment_, obs::emf::now_ms(), published, failed ? 1 : 0,
+                                     malformed_count, log_.enabled(obs::level::info) ? &batch : nullptr));
     return json::serialize(json::object{{"batchItemFailures", std::move(failures)}});
 }
 
