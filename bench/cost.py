@@ -7,6 +7,7 @@ Prices: us-east-1, on-demand, first pricing tier, free tiers ignored; looked up 
 import json
 import math
 import os
+import re
 
 PRICES_LOOKED_UP = "2026-11-29"
 REGION = "us-east-1"
@@ -55,10 +56,45 @@ FULL_VCPU_MB = 1769
 DDB_CALL_MS = 5.0
 # Round trip of one SNS Publish (the stream consumer's and the original handler's).
 SNS_CALL_MS = 10.0
-# Lines Lambda itself writes per invocation (START, END, REPORT incl. the X-Ray trace id): bytes.
-LAMBDA_PLATFORM_LOG_BYTES = 400
-# One API Gateway access-log line (the JSON format of infrastructure/terraform/api.tf: 15 fields).
-APIGW_ACCESS_LOG_BYTES = 450
+# Lines Lambda itself writes per invocation, by the function's system log level
+# (logging_config.system_log_level). At INFO: START/END/REPORT with the X-Ray trace id, ~400 B (as
+# text; JSON's platform.start + platform.report are about the same). At WARN Lambda drops
+# platform.start (INFO), platform.runtimeDone (DEBUG when successful) and platform.report (INFO when
+# successful): a successful invocation writes none; only failed or timed-out ones keep their
+# runtimeDone/report (WARN), and those are not in this per-request model.
+PLATFORM_LOG_BYTES_BY_LEVEL = {"INFO": 400, "WARN": 0}
+TF_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "infrastructure", "terraform")
+# The original's deployment (not ours): plain-text START/END/REPORT and a 15-field API Gateway
+# access log, as assumed since the first cost model; these stay whatever our Terraform says.
+ORIGINAL_PLATFORM_LOG_BYTES = 400
+ORIGINAL_APIGW_ACCESS_LOG_BYTES = 450
+# Typical values of the API Gateway ($context) variables an access-log format may use, for
+# rendering infrastructure/terraform/api.tf's format as API Gateway writes it (a value it has not
+# is "-"). A variable missing here makes apigw_access_log_bytes() fail: add its typical value.
+APIGW_TYPICAL_CONTEXT = {
+    "$context.requestId": "Jxk2XjvSoAMEbXA=",  # HTTP API request ids are 16 characters
+    "$context.extendedRequestId": "Jxk2XjvSoAMEbXA=",
+    "$context.requestTime": "06/Dec/2026:04:27:22 +0000",
+    "$context.requestTimeEpoch": "1796531242000",
+    "$context.identity.sourceIp": "198.51.100.23",
+    "$context.identity.userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15",
+    "$context.httpMethod": "GET",
+    "$context.routeKey": "GET /tracking",
+    "$context.path": "/prod/tracking",
+    "$context.status": "200",
+    "$context.protocol": "HTTP/1.1",
+    "$context.responseLength": "812",
+    "$context.responseLatency": "12",
+    "$context.integrationStatus": "200",
+    "$context.integrationLatency": "9",
+    "$context.integration.requestId": "6f8c2e6a-1b3d-4c5e-9f70-8a9b0c1d2e3f",
+    "$context.integrationErrorMessage": "-",
+    "$context.error.message": "-",
+    "$context.error.responseType": "-",
+}
+# The notification consumer's own lines per stream batch when the figures have none
+# (bench/lambda measures it: "consumer" in lambda.json); the value of the run before #19's logs work.
+CONSUMER_LOG_BYTES_DEFAULT = 601
 # Events per package in a GET answer (the HTTP benchmark's package has 8).
 EVENTS_PER_PACKAGE = 8
 # Stream consumer invocations per state change: the event source mapping batches up to 100
@@ -133,6 +169,54 @@ def ddb_units(path=UNITS_FILE):
     }
 
 
+def _tf_read(name):
+    with open(os.path.join(TF_DIR, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def apigw_access_log_format(api_tf=None):
+    """{field: "$context.variable"} of the stage's access_log_settings format in api.tf (a
+    jsonencode({...}) of one variable per field)."""
+    text = api_tf if api_tf is not None else _tf_read("api.tf")
+    block = re.search(r"access_log_settings\s*\{.*?format\s*=\s*jsonencode\(\{(.*?)\}\)", text, re.S)
+    if not block:
+        raise ValueError("api.tf: no access_log_settings { format = jsonencode({...}) }")
+    fields = re.findall(r'^\s*(\w+)\s*=\s*"(\$context\.[\w.]+)"\s*$', block.group(1), re.M)
+    if not fields:
+        raise ValueError("api.tf: the access log format has no $context fields")
+    return dict(fields)
+
+
+def apigw_access_log_bytes(api_tf=None):
+    """Bytes of one access-log line in api.tf's format, rendered with typical values the way
+    Terraform's jsonencode writes it (keys sorted, no spaces) and API Gateway fills it."""
+    fields = apigw_access_log_format(api_tf)
+    missing = sorted(v for v in fields.values() if v not in APIGW_TYPICAL_CONTEXT)
+    if missing:
+        raise ValueError("no typical value for %s: add it to APIGW_TYPICAL_CONTEXT" % ", ".join(missing))
+    line = json.dumps({k: APIGW_TYPICAL_CONTEXT[v] for k, v in fields.items()}, sort_keys=True,
+                      separators=(",", ":"))
+    return len(line.encode())
+
+
+def production_system_log_level():
+    """system_log_level of envs/prod.tfvars, else the variable's default in variables.tf."""
+    m = re.search(r'^\s*system_log_level\s*=\s*"(\w+)"', _tf_read(os.path.join("envs", "prod.tfvars")), re.M)
+    if m:
+        return m.group(1)
+    var = re.search(r'variable\s+"system_log_level"\s*\{.*?default\s*=\s*"(\w+)"', _tf_read("variables.tf"), re.S)
+    if not var:
+        raise ValueError("variables.tf: no system_log_level default")
+    return var.group(1)
+
+
+def platform_log_bytes(level=None):
+    level = level or production_system_log_level()
+    if level not in PLATFORM_LOG_BYTES_BY_LEVEL:
+        raise ValueError("system_log_level %s is not modelled (only %s)" % (level, ", ".join(PLATFORM_LOG_BYTES_BY_LEVEL)))
+    return PLATFORM_LOG_BYTES_BY_LEVEL[level]
+
+
 def memory_for(rss_mib):
     """The smallest Lambda memory size (128 MB minimum) with at least 4x the measured RSS."""
     return max(128, int(math.ceil(rss_mib * 4 / 64.0)) * 64)
@@ -140,9 +224,13 @@ def memory_for(rss_mib):
 
 def estimate(fig):
     """fig: {"get_cpu_us", "post_cpu_us", "get_log_bytes", "post_log_bytes", "rss_mib",
-    "python_cpu_ms_per_call" (optional)} -> cost rows per million requests."""
+    "consumer_log_bytes" (optional), "python_cpu_ms_per_call" (optional)} -> cost rows per million
+    requests."""
     p = PRICES
     units = ddb_units()
+    platform = platform_log_bytes()
+    apigw = apigw_access_log_bytes()
+    consumer = fig.get("consumer_log_bytes") or CONSUMER_LOG_BYTES_DEFAULT
     mem = memory_for(fig["rss_mib"])
     py_call = fig.get("python_cpu_ms_per_call") or PYTHON_CPU_MS_PER_AWS_CALL_DEFAULT
     rows = {}
@@ -162,9 +250,9 @@ def estimate(fig):
         ddb = 1e6 * (u["rru"] * p["ddb_per_million_rru"] + u["wru"] * p["ddb_per_million_wru"]) / 1e6
         sns = p["sns_per_million_publishes"] if kind == "post" else 0.0
         consumer_billed = math.ceil(SNS_CALL_MS + cpu_ms) if kind == "post" else 0
-        log_bytes = fig[kind + "_log_bytes"] + LAMBDA_PLATFORM_LOG_BYTES + APIGW_ACCESS_LOG_BYTES
+        log_bytes = fig[kind + "_log_bytes"] + platform + apigw
         if kind == "post":
-            log_bytes += CONSUMER_INVOCATIONS_PER_CHANGE * (LAMBDA_PLATFORM_LOG_BYTES + 200)
+            log_bytes += CONSUMER_INVOCATIONS_PER_CHANGE * (platform + consumer)
         for arch in ("arm64", "x86_64"):
             lam = lambda_cost(billed, mem, arch)
             if kind == "post":
@@ -179,7 +267,7 @@ def estimate(fig):
         py_cpu_ms = (PYTHON_HANDLER_CPU_MS + o["calls"] * py_call) * FULL_VCPU_MB / 256
         py_wait = DDB_CALL_MS + (SNS_CALL_MS if kind == "post" else 0.0)
         py_billed = math.ceil(py_wait + py_cpu_ms)
-        py_log = PYTHON_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES + APIGW_ACCESS_LOG_BYTES
+        py_log = PYTHON_LOG_BYTES + ORIGINAL_PLATFORM_LOG_BYTES + ORIGINAL_APIGW_ACCESS_LOG_BYTES
         rows[(kind, "python", "x86_64")] = {
             "memory": 256, "cpu_ms": py_cpu_ms, "wait_ms": py_wait, "billed_ms": py_billed, "consumer_billed_ms": 0,
             "apigw": p["apigw_http_per_million"], "lambda": lambda_cost(py_billed, 256, "x86_64"),
@@ -191,7 +279,9 @@ def estimate(fig):
         g, q = rows[("get",) + key], rows[("post",) + key]
         rows[("mix",) + key] = {k: 0.9 * g[k] + 0.1 * q[k] for k in
                                 ("apigw", "lambda", "ddb", "sns", "logs", "total")}
-    return {"rows": rows, "units": units, "memory": mem, "python_cpu_ms_per_call": py_call}
+    return {"rows": rows, "units": units, "memory": mem, "python_cpu_ms_per_call": py_call,
+            "platform_log_bytes": platform, "system_log_level": production_system_log_level(),
+            "apigw_log_bytes": apigw, "consumer_log_bytes": consumer}
 
 
 def _money(x):
@@ -264,17 +354,22 @@ def markdown(fig):
                "publishes nothing): $%.2f per million POSTs; deliveries to SQS or Lambda subscribers are free."
                % p["sns_per_million_publishes"])
     out.append(
-        "- **CloudWatch Logs**: per GET %d B = %.0f B our access log + EMF lines (measured) + %d B Lambda's "
-        "START/END/REPORT + %d B API Gateway access log; per POST %d B (with the consumer's lines); "
-        "1 M × bytes / 10⁹ × $%.2f/GB = $%.3f (GET), $%.3f (POST). Storage ($0.03/GB-month, 7 days in dev) is not counted."
-        % (g["log_bytes"], fig["get_log_bytes"], LAMBDA_PLATFORM_LOG_BYTES, APIGW_ACCESS_LOG_BYTES, q["log_bytes"],
-           p["cwlogs_per_gb_ingested"], g["logs"], q["logs"]))
+        "- **CloudWatch Logs**: per GET %d B = %.0f B of the function's one document per invocation (access "
+        "fields + EMF metrics, measured) + %d B of Lambda's own lines (production `system_log_level = %s`%s) + "
+        "%d B API Gateway access log (api.tf's format rendered with typical values); per POST %d B (%.0f B "
+        "measured, and the stream consumer's batch: %.0f B measured + %d B Lambda's); 1 M × bytes / 10⁹ × "
+        "$%.2f/GB = $%.3f (GET), $%.3f (POST). Storage ($0.03/GB-month, 7 days in dev) is not counted."
+        % (g["log_bytes"], fig["get_log_bytes"], e["platform_log_bytes"], e["system_log_level"],
+           ": START and REPORT of successful invocations are not written" if e["platform_log_bytes"] == 0 else "",
+           e["apigw_log_bytes"], q["log_bytes"], fig["post_log_bytes"], e["consumer_log_bytes"],
+           e["platform_log_bytes"], p["cwlogs_per_gb_ingested"], g["logs"], q["logs"]))
     out.append(
         "- **The original** (Python 3.11, 256 MB, x86_64, boto3): its source is not in this repository, so its "
         "duration is *not* measured. Assumed: a GET is one GetItem (eventually consistent, 0.5 RRU), a POST one "
         "PutItem (%d WRU) and one SNS Publish; CPU per request = %.1f ms of handler work + %.2f ms of boto3 per AWS "
         "call (%s), × %d/256 for the CPU share of 256 MB = %.1f ms (GET), %.1f ms (POST); plus the same network "
-        "waits → billed %d ms (GET), %d ms (POST); %d B of logs per request."
+        "waits → billed %d ms (GET), %d ms (POST); %d B of logs per request (its line, Lambda's plain-text "
+        "START/END/REPORT and a 15-field API Gateway access log: its deployment, not ours)."
         % (u["orig_post"]["wru"], PYTHON_HANDLER_CPU_MS, e["python_cpu_ms_per_call"],
            "measured on this machine by bench/python_anchor.py: boto3's client-side CPU per call against a local "
            "moto server" if fig.get("python_cpu_ms_per_call") else "assumed",

@@ -279,6 +279,9 @@ def section_lambda(lam, anchor):
                      "%.1f µs / %.1f µs" % (f.get("user_us", 0), f.get("schedstat_us", 0))])
         rows.append(["log output per %s (stdout → CloudWatch Logs)" % name,
                      "%.0f B in %.1f lines" % (f.get("log_bytes", 0), f.get("log_lines", 0))])
+    if "consumer" in lam:
+        rows.append(["log output per DynamoDB Streams batch of one state change (the notification consumer)",
+                     "%.0f B in %.1f lines" % (lam["consumer"]["log_bytes"], lam["consumer"]["log_lines"])])
     rows.append(["RSS of the warm process after the GETs (VmRSS / VmHWM)",
                  "%.1f MiB / %.1f MiB" % (lam.get("rss_mib", 0), lam.get("hwm_mib", 0))])
     if "hwm_after_posts_mib" in lam:
@@ -382,6 +385,7 @@ def section_targets(http, scale, lam):
 def cost_inputs(lam, anchor):
     return {"get_cpu_us": lam["get"]["schedstat_us"], "post_cpu_us": lam["post"]["schedstat_us"],
             "get_log_bytes": lam["get"]["log_bytes"], "post_log_bytes": lam["post"]["log_bytes"],
+            "consumer_log_bytes": lam.get("consumer", {}).get("log_bytes"),
             "rss_mib": lam["hwm_mib"],
             "python_cpu_ms_per_call": anchor["per_call_cpu_ms"] if anchor else None}
 

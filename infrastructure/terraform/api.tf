@@ -33,25 +33,23 @@ resource "aws_apigatewayv2_stage" "env" {
     detailed_metrics_enabled = true
   }
 
-  # One JSON line per request (never a body), correlated with the function's log by requestId.
+  # One JSON line per request (never a body), joined to the function's one document per invocation
+  # by requestId (our request_id). Its bytes are paid on every request (bench/cost.py renders this
+  # format for the cost model), so only what API Gateway alone knows: the caller's address (the
+  # function's document leaves it here), the route and status of requests that never reach the
+  # function (throttled, no route, integration failures) with API Gateway's own error, and the join
+  # key. What the function's document has (method, bytes out, handler latency, its route label)
+  # and what CloudWatch has (the time; latency in AWS/ApiGateway) is left out:
+  # docs/OBSERVABILITY-LAMBDA.md, "Log volume".
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.api_access.arn
     format = jsonencode({
-      requestId          = "$context.requestId"
-      requestTime        = "$context.requestTime"
-      ip                 = "$context.identity.sourceIp"
-      userAgent          = "$context.identity.userAgent"
-      httpMethod         = "$context.httpMethod"
-      routeKey           = "$context.routeKey"
-      path               = "$context.path"
-      status             = "$context.status"
-      protocol           = "$context.protocol"
-      responseLength     = "$context.responseLength"
-      responseLatency    = "$context.responseLatency"
-      integrationStatus  = "$context.integrationStatus"
-      integrationLatency = "$context.integrationLatency"
-      integrationError   = "$context.integrationErrorMessage"
-      errorMessage       = "$context.error.message"
+      requestId        = "$context.requestId"
+      ip               = "$context.identity.sourceIp"
+      routeKey         = "$context.routeKey"
+      status           = "$context.status"
+      error            = "$context.error.message"
+      integrationError = "$context.integrationErrorMessage"
     })
   }
 }

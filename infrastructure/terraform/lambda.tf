@@ -46,7 +46,6 @@ resource "aws_lambda_function" "api" {
       SNS_TOPIC           = aws_sns_topic.tracking_updates.arn
       ENVIRONMENT         = var.environment
       DINEX_STORE         = "dynamodb"
-      DINEX_LOG_LEVEL     = var.log_level
       DINEX_CORS_ORIGINS  = join(",", var.cors_allowed_origins)
       DINEX_PUBLIC_LOOKUP = tostring(var.public_lookup)
       DINEX_PUBLIC_VIEW   = var.public_view
@@ -57,9 +56,15 @@ resource "aws_lambda_function" "api" {
     mode = "Active"
   }
 
+  # JSON: Lambda filters by level (docs/OBSERVABILITY-LAMBDA.md, "Log volume"). Our lines are JSON
+  # objects already and pass through unchanged; the application level reaches the binary as
+  # AWS_LAMBDA_LOG_LEVEL (no DINEX_LOG_LEVEL here, so this is the one place it is set). The system
+  # level WARN (production) drops platform.start/platform.report of successful invocations.
   logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.lambda.name
+    log_format            = "JSON"
+    application_log_level = upper(var.log_level)
+    system_log_level      = var.system_log_level
+    log_group             = aws_cloudwatch_log_group.lambda.name
   }
 
   depends_on = [aws_iam_role_policy.lambda, aws_cloudwatch_log_group.lambda]

@@ -1,6 +1,8 @@
 # Alarms (all to the alarm topic) and the dashboard. The function writes CloudWatch Embedded
-# Metric Format lines (namespace DINEX/Tracking, dimension Environment): Requests, ServerErrors,
-# ClientErrors, Latency (ms), TrackingEvents (+ Status), NotificationFailures.
+# Metric Format documents (namespace DINEX/Tracking, dimension Environment): Requests, ServerErrors,
+# ClientErrors, Latency (ms), TrackingEvents (+ Status), NotificationFailures. A count of 0 is left
+# out of the document (fewer bytes per request), so an error alarm sees missing data, not 0, in a
+# period without errors: every alarm on these treats missing data as not breaching.
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
 

@@ -84,13 +84,26 @@ variable "lambda_reserved_concurrency" {
 }
 
 variable "log_level" {
-  description = "DINEX_LOG_LEVEL of the function."
+  description = "The function's application log level: logging_config.application_log_level, which Lambda hands the binary as AWS_LAMBDA_LOG_LEVEL and applies to its JSON lines' \"level\"."
   type        = string
   default     = "info"
 
   validation {
-    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
-    error_message = "log_level must be debug, info, warn or error."
+    # The one document per invocation (access fields + EMF metrics) has no "level": Lambda files it
+    # as INFO, so at WARN or ERROR Lambda would drop it and the metrics every alarm reads with it.
+    condition     = contains(["debug", "info"], var.log_level)
+    error_message = "log_level must be debug or info: at warn or error Lambda would drop the per-invocation EMF documents (INFO) and the ServerErrors alarm would go blind."
+  }
+}
+
+variable "system_log_level" {
+  description = "Lambda's own log lines (logging_config.system_log_level). WARN (production) keeps only failed invocations' platform.runtimeDone/platform.report; INFO adds platform.start and platform.report of every invocation (~400 B each: Duration, Max Memory Used, Init Duration); DEBUG adds the rest."
+  type        = string
+  default     = "WARN"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be DEBUG, INFO or WARN."
   }
 }
 

@@ -1,5 +1,6 @@
 #include "cli/config.hpp"
 
+#include <cctype>
 #include <cstdlib>
 
 #include "auth/limits.hpp"
@@ -83,6 +84,27 @@ core::result<void> validate(const stack_options& o) {
     }
     if (o.environment.empty()) return broken(std::string(environment_setting.in(shape)) + " is empty");
     return {};
+}
+
+core::result<obs::level> lambda_log_level(const char* dinex_log_level, const char* aws_lambda_log_level) {
+    const auto fail = [](std::string message) {
+        return core::fail(error::make(errc::invalid_argument, std::move(message)));
+    };
+    if (dinex_log_level != nullptr && *dinex_log_level != '\0') {
+        if (const auto l = obs::parse_level(dinex_log_level)) return *l;
+        return fail("DINEX_LOG_LEVEL must be one of debug, info, warn, error, not '" +
+                    std::string(dinex_log_level) + "'");
+    }
+    if (aws_lambda_log_level == nullptr || *aws_lambda_log_level == '\0') return obs::level::info;
+    std::string lower(aws_lambda_log_level);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "trace") return obs::level::debug;
+    if (lower == "fatal") return obs::level::error;
+    if (lower != "warning") {
+        if (const auto l = obs::parse_level(lower)) return *l;
+    }
+    return fail("AWS_LAMBDA_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL, not '" +
+                std::string(aws_lambda_log_level) + "'");
 }
 
 const char* environment_variable(const char* name) noexcept { return std::getenv(name); }

@@ -9,6 +9,7 @@
 
 #include "cli/stack.hpp"
 #include "core/error.hpp"
+#include "obs/log.hpp"
 
 namespace dinex::cli {
 
@@ -18,6 +19,12 @@ inline constexpr std::size_t lambda_payload_limit = std::size_t{6} * 1024 * 1024
 // Every rule `o` must meet; the first one broken, as an invalid_argument naming the setting the
 // way `o.shape` is given it.
 core::result<void> validate(const stack_options& o);
+
+// The Lambda's log level: DINEX_LOG_LEVEL when set (debug, info, warn, error); else
+// AWS_LAMBDA_LOG_LEVEL, which Lambda sets from the function's application log level (logging_config
+// in Terraform: TRACE, DEBUG, INFO, WARN, ERROR or FATAL, any case; TRACE is debug here, FATAL
+// error); else info. Null or empty is unset. A value outside those lists is an error naming the variable.
+core::result<obs::level> lambda_log_level(const char* dinex_log_level, const char* aws_lambda_log_level);
 
 // `text` as a whole number in [low, high], or an error naming `setting` and what was given.
 template <class T>

@@ -24,7 +24,6 @@ namespace {
 struct lambda_options {
     std::string store;  // DINEX_STORE; default dynamodb when TABLE_NAME is set
     std::string db = "/tmp/dinex/tracking.db";
-    std::string log_level = "info";
     std::string cors_origins = "*";
     std::string retention_days = "30";
     std::string max_body_bytes = std::to_string(api::app_config{}.max_body_bytes);
@@ -81,7 +80,8 @@ int run_lambda(const lambda_options& o) {
                      "(or against a Runtime API stand-in)\n";
         return 1;
     }
-    const auto lvl = obs::parse_level(o.log_level);
+    const auto lvl = lambda_log_level(environment_variable("DINEX_LOG_LEVEL"),
+                                      environment_variable("AWS_LAMBDA_LOG_LEVEL"));
     obs::logger log(lvl.value_or(obs::level::info));
     lambda::runtime_client client(endpoint);
 
@@ -101,7 +101,9 @@ int run_lambda(const lambda_options& o) {
     std::unique_ptr<lambda::stream_consumer> streams;
     std::string environment;
     try {
-        if (!lvl) return init_failed("Runtime.InvalidConfiguration", "invalid DINEX_LOG_LEVEL '" + o.log_level + "'");
+        if (!lvl) {
+            return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + lvl.error().message);
+        }
         auto configured = configure(o);
         if (!configured) {
             return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + configured.error().message);
@@ -171,8 +173,9 @@ command register_lambda(CLI::App& cli) {
                 "SNS_TOPIC (an ARN) makes DynamoDB Streams events publish tracking.updated messages to SNS.");
     // No CLI11 checks here: a bad value must reach init/error, not stop the parser.
     cmd->add_option("--store", o->store, "Storage back-end (env DINEX_STORE)");
-    cmd->add_option("--db", o->db, "SQLite file for --store sqlite")->envname("DINEX_DB")->capture_default_str();
-    cmd->add_option("--log-level", o->log_level)->envname("DINEX_LOG_LEVEL")->capture_default_str();
+    cmd->add_option("--db", o->db, "SQLite file for --store sqlite")
+        ->envname("DINEX_DB")
+        ->capture_default_str();
     cmd->add_option("--cors-origins", o->cors_origins)->envname("DINEX_CORS_ORIGINS")->capture_default_str();
     cmd->add_option("--retention-days", o->retention_days)->envname("DINEX_RETENTION_DAYS")->capture_default_str();
     cmd->add_option("--max-body-bytes", o->max_body_bytes)->envname("DINEX_MAX_BODY_BYTES")->capture_default_str();

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <exception>
 #include <future>
+#include <vector>
 
 #include "core/error.hpp"
 #include "lambda/apigw.hpp"
@@ -19,16 +20,17 @@ api::response internal_error(std::string_view request_id) {
     return res;
 }
 
-// CloudWatch EMF lines on stdout, one per answered request, plus one per newly stored tracking
-// event (a POST /tracking or batch item that was not a replay; the status label is the stored
-// event's, from the fixed list), as the application reported them to the collector.
-void emit_metrics(const runtime_context& ctx, const api::response& res, double latency_ms) {
-    const auto now = obs::emf::now_ms();
-    std::string lines = obs::emf::request_metrics(ctx.environment, now, res.status, latency_ms);
-    if (ctx.events) {
-        for (const auto s : ctx.events->take()) lines += obs::emf::tracking_event_metrics(ctx.environment, now, s);
-    }
-    obs::emf::write_line(1, lines);
+// One JSON document on stdout per answered request: the access fields (at log level info) and the
+// CloudWatch EMF metrics, counting the tracking events the application reported stored (not
+// replays; the status label is the stored event's, from the fixed list). A batch that stored
+// several statuses adds one document per further status. One write, not through the logger's
+// buffer: the metrics must not wait for, nor be dropped with, the application's log lines.
+void emit_invocation(const runtime_context& ctx, const api::response& res, double latency_ms,
+                     const obs::emf::access_fields* access) {
+    std::vector<core::status> stored;
+    if (ctx.events) stored = ctx.events->take();
+    obs::emf::write_line(1, obs::emf::invocation_lines(ctx.environment, obs::emf::now_ms(), res.status,
+                                                       latency_ms, access, stored));
 }
 
 }  // namespace
@@ -38,7 +40,6 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
     const auto started = std::chrono::steady_clock::now();
     std::string request_id;
     std::string method = "-";
-    std::string client;
     std::size_t bytes_in = 0;
     api::response res;
     try {
@@ -52,7 +53,6 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
         if (req->request_id.empty()) req->request_id = inv.request_id;
         request_id = req->request_id;
         method = req->method;
-        client = req->remote_address;
         bytes_in = req->body.size();
         // Writes complete on the store's writer thread: wait for the one answer.
         std::promise<api::response> promise;
@@ -72,21 +72,14 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
     const std::size_t bytes_out = res.body.size();
     outcome out{true, encode_response(res, request_id), {}, {}};
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    if (log.enabled(obs::level::info)) {
-        log.log(obs::level::info, "request",
-                {{"request_id", std::string_view(request_id)},
-                 {"aws_request_id", std::string_view(inv.request_id)},
-                 {"method", std::string_view(method)},
-                 {"route", res.route},
-                 {"status", std::int64_t{res.status}},
-                 {"duration_ms", ms},
-                 {"client", std::string_view(client)},
-                 {"bytes_in", static_cast<std::int64_t>(bytes_in)},
-                 {"bytes_out", static_cast<std::int64_t>(bytes_out)},
-                 {"note", std::string_view(res.log_note)}});
-    }
+    const obs::emf::access_fields access{.request_id = request_id,
+                                         .method = method,
+                                         .route = res.route,
+                                         .bytes_in = bytes_in,
+                                         .bytes_out = bytes_out,
+                                         .note = res.log_note};
+    emit_invocation(ctx, res, ms, log.enabled(obs::level::info) ? &access : nullptr);
     if (res.status >= 500) obs::log_server_error(log, request_id, res.route, res.status, res.log_note);
-    emit_metrics(ctx, res, ms);
     return out;
 }
 

@@ -184,18 +184,19 @@ std::string stream_consumer::handle(std::string_view payload, std::string_view a
     counters_.published += published;
     counters_.ignored += ignored_count;
     counters_.malformed += malformed_count;
-    obs::emf::write_line(1, obs::emf::notification_metrics(environment_, obs::emf::now_ms(), published,
-                                                           failed ? 1 : 0, malformed_count));
+    // One document per batch: the batch's log fields (at log level info) and its metrics. A batch
+    // with a failed publish also has that failure's error line above.
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    log_.log(failed ? obs::level::warn : obs::level::info, "stream batch",
-             {{"aws_request_id", aws_request_id},
-              {"records", static_cast<std::int64_t>(decisions->size())},
-              {"published", static_cast<std::int64_t>(published)},
-              {"ignored", static_cast<std::int64_t>(ignored_count)},
-              {"malformed", static_cast<std::int64_t>(malformed_count)},
-              {"retried", static_cast<std::int64_t>(failures.size())},
-              {"notifier", notifier_.backend_name()},
-              {"duration_ms", ms}});
+    const obs::emf::batch_fields batch{.aws_request_id = aws_request_id,
+                                       .records = static_cast<std::int64_t>(decisions->size()),
+                                       .ignored = static_cast<std::int64_t>(ignored_count),
+                                       .retried = static_cast<std::int64_t>(failures.size()),
+                                       .notifier = notifier_.backend_name(),
+                                       .duration_ms = ms};
+    obs::emf::write_line(
+        document_fd_,
+        obs::emf::notification_lines(environment_, obs::emf::now_ms(), published, failed ? 1 : 0,
+                                     malformed_count, log_.enabled(obs::level::info) ? &batch : nullptr));
     return json::serialize(json::object{{"batchItemFailures", std::move(failures)}});
 }
 

@@ -52,9 +52,11 @@ struct stream_counters {
 
 class stream_consumer {
 public:
-    // `environment`: the EMF Environment dimension of its NotificationsSent lines.
-    stream_consumer(core::notifier& notifier, obs::logger& log, std::string environment = "dev")
-        : notifier_(notifier), log_(log), environment_(std::move(environment)) {}
+    // `environment`: the EMF Environment dimension of its batch documents, which go to
+    // `document_fd` (stdout: the function's log stream) with one write each.
+    stream_consumer(core::notifier& notifier, obs::logger& log, std::string environment = "dev",
+                    int document_fd = 1)
+        : notifier_(notifier), log_(log), environment_(std::move(environment)), document_fd_(document_fd) {}
 
     // Handles one stream event and returns the answer for the Runtime API:
     // {"batchItemFailures":[{"itemIdentifier":"<SequenceNumber>"}, ...]} listing the first record
@@ -68,6 +70,7 @@ private:
     core::notifier& notifier_;
     obs::logger& log_;
     std::string environment_;
+    int document_fd_;
     stream_counters counters_;
 };
 

@@ -190,6 +190,22 @@ class EnvironmentsTest(unittest.TestCase):
             self.assertIsInstance(v.get("cors_allowed_origins", []), list)
             if env != "prod":
                 self.assertEqual(v.get("replica_regions", []), [], "replicas are for prod only")
+            self.assertIn(v.get("log_level", "info"), ("debug", "info"))
+            self.assertIn(v.get("system_log_level", "WARN"), ("DEBUG", "INFO", "WARN"))
+
+    def test_platform_log_lines_off_outside_dev(self):
+        # Lambda's START/REPORT of every invocation (~400 B) are dropped where traffic is paid for;
+        # dev keeps them (Max Memory Used, Init Duration) and an operator can switch them back on.
+        self.assertEqual(CONFIG["variable"]["system_log_level"]["default"], "WARN")
+        self.assertEqual(tfvars("prod")["system_log_level"], "WARN")
+        self.assertEqual(tfvars("staging")["system_log_level"], "WARN")
+        self.assertEqual(tfvars("dev")["system_log_level"], "INFO")
+
+    def test_application_log_level_cannot_drop_the_metric_documents(self):
+        # Lambda files a JSON line without "level" as INFO: warn/error would drop every EMF document.
+        condition = block(CONFIG["variable"]["log_level"], "validation")["condition"]
+        self.assertIn('["debug", "info"]', condition)
+        self.assertNotIn("warn", condition)
 
     def test_backend_per_environment(self):
         keys = set()
@@ -446,7 +462,14 @@ class LambdaTest(unittest.TestCase):
         self.assertEqual(env["SNS_TOPIC"], "${aws_sns_topic.tracking_updates.arn}")
         self.assertEqual(env["ENVIRONMENT"], "${var.environment}")
         self.assertEqual(env["DINEX_STORE"], "dynamodb")
-        self.assertEqual(env["DINEX_LOG_LEVEL"], "${var.log_level}")
+        # The level is Lambda's application log level (AWS_LAMBDA_LOG_LEVEL for the binary), set once.
+        self.assertNotIn("DINEX_LOG_LEVEL", env)
+
+    def test_json_logs_filtered_by_level(self):
+        config = block(self.fn, "logging_config")
+        self.assertEqual(config["log_format"], "JSON")
+        self.assertEqual(config["application_log_level"], "${upper(var.log_level)}")
+        self.assertEqual(config["system_log_level"], "${var.system_log_level}")
 
     def test_log_group_retention(self):
         group = resource("aws_cloudwatch_log_group", "lambda")
@@ -502,8 +525,12 @@ class ApiTest(unittest.TestCase):
         logs = block(stage, "access_log_settings")
         self.assertEqual(logs["destination_arn"], "${aws_cloudwatch_log_group.api_access.arn}")
         self.assertTrue(logs["format"].startswith("${jsonencode({"), "JSON access log")
-        for field in ("$context.requestId", "$context.status", "$context.routeKey", "$context.integrationError"):
-            self.assertIn(field, logs["format"])
+        # What only API Gateway knows (requests that never reach the function) and the join key.
+        fields = dict(re.findall(r'(\w+)\s*=\s*"(\$context\.[\w.]+)"', logs["format"]))
+        self.assertEqual(fields, {"requestId": "$context.requestId", "ip": "$context.identity.sourceIp",
+                                  "routeKey": "$context.routeKey", "status": "$context.status",
+                                  "error": "$context.error.message",
+                                  "integrationError": "$context.integrationErrorMessage"})
 
     def test_integration_payload_2(self):
         integ = resource("aws_apigatewayv2_integration", "lambda")
@@ -579,6 +606,14 @@ class AlarmsTest(unittest.TestCase):
         self.assertEqual(CONFIG["locals"]["alarm_actions"], ["${aws_sns_topic.alarms.arn}"])
         for name, a in self.alarms.items():
             self.assertEqual(a["alarm_actions"], "${local.alarm_actions}", name)
+
+    def test_alarms_on_the_services_counts_read_missing_data_as_no_errors(self):
+        # The EMF documents leave a count of 0 out (docs/OBSERVABILITY-LAMBDA.md): a quiet period
+        # has no data point, which must not breach.
+        ours = {n: a for n, a in self.alarms.items() if a.get("namespace") == "${local.metric_namespace}"}
+        self.assertGreaterEqual(len(ours), 2)
+        for name, a in ours.items():
+            self.assertEqual(a["treat_missing_data"], "notBreaching", name)
 
     def test_lambda_errors_over_5(self):
         a = self.alarm("lambda_errors")

@@ -37,8 +37,10 @@ def check_emf(testcase, doc):
             for name in dimension_set:
                 testcase.assertIsInstance(doc[name], str, name)
         for metric in directive["Metrics"]:
-            testcase.assertEqual(set(metric), {"Name", "Unit"})
-            testcase.assertIn(metric["Unit"], ("Count", "Milliseconds"))
+            # Unit is optional (CloudWatch's None): counts go without one, Latency is Milliseconds.
+            testcase.assertLessEqual(set(metric), {"Name", "Unit"})
+            testcase.assertIn("Name", metric)
+            testcase.assertIn(metric.get("Unit", "Milliseconds"), ("Milliseconds",))
             value = doc[metric["Name"]]
             testcase.assertTrue(isinstance(value, (int, float)) and not isinstance(value, bool), metric)
 
@@ -86,7 +88,7 @@ class DependencyDownTest(unittest.TestCase):
         self.assertIn(body["code"], ("unavailable", "internal"))
         self.assertTrue(body["error"])
         self.assertLess(elapsed, RETRY_BUDGET_S)
-        self.assertEqual((emf["Requests"], emf["ServerErrors"], emf["ClientErrors"]), (1, 1, 0), emf)
+        self.assertEqual((emf["Requests"], emf["ServerErrors"], emf.get("ClientErrors", 0)), (1, 1, 0), emf)
         self.assertEqual(emf["Environment"], "staging")
         self.assertEqual(emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"], [["Environment"], []])
         self.assertGreaterEqual(emf["Latency"], 0)
@@ -105,7 +107,7 @@ class DependencyDownTest(unittest.TestCase):
         # Requests that need no store are still answered, and counted as successes.
         st, body, _, emf = self.request("GET", "/", headers={"accept": "text/html"})
         self.assertEqual(st, 200)
-        self.assertEqual((emf["ServerErrors"], emf["ClientErrors"]), (0, 0), emf)
+        self.assertEqual((emf.get("ServerErrors", 0), emf.get("ClientErrors", 0)), (0, 0), emf)
         self.assertIsNone(self.fn.proc.poll())
 
     def test_every_server_error_is_logged_with_its_cause_never_answered(self):
@@ -118,10 +120,10 @@ class DependencyDownTest(unittest.TestCase):
         st, body, _, emf = self.request("POST", "/tracking", body=dict(ORIGINAL, status="LOST_IN_SPACE"),
                                       headers=WRITER)
         self.assertEqual(st, 422, body)  # refused before the store is asked
-        self.assertEqual((emf["Requests"], emf["ServerErrors"], emf["ClientErrors"]), (1, 0, 1), emf)
+        self.assertEqual((emf["Requests"], emf.get("ServerErrors", 0), emf["ClientErrors"]), (1, 0, 1), emf)
         st, body, _, emf = self.request("GET", "/tracking")
         self.assertEqual(st, 400, body)
-        self.assertEqual((emf["ServerErrors"], emf["ClientErrors"]), (0, 1), emf)
+        self.assertEqual((emf.get("ServerErrors", 0), emf["ClientErrors"]), (0, 1), emf)
 
     def test_no_tracking_event_metric_for_refused_writes(self):
         self.request("POST", "/tracking", body=ORIGINAL, headers=WRITER)
@@ -201,10 +203,113 @@ class HealthyStoreEmfTest(unittest.TestCase):
                 check_emf(self, e)
                 self.assertEqual(e["Environment"], "dev")  # ENVIRONMENT unset
                 self.assertEqual(e["TrackingEvents"], 1)
-                self.assertEqual(e["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-                                 [["Environment", "Status"], ["Environment"]])
+                self.assertEqual(tracking_directive(e)["Dimensions"], [["Environment", "Status"], ["Environment"]])
         finally:
             fn.stop()
+
+
+def tracking_directive(doc):
+    """The directive that declares TrackingEvents (one per document)."""
+    found = [d for d in doc["_aws"]["CloudWatchMetrics"] if any(m["Name"] == "TrackingEvents" for m in d["Metrics"])]
+    assert len(found) == 1, doc
+    return found[0]
+
+
+class OneDocumentPerInvocationTest(unittest.TestCase):
+    """Each API invocation writes one JSON object: the access fields and the EMF metrics together
+    (docs/OBSERVABILITY-LAMBDA.md). Only a batch that stored events of several statuses adds one
+    document per further status, since an EMF document carries one value per dimension."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fn = LambdaProcess(env={"DINEX_STORE": "memory", "ENVIRONMENT": "prod", **KEYS}).start()
+        # The init's own lines ("lambda runtime ready") are written by the logger's thread; let
+        # them out before the first invocation whose lines are counted.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any("lambda runtime ready" in line for line in cls.fn.lines):
+            time.sleep(0.01)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fn.stop()
+
+    def invocation(self, *args, **kw):
+        """One request; returns (status, body, the parsed lines it wrote)."""
+        before = len(self.fn.lines)
+        st, hdrs, body, _ = self.fn.http(*args, **kw)
+        rid = {k.lower(): v for k, v in hdrs.items()}["x-request-id"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(rid in line for line in self.fn.lines[before:]):
+            time.sleep(0.01)
+        time.sleep(0.3)  # anything else this invocation wrote (the logger flushes before the next one)
+        lines = self.fn.lines[before:]
+        docs = [json.loads(line) for line in lines]
+        for d in docs:
+            check_emf(self, d)
+            self.assertEqual(d["Environment"], "prod")
+        self.assertEqual(docs[0]["request_id"], rid)
+        return st, body, docs
+
+    def test_a_lookup_is_one_document_with_the_access_fields_and_the_request_metrics(self):
+        st, _, docs = self.invocation("GET", "/health", key=None)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(docs), 1, docs)
+        d = docs[0]
+        self.assertEqual((d["method"], d["route"], d["status"], d["Requests"]), ("GET", "/health", 200, 1))
+        self.assertGreater(d["bytes_out"], 0)
+        self.assertGreaterEqual(d["Latency"], 0)
+        # A 2xx counts no error: the error metrics are left out (a missing value sums as none).
+        self.assertNotIn("ServerErrors", d)
+        self.assertNotIn("ClientErrors", d)
+        # Not repeated: what the EMF Timestamp, CloudWatch and API Gateway's access log already hold.
+        for gone in ("time", "level", "msg", "aws_request_id", "duration_ms", "client", "bytes_in"):
+            self.assertNotIn(gone, d)
+
+    def test_a_stored_event_is_counted_in_the_same_document(self):
+        st, body, docs = self.invocation("POST", "/tracking", body=dict(ORIGINAL, tracking_id="ONE001", event_id="one-1"),
+                                         headers=WRITER)
+        self.assertEqual(st, 201, body)
+        self.assertEqual(len(docs), 1, docs)
+        d = docs[0]
+        self.assertEqual((d["route"], d["status"], d["Status"], d["TrackingEvents"]), ("/tracking", 201, "IN_TRANSIT", 1))
+        self.assertGreater(d["bytes_in"], 0)
+        self.assertEqual(tracking_directive(d)["Dimensions"], [["Environment", "Status"], ["Environment"]])
+        # A replay stores nothing: no TrackingEvents.
+        st, _, docs = self.invocation("POST", "/tracking", body=dict(ORIGINAL, tracking_id="ONE001", event_id="one-1"),
+                                       headers=WRITER)
+        self.assertEqual(st, 200)
+        self.assertEqual(len(docs), 1, docs)
+        self.assertNotIn("TrackingEvents", docs[0])
+
+    def test_a_refusal_counts_a_client_error(self):
+        st, _, docs = self.invocation("POST", "/tracking", body=dict(ORIGINAL, status="LOST_IN_SPACE"),
+                                      headers=WRITER)
+        self.assertEqual(st, 422)
+        self.assertEqual(len(docs), 1, docs)
+        self.assertEqual((docs[0]["ClientErrors"], docs[0]["status"]), (1, 422))
+        self.assertNotIn("ServerErrors", docs[0])
+
+    def test_a_batch_of_one_status_is_one_document_and_each_further_status_one_more(self):
+        same = {"events": [dict(ORIGINAL, tracking_id="BAT%03d" % i, status="EXCEPTION") for i in range(3)]}
+        st, body, docs = self.invocation("POST", "/tracking/batch", body=same, headers=WRITER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual(len(docs), 1, docs)
+        self.assertEqual((docs[0]["Status"], docs[0]["TrackingEvents"]), ("EXCEPTION", 3))
+        mixed = {"events": [dict(ORIGINAL, tracking_id="MIX001", status="PICKED_UP"),
+                            dict(ORIGINAL, tracking_id="MIX002", status="DELIVERED"),
+                            dict(ORIGINAL, tracking_id="MIX003", status="PICKED_UP"),
+                            dict(ORIGINAL, tracking_id="MIX004", status="LOST_IN_SPACE"),
+                            dict(ORIGINAL, tracking_id="MIX005", status="CANCELLED")]}
+        st, body, docs = self.invocation("POST", "/tracking/batch", body=mixed, headers=WRITER)
+        self.assertEqual(st, 200, body)
+        self.assertEqual([r["status"] for r in body["results"]], [201, 201, 201, 422, 201])
+        self.assertEqual(len(docs), 3, docs)
+        self.assertIn("Requests", docs[0])
+        for extra in docs[1:]:
+            self.assertNotIn("Requests", extra)
+            self.assertNotIn("request_id", extra)
+        self.assertEqual([(d["Status"], d["TrackingEvents"]) for d in docs],
+                         [("PICKED_UP", 2), ("DELIVERED", 1), ("CANCELLED", 1)])
 
 
 if __name__ == "__main__":

@@ -114,18 +114,22 @@ class LambdaRuntimeTest(unittest.TestCase):
         self.assertEqual(body["request_id"], ev["requestContext"]["requestId"])
         self.assertIn(("status", "one_of"), [(d["field"], d["rule"].split(":")[0]) for d in body["details"]])
 
-    def test_trace_and_logs_carry_the_lambda_request_id(self):
-        rid = self.fn.standin.enqueue(apigw_event("GET", "/health"))
-        self.fn.standin.result(rid)
+    def test_the_invocation_document_carries_api_gateways_request_id(self):
+        # One document per invocation (access fields + EMF): joined to API Gateway's access log by
+        # its requestId, which is also the answer's X-Request-Id.
+        ev = apigw_event("GET", "/health")
+        rid = ev["requestContext"]["requestId"]
+        self.fn.standin.result(self.fn.standin.enqueue(ev))
         import time
         deadline = time.time() + 5
         while time.time() < deadline:
-            if any(r.get("aws_request_id") == rid for r in self.fn.log_records()):
+            if any(r.get("request_id") == rid for r in self.fn.log_records()):
                 break
             time.sleep(0.02)
-        recs = [r for r in self.fn.log_records() if r.get("aws_request_id") == rid]
+        recs = [r for r in self.fn.log_records() if r.get("request_id") == rid]
         self.assertEqual(len(recs), 1, self.fn.lines[-5:])
-        self.assertEqual((recs[0]["msg"], recs[0]["status"], recs[0]["route"]), ("request", 200, "/health"))
+        self.assertEqual((recs[0]["status"], recs[0]["route"], recs[0]["Requests"]), (200, "/health", 1))
+        self.assertIn("_aws", recs[0])
 
 
 class InitErrorTest(unittest.TestCase):
@@ -152,6 +156,43 @@ class InitErrorTest(unittest.TestCase):
         status, err, _ = self.run_init({"DINEX_STORE": "sqlite", "DINEX_DB": "/proc/forbidden/x.db"})
         self.assertNotEqual(status, 0)
         self.assertEqual(err.json()["errorType"], "Runtime.StoreUnavailable")
+
+    def test_a_log_level_lambda_does_not_know_is_an_init_error_naming_the_variable(self):
+        status, err, _ = self.run_init({"DINEX_STORE": "memory", "AWS_LAMBDA_LOG_LEVEL": "LOUD"})
+        self.assertNotEqual(status, 0)
+        self.assertEqual(err.json()["errorType"], "Runtime.InvalidConfiguration")
+        self.assertIn("AWS_LAMBDA_LOG_LEVEL", err.json()["errorMessage"])
+        status, err, _ = self.run_init({"DINEX_STORE": "memory", "DINEX_LOG_LEVEL": "loud"})
+        self.assertIn("DINEX_LOG_LEVEL", err.json()["errorMessage"])
+
+    def test_lambdas_application_log_level_is_the_log_level_unless_dinex_log_level_is_set(self):
+        def lines_of_two_lookups(env):
+            fn = LambdaProcess(env=dict({"DINEX_STORE": "memory"}, **env)).start()
+            try:
+                # The logger flushes after each invocation, before asking for the next: once the
+                # second lookup's document is out, the init's and the first lookup's lines are too.
+                for _ in range(2):
+                    st, _, _, _ = fn.http("GET", "/health", key=None)
+                    self.assertEqual(st, 200)
+                import time
+                deadline = time.time() + 5
+                while time.time() < deadline and len([r for r in fn.log_records() if "Requests" in r]) < 2:
+                    time.sleep(0.02)
+                return fn.log_records()
+            finally:
+                fn.stop()
+        # WARN (Lambda's application_log_level): the metrics stay, the access fields and the
+        # init's info lines go.
+        quiet = lines_of_two_lookups({"AWS_LAMBDA_LOG_LEVEL": "WARN"})
+        docs = [r for r in quiet if "Requests" in r]
+        self.assertEqual(len(docs), 2, quiet)
+        self.assertNotIn("route", docs[0])
+        self.assertEqual([r for r in quiet if r.get("level") == "info"], [])
+        # DINEX_LOG_LEVEL, when set, wins.
+        loud = lines_of_two_lookups({"AWS_LAMBDA_LOG_LEVEL": "WARN", "DINEX_LOG_LEVEL": "info"})
+        self.assertEqual([r["route"] for r in loud if "Requests" in r], ["/health", "/health"])
+        # TRACE is this service's debug.
+        self.assertTrue(any(r.get("level") == "info" for r in lines_of_two_lookups({"AWS_LAMBDA_LOG_LEVEL": "TRACE"})))
 
     def test_bare_bootstrap_with_runtime_api_runs_the_lambda_loop(self):
         fn = LambdaProcess(env={"DINEX_STORE": "memory"}, args=()).start()

@@ -237,9 +237,12 @@ class NotificationsTest(unittest.TestCase):
         self.assertEqual([(m["tracking_id"], m["event_id"]) for m in in_transit], [(a, "a-2")])
         by_id = [json.loads(g["Message"]) for g in self.subscriber.by_path.get(self.by_id_path, [])]
         self.assertEqual([(m["tracking_id"], m["status"]) for m in by_id], [(b, "INFO_RECEIVED")])
-        logs = [r for r in self.fn.log_records() if r.get("msg") == "stream batch"]
+        # One document per batch: its log fields and its metrics (a malformed count of 0 is left out).
+        logs = [r for r in self.fn.log_records() if "NotificationsSent" in r]
         self.assertTrue(logs)
-        self.assertEqual((logs[-1]["published"], logs[-1]["malformed"]), (3, 0))
+        self.assertEqual((logs[-1]["NotificationsSent"], logs[-1].get("MalformedStreamRecords", 0)), (3, 0))
+        self.assertEqual((logs[-1]["notifier"], logs[-1]["retried"]), ("sns", 0))
+        self.assertGreaterEqual(logs[-1]["records"], 3)
 
     def test_2b_the_documented_filter_policy_passes_only_delivered_and_exception(self):
         c = "NF" + uuid.uuid4().hex[:10].upper()

@@ -195,7 +195,7 @@ struct consumer_fixture : ::testing::Test {
     std::FILE* sink = std::tmpfile();
     obs::logger log{obs::level::info, ::fileno(sink), 10};
     fake_notifier fake;
-    lambda::stream_consumer consumer{fake, log};
+    lambda::stream_consumer consumer{fake, log, "dev", ::fileno(sink)};
     ~consumer_fixture() override { std::fclose(sink); }
     std::string logged() {
         log.flush();
@@ -298,7 +298,12 @@ TEST_F(consumer_fixture, EverythingPublishedAnswersAnEmptyFailureList) {
     EXPECT_EQ(fake.published[2].event_id, "b1");
     EXPECT_EQ(consumer.counters().published, 3U);
     EXPECT_EQ(consumer.counters().ignored, 2U);
-    EXPECT_NE(logged().find(R"("msg":"stream batch")"), std::string::npos);
+    // The batch's one document: its log fields and its metrics (no failure, none malformed: left out).
+    const auto text = logged();
+    EXPECT_NE(text.find(R"("aws_request_id":"req-1","records":5,"ignored":2,"retried":0,"notifier":"fake")"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(R"("Environment":"dev","NotificationsSent":3})"), std::string::npos) << text;
 }
 
 // Walks the failure over every publish call of the batch.

@@ -105,12 +105,19 @@ TEST(LogLines, InvalidUtf8AndControlCharactersStillMakeOneValidJsonObjectPerLine
     EXPECT_EQ(first.at("n").as_int64(), 7);
 }
 
-TEST(EmfLines, InvalidUtf8InADimensionStillMakesValidJson) {
-    const auto doc = obs::emf::request_metrics(hostile, 1'764'432'000'123, 500, 2.0);
+TEST(EmfLines, InvalidUtf8InADimensionOrAnAccessFieldStillMakesValidJson) {
+    const obs::emf::access_fields access{.request_id = hostile,
+                                         .method = hostile,
+                                         .route = "/tracking",
+                                         .bytes_in = 0,
+                                         .bytes_out = 0,
+                                         .note = hostile};
+    const auto doc = obs::emf::invocation_lines(hostile, 1'764'432'000'123, 500, 2.0, &access, {});
     boost::system::error_code ec;
     const auto v = json::parse(doc, ec);
     ASSERT_FALSE(ec) << ec.message() << ": " << doc;
     EXPECT_TRUE(v.as_object().contains("Environment"));
+    EXPECT_TRUE(v.as_object().contains("note"));
 }
 
 }  // namespace

@@ -132,5 +132,91 @@ class CostTest(unittest.TestCase):
         self.assertIn("bench/python_anchor.py", md)
 
 
+
+# The access-log format of infrastructure/terraform/api.tf before #19's logs work (15 fields).
+OLD_ACCESS_LOG = """
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      requestTime        = "$context.requestTime"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      httpMethod         = "$context.httpMethod"
+      routeKey           = "$context.routeKey"
+      path               = "$context.path"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationStatus  = "$context.integrationStatus"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      errorMessage       = "$context.error.message"
+    })
+  }
+"""
+
+
+class LogBytesTest(unittest.TestCase):
+    """The log bytes of the cost model follow the shipped Terraform, not hand-written figures."""
+
+    def api_tf(self):
+        with open(os.path.join(cost.TF_DIR, "api.tf"), encoding="utf-8") as f:
+            return f.read()
+
+    def test_the_access_log_figure_is_api_tfs_format_rendered(self):
+        import json
+        import re
+        text = self.api_tf()
+        block = text[text.index("access_log_settings"):]
+        block = block[:block.index("})")]
+        fields = dict(re.findall(r'(\w+)\s*=\s*"(\$context\.[^"]+)"', block))
+        self.assertEqual(cost.apigw_access_log_format(), fields)
+        rendered = json.dumps({k: cost.APIGW_TYPICAL_CONTEXT[v] for k, v in sorted(fields.items())},
+                              separators=(",", ":"))
+        self.assertEqual(cost.apigw_access_log_bytes(), len(rendered))
+        e = cost.estimate({"get_cpu_us": 60, "post_cpu_us": 70, "get_log_bytes": 350, "post_log_bytes": 530,
+                           "rss_mib": 8})
+        self.assertEqual(e["apigw_log_bytes"], len(rendered))
+
+    def test_a_changed_format_changes_the_figure(self):
+        text = self.api_tf()
+        more = text.replace('format = jsonencode({', 'format = jsonencode({\n      agent = "$context.identity.userAgent"', 1)
+        self.assertEqual(cost.apigw_access_log_bytes(more) - cost.apigw_access_log_bytes(text),
+                         len(',"agent":""') + len(cost.APIGW_TYPICAL_CONTEXT["$context.identity.userAgent"]))
+        # The 15-field format of before renders close to the 450 B once assumed for it.
+        self.assertTrue(400 <= cost.apigw_access_log_bytes(OLD_ACCESS_LOG) <= 460,
+                        cost.apigw_access_log_bytes(OLD_ACCESS_LOG))
+        with self.assertRaises(ValueError):  # a variable without a typical value is not guessed
+            cost.apigw_access_log_bytes(text.replace("$context.status", "$context.unknownThing"))
+
+    def test_platform_lines_follow_the_production_system_log_level(self):
+        self.assertEqual(cost.production_system_log_level(), "WARN")  # envs/prod.tfvars
+        self.assertEqual(cost.platform_log_bytes("WARN"), 0)
+        self.assertEqual(cost.platform_log_bytes("INFO"), 400)
+        with self.assertRaises(ValueError):
+            cost.platform_log_bytes("DEBUG")
+        e = cost.estimate({"get_cpu_us": 60, "post_cpu_us": 70, "get_log_bytes": 350, "post_log_bytes": 530,
+                           "consumer_log_bytes": 340, "rss_mib": 8})
+        apigw = cost.apigw_access_log_bytes()
+        self.assertEqual(e["rows"][("get", "cpp", "arm64")]["log_bytes"], 350 + 0 + apigw)
+        self.assertEqual(e["rows"][("post", "cpp", "arm64")]["log_bytes"], 530 + 0 + apigw + 340)
+
+    def test_the_originals_log_bytes_are_its_own_deployments(self):
+        e = cost.estimate({"get_cpu_us": 60, "post_cpu_us": 70, "get_log_bytes": 350, "post_log_bytes": 530,
+                           "rss_mib": 8})
+        for kind in ("get", "post"):
+            self.assertEqual(e["rows"][(kind, "python", "x86_64")]["log_bytes"], 200 + 400 + 450)
+
+    def test_the_consumers_bytes_come_from_the_figures(self):
+        base = {"get_cpu_us": 60, "post_cpu_us": 70, "get_log_bytes": 350, "post_log_bytes": 530, "rss_mib": 8}
+        measured = cost.estimate(dict(base, consumer_log_bytes=300))["rows"][("post", "cpp", "arm64")]["log_bytes"]
+        default = cost.estimate(base)["rows"][("post", "cpp", "arm64")]["log_bytes"]
+        self.assertEqual(default - measured, cost.CONSUMER_LOG_BYTES_DEFAULT - 300)
+        self.assertEqual(report.cost_inputs(dict(LAMBDA, consumer={"log_bytes": 336, "log_lines": 1}), None)
+                         ["consumer_log_bytes"], 336)
+
+
 if __name__ == "__main__":
     unittest.main()

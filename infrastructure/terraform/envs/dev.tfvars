@@ -4,6 +4,7 @@ lambda_architecture         = "x86_64"
 lambda_memory_mb            = 128
 lambda_reserved_concurrency = 5
 log_level                   = "debug"
+system_log_level            = "INFO"
 log_retention_days          = 7
 cors_allowed_origins        = ["*"]
 throttle_rate_limit         = 100

@@ -4,6 +4,7 @@ lambda_architecture         = "x86_64"
 lambda_memory_mb            = 256
 lambda_reserved_concurrency = 100
 log_level                   = "info"
+system_log_level            = "WARN"
 log_retention_days          = 365
 cors_allowed_origins        = ["https://tracking.dinex.example"]
 throttle_rate_limit         = 100

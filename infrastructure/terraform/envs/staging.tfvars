@@ -4,6 +4,7 @@ lambda_architecture         = "x86_64"
 lambda_memory_mb            = 128
 lambda_reserved_concurrency = 20
 log_level                   = "info"
+system_log_level            = "WARN"
 log_retention_days          = 30
 cors_allowed_origins        = ["https://staging.tracking.dinex.example"]
 throttle_rate_limit         = 100
