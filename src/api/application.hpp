@@ -34,9 +34,9 @@ struct app_config {
     std::string environment = "dev";
     // Origins allowed by CORS; "*" allows any. Empty: no CORS headers at all.
     std::vector<std::string> cors_origins = {"*"};
-    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_body_bytes = std::size_t{64} * 1024;
     // POST /tracking/batch: up to 500 events, so a larger body than one event needs.
-    std::size_t max_batch_body_bytes = 1024 * 1024;
+    std::size_t max_batch_body_bytes = std::size_t{1024} * 1024;
     // Lookup answers kept in memory (0: off). Only for a store this process alone writes.
     std::size_t lookup_cache_entries = 0;
     // Anonymous GET /tracking allowed (with the public view: no notes, coarse coordinates).
@@ -49,7 +49,7 @@ struct app_config {
     metrics_access metrics = metrics_access::loopback;
     // The largest body read from a client that has not shown a valid key (any route): the
     // route's own limit applies only once the key is known good (docs/SECURITY.md).
-    std::size_t max_anonymous_body_bytes = 16 * 1024;
+    std::size_t max_anonymous_body_bytes = std::size_t{16} * 1024;
 };
 
 // What a request may send as its body, decided from its head alone: at most `max_bytes`, or

@@ -74,8 +74,8 @@ std::optional<std::string> missing_trust_for(const tls_context& tls, std::string
 struct http_client_options {
     std::chrono::milliseconds connect_timeout{3000};   // resolve + connect + TLS handshake
     std::chrono::milliseconds request_timeout{10000};  // write the request + read the answer
-    std::size_t max_header_bytes = 64 * 1024;
-    std::size_t max_body_bytes = 16 * 1024 * 1024;
+    std::size_t max_header_bytes = std::size_t{64} * 1024;
+    std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
     std::size_t max_idle_per_endpoint = 8;  // kept-alive connections waiting for reuse
     // The process's shared context; when null the client makes its own from `tls_settings`.
     std::shared_ptr<tls_context> tls;

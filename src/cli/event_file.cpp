@@ -172,9 +172,12 @@ std::optional<std::string> event_reader::open() {
             if (csv_columns[k] == name) found = static_cast<int>(k);
         }
         if (found < 0) {
-            std::string known;
-            for (const auto c : csv_columns) known.append(known.empty() ? "" : ",").append(c);
-            return "unknown CSV column '" + name + "' (known: " + known + ")";
+            std::string message = "unknown CSV column '" + name + "' (known: ";
+            for (std::size_t k = 0; k < std::size(csv_columns); ++k) {
+                message.append(k == 0 ? "" : ",").append(csv_columns[k]);
+            }
+            message += ')';
+            return message;
         }
         if (seen[static_cast<std::size_t>(found)]) return "the CSV column '" + name + "' appears twice";
         seen[static_cast<std::size_t>(found)] = true;
@@ -202,7 +205,7 @@ std::optional<event_row> event_reader::next_csv() {
         for (const char c : buffer_) quotes += c == '"';
         // A stray quote would otherwise swallow the rest of the file into one record: no valid
         // event comes near 64 KiB, so the record ends there and is refused.
-        constexpr std::size_t max_record = 64 * 1024;
+        constexpr std::size_t max_record = std::size_t{64} * 1024;
         std::string more;
         while (quotes % 2 == 1 && buffer_.size() <= max_record && read_line(more)) {
             buffer_ += '\n';

@@ -27,7 +27,7 @@ struct serve_options {
     unsigned keep_alive_timeout_seconds = 60;
     unsigned first_byte_timeout_seconds = 10;
     unsigned linger_time_seconds = 30;
-    std::size_t linger_bytes = 4 * 1024 * 1024;
+    std::size_t linger_bytes = std::size_t{4} * 1024 * 1024;
     std::size_t max_connections = 10'000;
     std::size_t max_connections_per_address = 1'000;
     // Webhooks (docs/NOTIFICATIONS.md).
@@ -56,7 +56,7 @@ core::result<void> check_server_options(const serve_options& o) {
         return broken("--first-byte-timeout must be 1 to 3600");
     }
     if (o.linger_time_seconds > 300) return broken("--linger-time must be 0 to 300");
-    if (o.linger_bytes > 64 * 1024 * 1024) return broken("--linger-bytes must be 0 to 67108864");
+    if (o.linger_bytes > std::size_t{64} * 1024 * 1024) return broken("--linger-bytes must be 0 to 67108864");
     if (o.max_connections < 1) return broken("--max-connections must be at least 1");
     if (o.max_connections_per_address < 1) return broken("--max-connections-per-address must be at least 1");
     if (o.webhook_workers < 1 || o.webhook_workers > 64) return broken("--webhook-workers must be 1 to 64");

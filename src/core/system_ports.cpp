@@ -31,7 +31,7 @@ std::string encode_ulid(std::uint64_t t, std::uint64_t r_hi, std::uint64_t r_lo)
             const std::uint64_t bitv = pos >= 64 ? (r_hi >> (pos - 64)) & 1U : (r_lo >> pos) & 1U;
             v = (v << 1) | bitv;
         }
-        out[static_cast<std::size_t>(10 + i)] = alphabet[v];
+        out[10 + static_cast<std::size_t>(i)] = alphabet[v];
     }
     return out;
 }

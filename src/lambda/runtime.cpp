@@ -109,10 +109,13 @@ int run_loop(runtime_client& client, const runtime_context& ctx) {
             log.flush();
             return 1;
         }
+        // concurrency-mt-unsafe: Lambda's contract names the trace id in the environment; it is
+        // set here, between invocations, while the environment's readers (the configuration, the
+        // trust store) ran at start-up.
         if (inv->trace_id.empty()) {
-            ::unsetenv("_X_AMZN_TRACE_ID");
+            ::unsetenv("_X_AMZN_TRACE_ID");  // NOLINT(concurrency-mt-unsafe)
         } else {
-            ::setenv("_X_AMZN_TRACE_ID", inv->trace_id.c_str(), 1);
+            ::setenv("_X_AMZN_TRACE_ID", inv->trace_id.c_str(), 1);  // NOLINT(concurrency-mt-unsafe)
         }
         outcome out = is_stream_event(inv->payload) ? handle_stream_invocation(ctx.streams, log, *inv)
                                                     : handle_invocation(ctx, *inv);

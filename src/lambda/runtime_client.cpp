@@ -102,7 +102,7 @@ struct runtime_client::impl {
         return std::unexpected(runtime_error{0, "Runtime API connection failed twice"});
     }
 
-    std::expected<void, runtime_error> post(std::string target, std::string body,
+    std::expected<void, runtime_error> post(const std::string& target, std::string body,
                                             std::string_view error_type = {}) {
         http::request<http::string_body> req{http::verb::post, target, 11};
         req.set(http::field::content_type, "application/json");
@@ -119,7 +119,7 @@ struct runtime_client::impl {
     }
 };
 
-runtime_client::runtime_client(std::string endpoint) : impl_(std::make_unique<impl>(endpoint)) {}
+runtime_client::runtime_client(const std::string& endpoint) : impl_(std::make_unique<impl>(endpoint)) {}
 runtime_client::~runtime_client() = default;
 
 std::expected<invocation, runtime_error> runtime_client::next() {

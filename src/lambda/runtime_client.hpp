@@ -26,7 +26,7 @@ struct runtime_error {
 class runtime_client {
 public:
     // endpoint: "host:port" (the value of AWS_LAMBDA_RUNTIME_API).
-    explicit runtime_client(std::string endpoint);
+    explicit runtime_client(const std::string& endpoint);
     ~runtime_client();
     runtime_client(const runtime_client&) = delete;
     runtime_client& operator=(const runtime_client&) = delete;
@@ -38,7 +38,8 @@ public:
                                                   std::string_view message);
     std::expected<void, runtime_error> post_init_error(std::string_view error_type, std::string_view message);
 
-    static constexpr std::size_t max_event_bytes = 7 * 1024 * 1024;  // Lambda's payload cap is 6 MB
+    // Lambda's payload cap is 6 MB.
+    static constexpr std::size_t max_event_bytes = std::size_t{7} * 1024 * 1024;
 
 private:
     struct impl;

@@ -29,7 +29,7 @@ struct dispatcher_options {
     bool allow_private = false;                 // deliver to loopback/private/link-local addresses
     std::string user_agent = "dinex-tracking-webhooks";
     core::millis history = 7LL * 24 * 60 * 60 * 1000;  // finished deliveries are kept this long
-    std::size_t max_response_bytes = 64 * 1024;         // of a receiver's answer (it is not read)
+    std::size_t max_response_bytes = std::size_t{64} * 1024;  // of a receiver's answer (it is not read)
 };
 
 class webhook_dispatcher {

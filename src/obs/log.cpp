@@ -13,7 +13,7 @@
 namespace dinex::obs {
 namespace {
 
-constexpr std::size_t flush_threshold = 64 * 1024;
+constexpr std::size_t flush_threshold = std::size_t{64} * 1024;
 
 std::string now_rfc3339() {
     using namespace std::chrono;

@@ -215,7 +215,7 @@ void append_label_escaped(std::string& out, std::string_view s) { append_prometh
 
 std::string write_prometheus(const std::vector<family_snapshot>& families) {
     std::string out;
-    out.reserve(16 * 1024);
+    out.reserve(std::size_t{16} * 1024);
     for (const auto& f : families) {
         out += "# HELP ";
         out += f.name;

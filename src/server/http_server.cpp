@@ -297,8 +297,8 @@ private:
         if (admitted.refusal) {
             linger_ = true;
             closing_ = true;
-            return write_response(std::move(*admitted.refusal), request_id_, parser_->get().method_string(),
-                                  0, parser_->get().version(), false);
+            return write_response(*admitted.refusal, request_id_, parser_->get().method_string(), 0,
+                                  parser_->get().version(), false);
         }
         body_limit_ = std::min(admitted.max_bytes, server_.config.max_body_bytes);
         parser_->body_limit(body_limit_);
@@ -348,7 +348,7 @@ private:
         closing_ = true;
         linger_ = true;
         if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
-        write_response(std::move(res), request_id, "-", 0, 11, false);
+        write_response(res, request_id, "-", 0, 11, false);
     }
 
     // The application threw: the client gets a 500 and the connection closes; the process lives on.
@@ -359,7 +359,7 @@ private:
         res.route = "unparsed";
         closing_ = true;
         linger_ = true;
-        write_response(std::move(res), request_id, "-", 0, 11, false);
+        write_response(res, request_id, "-", 0, 11, false);
     }
 
     void dispatch_request() {
@@ -392,8 +392,8 @@ private:
                     net::dispatch(self->stream_.get_executor(),
                                   [self, res = std::move(res), keep_alive, version, head, bytes_in,
                                    method = std::move(method), request_id = std::move(request_id)]() mutable {
-                                      self->write_response(std::move(res), request_id, method, bytes_in,
-                                                           version, keep_alive && !self->closing_, head);
+                                      self->write_response(res, request_id, method, bytes_in, version,
+                                                           keep_alive && !self->closing_, head);
                                   });
                 });
         } catch (const std::exception& e) {
@@ -404,7 +404,7 @@ private:
         }
     }
 
-    void write_response(api::response res, const std::string& request_id, std::string_view method,
+    void write_response(const api::response& res, const std::string& request_id, std::string_view method,
                         std::size_t bytes_in, unsigned version, bool keep_alive, bool head = false) {
         // Written into a buffer the session keeps (no allocation once warm), in one write. One
         // write is in flight at a time. (A gathered write of head and moved body measured no faster.)

@@ -17,9 +17,10 @@
 namespace dinex::server {
 
 struct request_limits {
-    std::size_t max_header_bytes = 16 * 1024;  // request line and headers; also the trailer fields
+    // The request line and headers; also the trailer fields.
+    std::size_t max_header_bytes = std::size_t{16} * 1024;
     std::size_t max_header_count = 100;
-    std::size_t max_target_bytes = 8 * 1024;
+    std::size_t max_target_bytes = std::size_t{8} * 1024;
 };
 
 // Beast's request parser with what it leaves to its user:

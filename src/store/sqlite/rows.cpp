@@ -61,17 +61,32 @@ constexpr const char* subscription_columns =
 constexpr const char* delivery_columns =
     "id, subscription_id, tracking_id, status, previous_status, location, timestamp, event_id, state, "
     "attempts, created_at, next_attempt_at, last_attempt_at, last_http_status, last_error";
-// The webhook queries, spelled once (statement_cache keys on the text).
-const std::string select_subscriptions =
-    std::string("SELECT ") + subscription_columns + " FROM subscriptions";
-const std::string select_subscription_by_id = select_subscriptions + " WHERE id = ?1";
-const std::string select_subscriptions_in_order = select_subscriptions + " ORDER BY id";
-const std::string select_due_deliveries = std::string("SELECT ") + delivery_columns +
-                                          " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
-                                          "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
-const std::string select_delivery_page =
-    std::string("SELECT ") + delivery_columns +
-    " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+// The webhook queries, spelled once (statement_cache keys on the text). Built on first use, not
+// before main: an allocation failure there could not be caught (cert-err58-cpp).
+const std::string& select_subscriptions() {
+    static const std::string sql = std::string("SELECT ") + subscription_columns + " FROM subscriptions";
+    return sql;
+}
+const std::string& select_subscription_by_id() {
+    static const std::string sql = select_subscriptions() + " WHERE id = ?1";
+    return sql;
+}
+const std::string& select_subscriptions_in_order() {
+    static const std::string sql = select_subscriptions() + " ORDER BY id";
+    return sql;
+}
+const std::string& select_due_deliveries() {
+    static const std::string sql = std::string("SELECT ") + delivery_columns +
+                                   " FROM outbox WHERE subscription_id = ?1 AND state = 'pending' AND "
+                                   "next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
+    return sql;
+}
+const std::string& select_delivery_page() {
+    static const std::string sql =
+        std::string("SELECT ") + delivery_columns +
+        " FROM outbox WHERE subscription_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+    return sql;
+}
 
 // Statuses of a subscription as stored: "DELIVERED,EXCEPTION", empty for all.
 std::string join_statuses(const std::vector<core::status>& statuses) {

@@ -48,11 +48,11 @@ std::optional<double> lat_of(const std::optional<core::position>& p);
 std::optional<double> lon_of(const std::optional<core::position>& p);
 
 // The webhook queries, spelled once (statement_cache keys on the text).
-extern const std::string select_subscriptions;
-extern const std::string select_subscription_by_id;
-extern const std::string select_subscriptions_in_order;
-extern const std::string select_due_deliveries;
-extern const std::string select_delivery_page;
+const std::string& select_subscriptions();
+const std::string& select_subscription_by_id();
+const std::string& select_subscriptions_in_order();
+const std::string& select_due_deliveries();
+const std::string& select_delivery_page();
 
 // Statuses of a subscription as stored: "DELIVERED,EXCEPTION", empty for all.
 std::string join_statuses(const std::vector<core::status>& statuses);

@@ -16,7 +16,7 @@ using sqlite_detail::write_connection;
 namespace {
 
 std::optional<core::subscription> subscription_by_id(statement_cache& prepared, std::string_view id) {
-    statement::run r(prepared.get(sqlite_detail::select_subscription_by_id));
+    statement::run r(prepared.get(sqlite_detail::select_subscription_by_id()));
     r.bind(1, id);
     if (!r.step()) return std::nullopt;
     return sqlite_detail::read_subscription(r);
@@ -58,7 +58,7 @@ core::result<void> sqlite_store::create_subscription(const core::subscription& s
 
 core::result<std::vector<core::subscription>> sqlite_store::list_subscriptions() {
     return impl_->readers.read([](read_connection& c) -> core::result<std::vector<core::subscription>> {
-        statement& st = c.prepared.get(sqlite_detail::select_subscriptions_in_order);
+        statement& st = c.prepared.get(sqlite_detail::select_subscriptions_in_order());
         std::vector<core::subscription> out;
         statement::run r(st);
         while (r.step()) out.push_back(sqlite_detail::read_subscription(r));
@@ -121,7 +121,7 @@ core::result<std::vector<core::delivery>> sqlite_store::due_deliveries(
             r.bind(1, now);
             while (r.step()) ready.push_back(r.text(0));
         }
-        statement& st = c.prepared.get(sqlite_detail::select_due_deliveries);
+        statement& st = c.prepared.get(sqlite_detail::select_due_deliveries());
         std::vector<core::delivery> out;
         for (const auto& sub : ready) {
             statement::run r(st);
@@ -189,7 +189,7 @@ core::result<core::delivery_page> sqlite_store::deliveries_of(std::string_view s
     return impl_->readers.read([&](read_connection& c) -> core::result<core::delivery_page> {
         if (!subscription_by_id(c.prepared, subscription_id))
             return core::fail(core::subscription_not_found(subscription_id));
-        statement& st = c.prepared.get(sqlite_detail::select_delivery_page);
+        statement& st = c.prepared.get(sqlite_detail::select_delivery_page());
         core::delivery_page page;
         statement::run r(st);
         // "~" sorts after every ULID character: no cursor starts at the newest.

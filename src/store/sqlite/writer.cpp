@@ -57,7 +57,7 @@ write_connection::write_connection(const std::string& path, core::id_generator& 
 
 void write_connection::load_subscriptions() {
     std::vector<core::subscription> loaded;
-    statement::run r(prepared.get(select_subscriptions));
+    statement::run r(prepared.get(select_subscriptions()));
     while (r.step()) loaded.push_back(read_subscription(r));
     subscriptions = std::move(loaded);
 }
