@@ -15,7 +15,8 @@ namespace {
 
 using namespace dinex;
 
-constexpr std::string_view original_body = R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})";
+constexpr std::string_view original_body =
+    R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})";
 constexpr std::string_view full_body =
     R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT","latitude":-12.046374,)"
     R"("longitude":-77.042793,"notes":"Frágil","description":"Left the hub","event_id":"scan-0042",)"

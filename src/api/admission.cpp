@@ -42,8 +42,8 @@ response unauthenticated_response(const error& e, std::string_view request_id) {
 }  // namespace detail
 
 std::optional<response> application::charge(const request& req, std::string_view client,
-                                             const core::rate_limit& limit, core::millis now,
-                                             std::vector<header>* headers, std::size_t role_index) {
+                                            const core::rate_limit& limit, core::millis now,
+                                            std::vector<header>* headers, std::size_t role_index) {
     if (!access_.limiter || limit.unlimited()) return std::nullopt;
     auto d = access_.limiter->acquire(client, limit, now);
     // A limiter that cannot answer (its table is down) lets the request through: the route-wide
@@ -60,9 +60,8 @@ std::optional<response> application::charge(const request& req, std::string_view
     }
     rate_limited_.inc(rate_limited_.slot({role_index}));
     const std::string retry = std::to_string(std::max<core::millis>(1, (d->retry_after + 999) / 1000));
-    response r = error_response(error::make(errc::resource_exhausted,
-                                            "too many requests; retry in " + retry + " s"),
-                                req.request_id);
+    response r = error_response(
+        error::make(errc::resource_exhausted, "too many requests; retry in " + retry + " s"), req.request_id);
     for (auto& x : h) r.headers.push_back(std::move(x));
     r.set_header("retry-after", retry);
     return r;
@@ -88,7 +87,8 @@ application::admission application::admit(const request& req, core::action what)
     if (a.who) client = std::string("key:").append(a.who->key_id);
     // Role positions in limited_roles: anonymous first, then core::role's order.
     const std::size_t role_index = a.who ? 1 + static_cast<std::size_t>(a.who->key_role) : 0;
-    if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers, role_index))) return a;
+    if ((a.refusal = charge(req, client, config_.rate_limits.of(a.who), now, &a.limit_headers, role_index)))
+        return a;
     if (auto denied = core::authorize(a.who, what, config_.public_lookup)) {
         a.refusal = detail::unauthenticated_response(*denied, req.request_id);
         for (auto& h : a.limit_headers) a.refusal->headers.push_back(h);

@@ -19,11 +19,13 @@ application::application(core::tracking_service& service, app_config config, acc
       public_cache_(config_.lookup_cache_entries),
       metrics_(metrics),
       events_(events),
-      rate_limited_("dinex_rate_limited_requests_total", "Requests refused with 429 by the per-client rate limit, "
+      rate_limited_("dinex_rate_limited_requests_total",
+                    "Requests refused with 429 by the per-client rate limit, "
                     "by the client's role.",
                     {{"role", limited_roles}}) {
     if (metrics_) metrics_->add(rate_limited_);
-    if (webhooks.ids) subscriptions_.emplace(webhooks.store, service_.clock_source(), *webhooks.ids, webhooks.settings);
+    if (webhooks.ids)
+        subscriptions_.emplace(webhooks.store, service_.clock_source(), *webhooks.ids, webhooks.settings);
 }
 
 application::~application() {
@@ -44,8 +46,8 @@ void application::handle(request req, completion done) {
         done(std::move(r));
     };
     if (route.id == route_id::unmatched) {
-        return reply(error_response(error::field(errc::not_found, "no route for " + req.path, "path", "route"),
-                                    req.request_id));
+        return reply(error_response(
+            error::field(errc::not_found, "no route for " + req.path, "path", "route"), req.request_id));
     }
     if (req.method == "OPTIONS") return reply(preflight(req, route));
     if (auto gone = unavailable(req, route)) return reply(error_response(*gone, req.request_id));
@@ -69,7 +71,8 @@ void application::handle(request req, completion done) {
         if (auto bad = body_problem(req, method->body)) return reply(error_response(*bad, req.request_id));
     }
     // Writes finish on the store's thread, after this frame is gone: the completion owns what it adds.
-    completion answer = [label = route.label, extra = std::move(extra), done = std::move(done)](response r) mutable {
+    completion answer = [label = route.label, extra = std::move(extra),
+                         done = std::move(done)](response r) mutable {
         r.route = label;
         for (auto& h : extra) r.headers.push_back(std::move(h));
         done(std::move(r));
@@ -82,7 +85,8 @@ std::optional<error> application::unavailable(const request& req, const route_ma
         case route_id::subscriptions:
         case route_id::subscription:
         case route_id::subscription_deliveries:
-            if (!subscriptions_) return error::field(errc::not_found, "no route for " + req.path, "path", "route");
+            if (!subscriptions_)
+                return error::field(errc::not_found, "no route for " + req.path, "path", "route");
             return subscriptions_->unavailable();
         default: return std::nullopt;
     }
@@ -93,8 +97,9 @@ body_admission application::admit_body(const request& head) {
     // What the route does with a body, and who may send one. A method that reads no body is held
     // to the anonymous limit whatever key it shows.
     const method_route* method = find_method(route.id, head.method);
-    const std::size_t route_limit =
-        method && method->body != body_rule::none ? body_limit(method->body) : config_.max_anonymous_body_bytes;
+    const std::size_t route_limit = method && method->body != body_rule::none
+                                        ? body_limit(method->body)
+                                        : config_.max_anonymous_body_bytes;
     body_admission out;
     if (!access_.keys) {
         out.max_bytes = route_limit;
@@ -127,8 +132,9 @@ std::size_t application::body_limit(body_rule rule) const noexcept {
 std::optional<error> application::body_problem(const request& req, body_rule rule) const {
     const std::size_t limit = body_limit(rule);
     if (req.body.size() > limit) {
-        return error::field(errc::payload_too_large, "the body is larger than " + std::to_string(limit) + " bytes",
-                            "body", "max_bytes:" + std::to_string(limit));
+        return error::field(errc::payload_too_large,
+                            "the body is larger than " + std::to_string(limit) + " bytes", "body",
+                            "max_bytes:" + std::to_string(limit));
     }
     return detail::check_content_type(req.header_value("content-type"));
 }
@@ -163,7 +169,8 @@ std::vector<header> application::cors_headers(const request& req) const {
     out.push_back({"access-control-allow-origin", any ? "*" : std::string(origin)});
     if (!any) out.push_back({"vary", "Origin"});
     out.push_back({"access-control-expose-headers",
-                   "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, WWW-Authenticate"});
+                   "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+                   "WWW-Authenticate"});
     return out;
 }
 

@@ -102,13 +102,15 @@ public:
     // rate-limited requests to it. Without one, /metrics answers 404.
     // `events`: where each answered tracking event is reported (Prometheus or EMF), if anywhere.
     application(core::tracking_service& service, app_config config, access_control access = {},
-                obs::registry* metrics = nullptr, webhook_admin webhooks = {}, core::event_sink* events = nullptr);
+                obs::registry* metrics = nullptr, webhook_admin webhooks = {},
+                core::event_sink* events = nullptr);
     ~application();
     application(const application&) = delete;
     application& operator=(const application&) = delete;
 
     // Metric label values, indexed by role (entry 0: no key).
-    static constexpr std::array<std::string_view, 4> limited_roles = core::names_of("anonymous", core::role_names);
+    static constexpr std::array<std::string_view, 4> limited_roles =
+        core::names_of("anonymous", core::role_names);
 
     // `done` runs exactly once: on this thread (reads, errors), or for writes through
     // `req.resume` when the front-end gave one, else on the store's thread.
@@ -178,11 +180,11 @@ private:
     bool origin_allowed(std::string_view origin) const noexcept;
 
     // The handlers, one per method of a route (route_table.cpp lists them).
-    void serve_health(request& req, const call& c, completion done);        // service_routes.cpp
+    void serve_health(request& req, const call& c, completion done);  // service_routes.cpp
     void serve_metrics(request& req, const call& c, completion done);
     void serve_page(request& req, const call& c, completion done);
     void serve_asset(request& req, const call& c, completion done);
-    void lookup(request& req, const call& c, completion done);              // tracking_routes.cpp
+    void lookup(request& req, const call& c, completion done);  // tracking_routes.cpp
     void record(request& req, const call& c, completion done);
     void record_batch(request& req, const call& c, completion done);
     void list_packages(request& req, const call& c, completion done);       // listing_routes.cpp

@@ -101,8 +101,8 @@ core::result<boost::json::object> parse_object_body(std::string_view body) {
     auto root = parse_body(body);
     if (!root) return core::fail(std::move(root.error()));
     if (!root->is_object()) {
-        return core::fail(
-            core::error::field(core::errc::invalid_argument, "the body must be a JSON object", "body", "type:object"));
+        return core::fail(core::error::field(core::errc::invalid_argument, "the body must be a JSON object",
+                                             "body", "type:object"));
     }
     return std::move(root->get_object());
 }

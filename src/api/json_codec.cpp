@@ -17,9 +17,7 @@ using core::error;
 using core::errc;
 using core::field_error;
 
-constexpr std::int64_t seconds_of(core::millis t) {
-    return t >= 0 ? t / 1000 : -((-t + 999) / 1000);
-}
+constexpr std::int64_t seconds_of(core::millis t) { return t >= 0 ? t / 1000 : -((-t + 999) / 1000); }
 
 void write_position(json_writer& w, const std::optional<core::position>& p, bool with_nulls) {
     if (p) {
@@ -85,7 +83,8 @@ void write_error_fields(json_writer& w, const core::error& e) {
     w.key("error").value(e.message);
     w.key("code").value(core::name_in(core::error_code_names, e.code));
     w.key("details").begin_array();
-    for (const auto& d : e.details) w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
+    for (const auto& d : e.details)
+        w.begin_object().key("field").value(d.field).key("rule").value(d.rule).end_object();
     w.end_array();
 }
 
@@ -99,8 +98,7 @@ void write_ignored_fields(json_writer& w, const std::vector<std::string>& ignore
 struct decoder {
     std::vector<field_error> errors;
 
-    std::optional<std::string> string_field(const json::value& v, std::string_view name,
-                                            bool nullable) {
+    std::optional<std::string> string_field(const json::value& v, std::string_view name, bool nullable) {
         if (v.is_string()) return std::string(v.get_string());
         if (nullable && v.is_null()) return std::nullopt;
         errors.push_back({std::string(name), "type:string"});
@@ -128,8 +126,8 @@ void note_ignored(std::vector<std::string>& ignored, std::string_view name) {
 // One event object, as POST /tracking takes it and as every item of a batch is.
 core::result<core::event_input> decode_event_object(const json::value& root) {
     if (!root.is_object()) {
-        return core::fail(error::field(errc::invalid_argument, "the event must be a JSON object",
-                                       "event", "type:object"));
+        return core::fail(
+            error::field(errc::invalid_argument, "the event must be a JSON object", "event", "type:object"));
     }
     core::event_input in;
     decoder d;
@@ -204,12 +202,15 @@ core::result<batch_input> decode_batch(std::string_view body) {
             note_ignored(out.ignored_fields, kv.key());
         }
     }
-    if (!events) errors.push_back({"events", "required"});
-    else if (!events->is_array()) errors.push_back({"events", "type:array"});
+    if (!events)
+        errors.push_back({"events", "required"});
+    else if (!events->is_array())
+        errors.push_back({"events", "type:array"});
     if (!errors.empty()) return core::fail(field_errors(std::move(errors), "the batch is malformed: "));
     const auto& list = events->get_array();
     if (list.empty()) {
-        return core::fail(error::field(errc::unprocessable, "the batch has no events", "events", "min_items:1"));
+        return core::fail(
+            error::field(errc::unprocessable, "the batch has no events", "events", "min_items:1"));
     }
     if (list.size() > core::limits::batch_max) {
         return core::fail(error::field(errc::payload_too_large,

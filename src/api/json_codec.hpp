@@ -46,7 +46,8 @@ std::string encode_package(const core::package& p);
 std::string encode_append(const core::append_outcome& o, const write_note& note);
 // {"error":"<message>","code":…,"details":[…],["tracking_id":…,]"request_id":…}: `error` is the
 // human-readable string the original answered; `tracking_id` is echoed when given (404 lookups).
-std::string encode_error(const core::error& e, std::string_view request_id, std::string_view tracking_id = {});
+std::string encode_error(const core::error& e, std::string_view request_id,
+                         std::string_view tracking_id = {});
 // {"results":[...]}: per item its index, an HTTP-like status (the one the item would have had
 // alone, from `status_of`, the API's one error table), its write_note, and the event and state
 // or the error fields of encode_error; `ignored_fields` of the batch object itself.

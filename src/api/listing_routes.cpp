@@ -34,7 +34,9 @@ core::result<core::package_query> parse_listing_query(std::string_view query, co
     };
     std::optional<long long> stale_hours;
     auto params = boost::urls::parse_query(query);
-    if (!params) return core::fail(error::field(errc::invalid_argument, "the query string is malformed", "query", "format"));
+    if (!params)
+        return core::fail(
+            error::field(errc::invalid_argument, "the query string is malformed", "query", "format"));
     for (const auto& p : *params) {
         const std::string key = detail::decoded(p.key);
         const std::string value = detail::decoded(p.value);
@@ -45,7 +47,8 @@ core::result<core::package_query> parse_listing_query(std::string_view query, co
                     errors.push_back({"status", "one_of:" + core::status_list()});
                     break;
                 }
-                if (std::find(q.statuses.begin(), q.statuses.end(), *st) == q.statuses.end()) q.statuses.push_back(*st);
+                if (std::find(q.statuses.begin(), q.statuses.end(), *st) == q.statuses.end())
+                    q.statuses.push_back(*st);
             }
             if (q.statuses.empty() && (errors.empty() || errors.back().field != "status")) {
                 errors.push_back({"status", "not_empty"});

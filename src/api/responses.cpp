@@ -19,7 +19,8 @@ std::optional<error> check_content_type(std::string_view value) {
     if (value.empty()) return std::nullopt;
     const auto semi = value.find(';');
     const std::string media = core::ascii_lower(core::trim_blanks(value.substr(0, semi)));
-    const bool json = media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
+    const bool json =
+        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"));
     if (!json) {
         return error::field(errc::unsupported_media_type,
                             "Content-Type must be application/json, not " + media, "content-type",
@@ -30,11 +31,11 @@ std::optional<error> check_content_type(std::string_view value) {
         const auto cs = params.find("charset=");
         if (cs != std::string::npos) {
             std::string charset(core::trim_blanks(std::string_view(params).substr(cs + 8)));
-            if (!charset.empty() && charset.front() == '"') charset = charset.substr(1, charset.find('"', 1) - 1);
+            if (!charset.empty() && charset.front() == '"')
+                charset = charset.substr(1, charset.find('"', 1) - 1);
             if (charset != "utf-8" && charset != "utf8") {
-                return error::field(errc::unsupported_media_type,
-                                    "the body must be UTF-8, not " + charset, "content-type",
-                                    "charset:utf-8");
+                return error::field(errc::unsupported_media_type, "the body must be UTF-8, not " + charset,
+                                    "content-type", "charset:utf-8");
             }
         }
     }
@@ -95,7 +96,8 @@ int http_status(errc code) noexcept {
 
 core::error method_not_allowed(std::string_view allow) {
     // The original's words; the allowed methods are in `details` (and the Allow header).
-    return error::field(errc::method_not_allowed, "Método no permitido", "method", "one_of:" + std::string(allow));
+    return error::field(errc::method_not_allowed, "Método no permitido", "method",
+                        "one_of:" + std::string(allow));
 }
 
 response error_response(const error& e, std::string_view request_id, std::string_view tracking_id) {

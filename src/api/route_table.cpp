@@ -47,7 +47,8 @@ std::span<const application::method_route> application::methods_of(route_id id) 
 const application::method_route* application::find_method(route_id id, std::string_view method) noexcept {
     if (method == "HEAD") method = "GET";
     const auto methods = methods_of(id);
-    const auto it = std::find_if(methods.begin(), methods.end(), [&](const m& r) { return r.method == method; });
+    const auto it =
+        std::find_if(methods.begin(), methods.end(), [&](const m& r) { return r.method == method; });
     return it == methods.end() ? nullptr : &*it;
 }
 

@@ -46,7 +46,9 @@ void application::serve_metrics(request&, const call&, completion done) {
     done(std::move(res));
 }
 
-void application::serve_page(request& req, const call&, completion done) { send_asset(req, "index.html", std::move(done)); }
+void application::serve_page(request& req, const call&, completion done) {
+    send_asset(req, "index.html", std::move(done));
+}
 
 void application::serve_asset(request& req, const call& c, completion done) {
     send_asset(req, c.route.asset, std::move(done));

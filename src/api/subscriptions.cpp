@@ -80,11 +80,13 @@ core::result<subscription_input> decode_subscription(std::string_view body, bool
             errors.push_back({std::string(key), "unknown_field"});
         }
     }
-    if (!has_url && std::none_of(errors.begin(), errors.end(), [](const auto& e) { return e.field == "url"; })) {
+    if (!has_url &&
+        std::none_of(errors.begin(), errors.end(), [](const auto& e) { return e.field == "url"; })) {
         errors.push_back({"url", "required"});
     }
     if (!errors.empty()) return core::fail(field_errors(std::move(errors)));
-    if (auto bad = notify::check_webhook_url(in.url, allow_private); !bad) return core::fail(std::move(bad.error()));
+    if (auto bad = notify::check_webhook_url(in.url, allow_private); !bad)
+        return core::fail(std::move(bad.error()));
     return in;
 }
 
@@ -141,7 +143,8 @@ void write_subscription(json_writer& w, const core::subscription& s, bool with_s
         w.value(s.disabled_reason);
     }
     w.key("consecutive_failures").value(std::uint64_t{s.consecutive_failures});
-    time_or_null(w, "paused_until", s.paused_until > 0 ? std::optional<core::millis>(s.paused_until) : std::nullopt);
+    time_or_null(w, "paused_until",
+                 s.paused_until > 0 ? std::optional<core::millis>(s.paused_until) : std::nullopt);
     time_or_null(w, "last_success_at", s.last_success_at);
     w.key("created_at").value(core::format_rfc3339(s.created_at));
     w.end_object();
@@ -154,7 +157,8 @@ void write_delivery(json_writer& w, const core::delivery& d) {
     w.key("attempts").value(std::uint64_t{d.attempts});
     w.key("created_at").value(core::format_rfc3339(d.created_at));
     time_or_null(w, "next_attempt_at",
-                 d.state == core::delivery_state::pending ? std::optional<core::millis>(d.next_attempt_at) : std::nullopt);
+                 d.state == core::delivery_state::pending ? std::optional<core::millis>(d.next_attempt_at)
+                                                          : std::nullopt);
     time_or_null(w, "last_attempt_at", d.last_attempt_at);
     w.key("last_http_status");
     if (d.last_http_status) {
@@ -173,12 +177,15 @@ void write_delivery(json_writer& w, const core::delivery& d) {
     w.end_object();
 }
 
-void answer_error(response& res, const error& e, const request& req) { res = error_response(e, req.request_id); }
+void answer_error(response& res, const error& e, const request& req) {
+    res = error_response(e, req.request_id);
+}
 
 std::optional<std::size_t> parse_limit(std::string_view text) {
     std::size_t n = 0;
     const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || n < 1 || n > max_page) return std::nullopt;
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || n < 1 || n > max_page)
+        return std::nullopt;
     return n;
 }
 
@@ -203,10 +210,10 @@ void subscription_api::create(const request& req, response& res) {
     auto existing = store_->list_subscriptions();
     if (!existing) return fail(existing.error());
     if (existing->size() >= settings_.max_subscriptions) {
-        return fail(error::field(errc::conflict,
-                                 "at most " + std::to_string(settings_.max_subscriptions) +
-                                     " subscriptions; delete one first",
-                                 "url", "max_subscriptions:" + std::to_string(settings_.max_subscriptions)));
+        return fail(error::field(
+            errc::conflict,
+            "at most " + std::to_string(settings_.max_subscriptions) + " subscriptions; delete one first",
+            "url", "max_subscriptions:" + std::to_string(settings_.max_subscriptions)));
     }
     core::subscription s;
     s.id = ids_.next_id();
@@ -263,13 +270,14 @@ void subscription_api::deliveries(const request& req, std::string_view id, respo
     if (const auto text = query_param(req.query, "limit")) {
         const auto n = parse_limit(*text);
         if (!n) {
-            return fail(error::field(errc::invalid_argument, "limit must be a whole number from 1 to 200", "limit",
-                                     "range:1-200"));
+            return fail(error::field(errc::invalid_argument, "limit must be a whole number from 1 to 200",
+                                     "limit", "range:1-200"));
         }
         limit = *n;
     }
     const auto cursor = query_param(req.query, "cursor");
-    auto page = store_->deliveries_of(id, limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+    auto page =
+        store_->deliveries_of(id, limit, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
     if (!page) return fail(page.error());
     json_writer w(256 + page->items.size() * 512);
     w.begin_object().key("deliveries").begin_array();

@@ -15,8 +15,8 @@ void application::lookup(request& req, const call& c, completion done) {
     };
     const auto id = query_param(req.query, "tracking_id");
     if (!id) {
-        return fail(error::field(errc::invalid_argument, std::string(core::tracking_id_required), "tracking_id",
-                                 "required"));
+        return fail(error::field(errc::invalid_argument, std::string(core::tracking_id_required),
+                                 "tracking_id", "required"));
     }
     auto normalized = core::normalize_tracking_id(*id);
     if (!normalized) return fail(normalized.error());
@@ -69,7 +69,8 @@ void application::record(request& req, const call&, completion done) {
                         note_stored(*r);
                         response ok;
                         ok.log_note = std::move(ignored_note);
-                        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201, encode_append(*r, note));
+                        set_json(ok, r->kind == core::outcome_kind::replay ? 200 : 201,
+                                 encode_append(*r, note));
                         ok.set_header("location", "/tracking?tracking_id=" + r->stored.tracking_id);
                         return ok;
                     }));
@@ -119,7 +120,8 @@ void application::record_batch(request& req, const call&, completion done) {
         req, std::move(done),
         [this, results = std::move(results), positions = std::move(positions),
          ignored_here = std::move(decoded->ignored_fields), notes = std::move(notes),
-         ignored_note = detail::ignored_note_of(ignored)](std::vector<core::result<core::append_outcome>> stored) mutable {
+         ignored_note = detail::ignored_note_of(ignored)](
+            std::vector<core::result<core::append_outcome>> stored) mutable {
             for (std::size_t k = 0; k < stored.size() && k < positions.size(); ++k) {
                 results[positions[k]] = std::move(stored[k]);
             }

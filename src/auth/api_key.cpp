@@ -62,14 +62,17 @@ bool key_matches(std::string_view key, std::string_view stored_hash) {
 }
 
 generated_key generate_key(std::string name, core::role r, core::millis now) {
-    std::array<unsigned char, 8> id_bytes{};      // 64 bits, 60 of them used by 12 characters
+    std::array<unsigned char, 8> id_bytes{};       // 64 bits, 60 of them used by 12 characters
     std::array<unsigned char, 32> secret_bytes{};  // 256 bits
     crypto::random_bytes(id_bytes);
     crypto::random_bytes(secret_bytes);
     generated_key out;
     out.record.id = base32(id_bytes.data(), id_bytes.size()).substr(0, key_id_length);
     out.key.reserve(key_length);
-    out.key.append(key_prefix).append(out.record.id).append("_").append(base32(secret_bytes.data(), secret_bytes.size()));
+    out.key.append(key_prefix)
+        .append(out.record.id)
+        .append("_")
+        .append(base32(secret_bytes.data(), secret_bytes.size()));
     out.record.name = std::move(name);
     out.record.key_role = r;
     out.record.hash = hash_key(out.key);

@@ -1,5 +1,5 @@
-#include "core/text.hpp"
 #include "auth/authenticator.hpp"
+#include "core/text.hpp"
 
 #include <iterator>
 
@@ -18,15 +18,18 @@ std::optional<std::string> authenticator::add_configured_keys(std::string_view s
     for (const std::string_view item : core::split_list(spec)) {
         const auto c1 = item.find(':');
         const auto c2 = c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
-        if (c2 == std::string_view::npos) return "expected role:id:sha256hex, got '" + std::string(item) + "'";
+        if (c2 == std::string_view::npos)
+            return "expected role:id:sha256hex, got '" + std::string(item) + "'";
         const auto r = core::parse_role(item.substr(0, c1));
         const std::string_view id = item.substr(c1 + 1, c2 - c1 - 1);
         const std::string_view hash = item.substr(c2 + 1);
         std::string probe(key_prefix);
         probe.append(id).append("_").append(key_secret_length, 'a');
-        const bool hex = hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+        const bool hex =
+            hash.size() == 64 && hash.find_first_not_of("0123456789abcdef") == std::string_view::npos;
         if (!r || !key_id_of(probe) || !hex) {
-            return "expected role:id:sha256hex (reader|writer|admin, a 12-character key id, 64 lower-case hex), got '" +
+            return "expected role:id:sha256hex (reader|writer|admin, a 12-character key id, 64 lower-case "
+                   "hex), got '" +
                    std::string(item) + "'";
         }
         core::api_key_record k;
@@ -102,7 +105,8 @@ core::result<core::principal> authenticator::verify(std::string_view key, core::
     }
     // Hash and compare even for an unknown or revoked key, so timing does not tell them apart.
     static const std::string no_hash(64, '0');
-    const bool matches = key_matches(key, record ? std::string_view(record->hash) : std::string_view(no_hash));
+    const bool matches =
+        key_matches(key, record ? std::string_view(record->hash) : std::string_view(no_hash));
     if (!record || record->revoked_at || !matches) return core::fail(refused());
     return core::principal{record->id, record->key_role};
 }

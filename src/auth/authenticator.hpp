@@ -15,7 +15,8 @@ namespace dinex::auth {
 
 class authenticator {
 public:
-    explicit authenticator(core::key_store& keys, core::millis cache_ttl = 10'000, std::size_t max_entries = 10'000);
+    explicit authenticator(core::key_store& keys, core::millis cache_ttl = 10'000,
+                           std::size_t max_entries = 10'000);
 
     // The principal of `key`, or `unauthenticated` with ONE message whether the key is malformed,
     // unknown, revoked or wrong (the client learns nothing about which), or `unavailable` when

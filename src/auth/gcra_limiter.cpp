@@ -39,8 +39,8 @@ void gcra_limiter::make_room(shard& s, std::int64_t now_us) {
     if (s.tat_us.size() >= max_per_shard_ && oldest != s.tat_us.end()) s.tat_us.erase(oldest);
 }
 
-core::result<core::limit_decision> gcra_limiter::acquire(std::string_view client, const core::rate_limit& limit,
-                                                         core::millis now) {
+core::result<core::limit_decision> gcra_limiter::acquire(std::string_view client,
+                                                         const core::rate_limit& limit, core::millis now) {
     core::limit_decision d;
     if (limit.unlimited()) return d;
     // T: one request's worth of time; tau: the whole bucket (burst requests).

@@ -1,5 +1,5 @@
-#include "core/text.hpp"
 #include "auth/limits.hpp"
+#include "core/text.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -53,7 +53,8 @@ bool aws_error::condition_failed() const noexcept {
 }
 
 std::string aws_error::describe() const {
-    std::string out = type.empty() ? std::string(kind == error_kind::transport ? "transport error" : "error") : type;
+    std::string out =
+        type.empty() ? std::string(kind == error_kind::transport ? "transport error" : "error") : type;
     if (http_status != 0) out += " (" + std::to_string(http_status) + ")";
     if (!message.empty()) out += ": " + message;
     if (!cancellation_reasons.empty()) {
@@ -101,8 +102,8 @@ aws_error classify(int http_status, std::string_view body) {
     }
 
     const std::string_view t = e.type;
-    if (is_one_of(t, {"ThrottlingException", "ProvisionedThroughputExceededException",
-                      "RequestLimitExceeded", "Throttling", "TooManyRequestsException"}) ||
+    if (is_one_of(t, {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                      "Throttling", "TooManyRequestsException"}) ||
         http_status == 429) {
         e.kind = error_kind::throttled;
     } else if (is_one_of(t, {"InternalServerError", "InternalFailure", "ServiceUnavailable",
@@ -117,10 +118,10 @@ aws_error classify(int http_status, std::string_view body) {
         e.kind = error_kind::resource_not_found;
     } else if (t == "ResourceInUseException") {
         e.kind = error_kind::resource_in_use;
-    } else if (is_one_of(t, {"UnrecognizedClientException", "InvalidSignatureException",
-                             "SignatureDoesNotMatch", "MissingAuthenticationTokenException",
-                             "AccessDeniedException", "ExpiredTokenException",
-                             "IncompleteSignatureException", "InvalidClientTokenId"}) ||
+    } else if (is_one_of(t,
+                         {"UnrecognizedClientException", "InvalidSignatureException", "SignatureDoesNotMatch",
+                          "MissingAuthenticationTokenException", "AccessDeniedException",
+                          "ExpiredTokenException", "IncompleteSignatureException", "InvalidClientTokenId"}) ||
                http_status == 401 || http_status == 403) {
         e.kind = error_kind::auth;
     } else {

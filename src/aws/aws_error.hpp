@@ -22,16 +22,15 @@ enum class error_kind {
 
 struct aws_error {
     error_kind kind = error_kind::client;
-    int http_status = 0;       // 0 for transport errors
-    std::string type;          // the short __type ("ConditionalCheckFailedException"), may be empty
-    std::string message;       // message / Message of the body, or the transport error
+    int http_status = 0;  // 0 for transport errors
+    std::string type;     // the short __type ("ConditionalCheckFailedException"), may be empty
+    std::string message;  // message / Message of the body, or the transport error
     // For TransactionCanceledException: one Code per item of the transaction ("None",
     // "ConditionalCheckFailed", "TransactionConflict", ...), in request order.
     std::vector<std::string> cancellation_reasons;
 
     [[nodiscard]] bool retryable() const noexcept {
-        return kind == error_kind::transport || kind == error_kind::throttled ||
-               kind == error_kind::server;
+        return kind == error_kind::transport || kind == error_kind::throttled || kind == error_kind::server;
     }
     // A canceled transaction whose reasons include a failed condition (or a conflict with another
     // transaction): the caller re-reads and decides again.

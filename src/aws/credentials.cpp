@@ -6,7 +6,7 @@
 namespace dinex::aws {
 
 std::expected<service_config, std::string> config_from_environment(const std::string& service,
-                                                                    const env_lookup& env) {
+                                                                   const env_lookup& env) {
     const auto get = [&](const char* name) -> std::string {
         const char* v = env ? env(name) : std::getenv(name);
         return v ? std::string(v) : std::string();

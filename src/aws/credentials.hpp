@@ -21,6 +21,6 @@ using env_lookup = std::function<const char*(const char*)>;
 // https://<service>.<region>.amazonaws.com. `service` is lower-case ("dynamodb"). The error says
 // which variable is missing.
 std::expected<service_config, std::string> config_from_environment(const std::string& service,
-                                                                    const env_lookup& env = nullptr);
+                                                                   const env_lookup& env = nullptr);
 
 }  // namespace dinex::aws

@@ -9,11 +9,12 @@ namespace dinex::aws {
 namespace {
 
 bool is_read(std::string_view op) {
-    return op == "GetItem" || op == "Query" || op == "Scan" || op == "BatchGetItem" || op == "TransactGetItems";
+    return op == "GetItem" || op == "Query" || op == "Scan" || op == "BatchGetItem" ||
+           op == "TransactGetItems";
 }
 bool measures_capacity(std::string_view op) {
-    return is_read(op) || op == "PutItem" || op == "UpdateItem" || op == "DeleteItem" || op == "BatchWriteItem" ||
-           op == "TransactWriteItems";
+    return is_read(op) || op == "PutItem" || op == "UpdateItem" || op == "DeleteItem" ||
+           op == "BatchWriteItem" || op == "TransactWriteItems";
 }
 
 // ConsumedCapacity is one object, or a list (one per table) for batches and transactions.
@@ -67,7 +68,9 @@ std::expected<boost::json::value, aws_error> dynamodb_client::call_once(std::str
     req.path = "/";
     req.body = boost::json::serialize(body);
     const bool measured = measures_capacity(operation) && !body.contains("ReturnConsumedCapacity");
-    if (measured) req.body.insert(1, body.empty() ? "\"ReturnConsumedCapacity\":\"TOTAL\"" : "\"ReturnConsumedCapacity\":\"TOTAL\",");
+    if (measured)
+        req.body.insert(1, body.empty() ? "\"ReturnConsumedCapacity\":\"TOTAL\""
+                                        : "\"ReturnConsumedCapacity\":\"TOTAL\",");
     req.headers = {
         {"Content-Type", "application/x-amz-json-1.0"},
         {"X-Amz-Target", "DynamoDB_20120810." + std::string(operation)},
@@ -78,7 +81,9 @@ std::expected<boost::json::value, aws_error> dynamodb_client::call_once(std::str
     if (answer->body.empty()) return boost::json::value(boost::json::object{});
     boost::system::error_code ec;
     auto doc = boost::json::parse(answer->body, ec);
-    if (ec) return std::unexpected(aws_error{error_kind::server, answer->status, {}, "unparsable answer: " + ec.message(), {}});
+    if (ec)
+        return std::unexpected(
+            aws_error{error_kind::server, answer->status, {}, "unparsable answer: " + ec.message(), {}});
     if (measured && options_.on_capacity) options_.on_capacity(operation, capacity_of(operation, doc));
     return doc;
 }

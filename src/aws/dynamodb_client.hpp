@@ -33,7 +33,9 @@ struct dynamodb_options {
     retry_policy retry;
     sleep_function sleep = real_sleep();
     // The signing time; injectable for tests.
-    std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+    std::function<std::chrono::system_clock::time_point()> now = [] {
+        return std::chrono::system_clock::now();
+    };
     // Told the capacity of every answered data call (each asks for it); may be empty.
     std::function<void(std::string_view operation, const consumed_capacity&)> on_capacity;
 };

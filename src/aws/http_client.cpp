@@ -133,15 +133,9 @@ tls_context::tls_context(std::expected<trust_store, std::string> trust, tls_opti
 }
 tls_context::~tls_context() = default;
 
-const std::expected<trust_store, std::string>& tls_context::trust() const noexcept {
-    return impl_->trust;
-}
-const tls_options& tls_context::options() const noexcept {
-    return impl_->options;
-}
-int tls_context::loads() const noexcept {
-    return impl_->loads.load(std::memory_order_relaxed);
-}
+const std::expected<trust_store, std::string>& tls_context::trust() const noexcept { return impl_->trust; }
+const tls_options& tls_context::options() const noexcept { return impl_->options; }
+int tls_context::loads() const noexcept { return impl_->loads.load(std::memory_order_relaxed); }
 
 std::optional<std::string> missing_trust_for(const tls_context& tls, std::string_view endpoint) {
     if (!endpoint.starts_with("https://") || tls.trust() || !tls.options().verify_peer) return std::nullopt;
@@ -231,7 +225,8 @@ struct http_client::impl {
                 refusal = "refused to connect to " + u.host + " (" + address + "): " + *reason;
             }
         }
-        if (allowed.empty()) return std::unexpected(http_error{refusal.empty() ? "no address for " + u.host : refusal});
+        if (allowed.empty())
+            return std::unexpected(http_error{refusal.empty() ? "no address for " + u.host : refusal});
 
         if (u.tls) {
             std::string no_context;
@@ -260,7 +255,9 @@ struct http_client::impl {
         if (ec) return std::unexpected(http_error{describe("connecting to " + u.authority, ec)});
         if (u.tls) {
             tcp_layer.expires_after(options.connect_timeout);
-            ec = c->run([&](auto handler) { c->secure->async_handshake(ssl::stream_base::client, std::move(handler)); });
+            ec = c->run([&](auto handler) {
+                c->secure->async_handshake(ssl::stream_base::client, std::move(handler));
+            });
             if (ec) {
                 std::string why = describe("TLS handshake with " + u.authority, ec);
                 // "certificate verify failed" alone does not say which check failed.
@@ -279,21 +276,27 @@ struct http_client::impl {
         bool nothing_received;  // the connection died before any byte of an answer
     };
 
-    std::expected<http_response, exchange_failure> exchange(connection& c, http::request<http::string_body>& req) {
+    std::expected<http_response, exchange_failure> exchange(connection& c,
+                                                            http::request<http::string_body>& req) {
         c.lowest().expires_after(options.request_timeout);
         error_code ec = c.run([&](auto handler) {
-            if (c.secure) http::async_write(*c.secure, req, std::move(handler));
-            else http::async_write(*c.plain, req, std::move(handler));
+            if (c.secure)
+                http::async_write(*c.secure, req, std::move(handler));
+            else
+                http::async_write(*c.plain, req, std::move(handler));
         });
         if (ec) return std::unexpected(exchange_failure{{describe("sending the request", ec)}, true});
 
         http::response_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
+        parser.header_limit(
+            static_cast<std::uint32_t>(std::min<std::size_t>(options.max_header_bytes, UINT32_MAX)));
         parser.body_limit(options.max_body_bytes);
         c.lowest().expires_after(options.request_timeout);
         ec = c.run([&](auto handler) {
-            if (c.secure) http::async_read(*c.secure, c.buffer, parser, std::move(handler));
-            else http::async_read(*c.plain, c.buffer, parser, std::move(handler));
+            if (c.secure)
+                http::async_read(*c.secure, c.buffer, parser, std::move(handler));
+            else
+                http::async_read(*c.plain, c.buffer, parser, std::move(handler));
         });
         if (ec == http::error::body_limit && options.status_past_body_limit && parser.is_header_done()) {
             // The caller wants the status only: answer it, without the body, and drop the
@@ -310,10 +313,10 @@ struct http_client::impl {
         if (ec) {
             // Over TLS, a peer that closed without close_notify (servers and load balancers
             // dropping an idle connection do) reads as stream_truncated, not end of stream.
-            const bool nothing = !parser.got_some() &&
-                                 (ec == http::error::end_of_stream || ec == net::error::eof ||
-                                  ec == net::error::connection_reset || ec == net::error::broken_pipe ||
-                                  ec == ssl::error::stream_truncated);
+            const bool nothing =
+                !parser.got_some() && (ec == http::error::end_of_stream || ec == net::error::eof ||
+                                       ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+                                       ec == ssl::error::stream_truncated);
             return std::unexpected(exchange_failure{{describe("reading the answer", ec)}, nothing});
         }
         c.lowest().expires_never();

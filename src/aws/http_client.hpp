@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <expected>
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/sigv4.hpp"  // header_list
@@ -18,9 +18,9 @@ namespace dinex::aws {
 
 struct http_request {
     std::string method = "POST";
-    std::string url;    // scheme://host[:port] (a path here is ignored: use `path`)
+    std::string url;  // scheme://host[:port] (a path here is ignored: use `path`)
     std::string path = "/";
-    std::string query;  // without '?', already encoded
+    std::string query;    // without '?', already encoded
     header_list headers;  // sent as given; Host is added from the URL when missing
     std::string body;
 };

@@ -22,8 +22,8 @@ constexpr std::string_view hex_upper = "0123456789ABCDEF";
 // Headers that intermediaries add, rewrite or strip (hop-by-hop, proxies, X-Ray), plus
 // Authorization itself when a request is re-signed: signing them would make the signature break in
 // transit. The AWS SDKs leave the same ones out.
-constexpr std::array<std::string_view, 5> unsigned_headers = {
-    "authorization", "connection", "expect", "user-agent", "x-amzn-trace-id"};
+constexpr std::array<std::string_view, 5> unsigned_headers = {"authorization", "connection", "expect",
+                                                              "user-agent", "x-amzn-trace-id"};
 
 // Computed by sign(); a caller's stale copy must not be signed next to ours.
 constexpr std::array<std::string_view, 2> computed_headers = {"x-amz-date", "x-amz-security-token"};
@@ -263,9 +263,8 @@ std::string uri_encode(std::string_view input, bool encode_slash) {
     return out;
 }
 
-signing_result sign(const signing_request& request, const credentials& creds,
-                    std::string_view region, std::string_view service,
-                    std::chrono::sys_seconds time, const signing_options& options) {
+signing_result sign(const signing_request& request, const credentials& creds, std::string_view region,
+                    std::string_view service, std::chrono::sys_seconds time, const signing_options& options) {
     const std::string amz_date = format_amz_date(time);
     const std::string_view date = std::string_view{amz_date}.substr(0, 8);
 

@@ -63,8 +63,7 @@ struct signing_result {
 // time is outside years 0000-9999 (X-Amz-Date has four year digits).
 [[nodiscard]] signing_result sign(const signing_request& request, const credentials& creds,
                                   std::string_view region, std::string_view service,
-                                  std::chrono::sys_seconds time,
-                                  const signing_options& options = {});
+                                  std::chrono::sys_seconds time, const signing_options& options = {});
 
 // Lower-case hex of SHA-256, the form SigV4 uses for payload and canonical-request hashes.
 [[nodiscard]] std::string sha256_hex(std::string_view data);

@@ -31,12 +31,15 @@ constexpr setting limiter_setting{"--rate-limiter", "DINEX_RATE_LIMITER"};
 constexpr setting limits_setting{"--rate-limit", "DINEX_RATE_LIMIT"};
 constexpr setting environment_setting{"--environment", "ENVIRONMENT"};
 
-core::result<void> broken(std::string message) { return core::fail(error::make(errc::invalid_argument, std::move(message))); }
+core::result<void> broken(std::string message) {
+    return core::fail(error::make(errc::invalid_argument, std::move(message)));
+}
 
-core::result<void> within(const setting& s, config_shape shape, std::size_t value, std::size_t low, std::size_t high) {
+core::result<void> within(const setting& s, config_shape shape, std::size_t value, std::size_t low,
+                          std::size_t high) {
     if (value >= low && value <= high) return {};
-    return broken(std::string(s.in(shape)) + " must be " + std::to_string(low) + " to " + std::to_string(high) +
-                  ", got " + std::to_string(value));
+    return broken(std::string(s.in(shape)) + " must be " + std::to_string(low) + " to " +
+                  std::to_string(high) + ", got " + std::to_string(value));
 }
 
 core::result<void> one_of(const setting& s, config_shape shape, std::string_view value,
@@ -49,7 +52,8 @@ core::result<void> one_of(const setting& s, config_shape shape, std::string_view
         if (!names.empty()) names += ", ";
         names += a;
     }
-    return broken(std::string(s.in(shape)) + " must be one of " + names + ", not '" + std::string(value) + "'");
+    return broken(std::string(s.in(shape)) + " must be one of " + names + ", not '" + std::string(value) +
+                  "'");
 }
 
 }  // namespace
@@ -70,7 +74,8 @@ core::result<void> validate(const stack_options& o) {
          }) {
         if (!check) return check;
     }
-    if (o.store == "sqlite" && o.sqlite_path.empty()) return broken(std::string(db_setting.in(shape)) + " is empty");
+    if (o.store == "sqlite" && o.sqlite_path.empty())
+        return broken(std::string(db_setting.in(shape)) + " is empty");
     if (o.store == "dynamodb" && o.dynamodb_table.empty()) {
         return broken("the dynamodb store needs a table name (" + std::string(table_setting.in(shape)) + ")");
     }

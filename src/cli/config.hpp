@@ -32,9 +32,9 @@ core::result<T> parse_bounded(std::string_view setting, std::string_view text, T
     T v{};
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
     if (ec != std::errc{} || end != text.data() + text.size() || v < low || v > high) {
-        return core::fail(core::error::make(core::errc::invalid_argument,
-                                            std::string(setting) + " must be " + std::to_string(low) + " to " +
-                                                std::to_string(high) + ", got '" + std::string(text) + "'"));
+        return core::fail(core::error::make(
+            core::errc::invalid_argument, std::string(setting) + " must be " + std::to_string(low) + " to " +
+                                              std::to_string(high) + ", got '" + std::string(text) + "'"));
     }
     return v;
 }

@@ -106,7 +106,8 @@ command register_create_table(CLI::App& cli) {
     cmd->add_flag("--wait", o->wait, "Wait until the table is ACTIVE");
     cmd->add_flag("--print-definition", o->print_definition,
                   "Print the CreateTable and UpdateTimeToLive requests as JSON and exit (no AWS call)");
-    cmd->add_option("--wait-seconds", o->wait_seconds, "How long --wait waits at most")->capture_default_str();
+    cmd->add_option("--wait-seconds", o->wait_seconds, "How long --wait waits at most")
+        ->capture_default_str();
     return {cmd, [o] { return create_table(*o); }};
 }
 

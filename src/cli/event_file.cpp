@@ -4,14 +4,24 @@
 #include <cmath>
 
 #include "api/json_codec.hpp"
-#include "core/time.hpp"
 #include "core/text.hpp"
+#include "core/time.hpp"
 
 namespace dinex::cli {
 namespace {
 
-enum column : int { tracking_id, status, location, timestamp, event_id, description, estimated_delivery,
-                    latitude, longitude, notes };
+enum column : int {
+    tracking_id,
+    status,
+    location,
+    timestamp,
+    event_id,
+    description,
+    estimated_delivery,
+    latitude,
+    longitude,
+    notes
+};
 
 bool ends_with(std::string_view s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -34,13 +44,14 @@ bool all_digits(std::string_view s) {
     return true;
 }
 
-core::result<core::event_input> to_input(const std::vector<std::string>& cells, const std::vector<int>& fields) {
+core::result<core::event_input> to_input(const std::vector<std::string>& cells,
+                                         const std::vector<int>& fields) {
     core::event_input in;
     std::vector<core::field_error> errors;
     if (cells.size() != fields.size()) {
         return core::fail(core::error::field(core::errc::invalid_argument,
-                                             "the row has " + std::to_string(cells.size()) + " cells; the header has " +
-                                                 std::to_string(fields.size()),
+                                             "the row has " + std::to_string(cells.size()) +
+                                                 " cells; the header has " + std::to_string(fields.size()),
                                              "row", "columns:" + std::to_string(fields.size())));
     }
     for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -161,7 +172,8 @@ bool event_reader::read_line(std::string& line) {
 std::optional<std::string> event_reader::open() {
     if (format_ == file_format::jsonl) return std::nullopt;
     std::string header;
-    if (!read_line(header)) return "the CSV file is empty: it needs a header row (" + std::string(csv_columns[0]) + ",...)";
+    if (!read_line(header))
+        return "the CSV file is empty: it needs a header row (" + std::string(csv_columns[0]) + ",...)";
     const auto names = split_csv_record(header);
     if (!names) return "the CSV header row is not valid CSV";
     std::vector<bool> seen(std::size(csv_columns), false);
@@ -185,7 +197,8 @@ std::optional<std::string> event_reader::open() {
     }
     for (int required : {tracking_id, status, location}) {
         if (!seen[static_cast<std::size_t>(required)]) {
-            return "the CSV header has no '" + std::string(csv_columns[required]) + "' column (required: tracking_id,status,location)";
+            return "the CSV header has no '" + std::string(csv_columns[required]) +
+                   "' column (required: tracking_id,status,location)";
         }
     }
     return std::nullopt;
@@ -214,10 +227,11 @@ std::optional<event_row> event_reader::next_csv() {
         }
         const auto cells = buffer_.size() > max_record ? std::nullopt : split_csv_record(buffer_);
         if (!cells) {
-            return event_row{first_line, core::fail(core::error::field(
-                                             core::errc::invalid_argument,
-                                             "the row is not valid CSV (unbalanced quotes, or a record over 64 KiB)",
-                                             "row", "csv"))};
+            return event_row{
+                first_line,
+                core::fail(core::error::field(
+                    core::errc::invalid_argument,
+                    "the row is not valid CSV (unbalanced quotes, or a record over 64 KiB)", "row", "csv"))};
         }
         return event_row{first_line, to_input(*cells, column_field_)};
     }

@@ -22,10 +22,9 @@ std::optional<file_format> parse_format(std::string_view name) noexcept;
 std::optional<file_format> format_of_path(std::string_view path) noexcept;
 
 // The CSV columns, in the order `import --help` lists them; the first three are required.
-inline constexpr std::string_view csv_columns[] = {"tracking_id", "status",      "location",
-                                                   "timestamp",   "event_id",    "description",
-                                                   "estimated_delivery", "latitude", "longitude",
-                                                   "notes"};
+inline constexpr std::string_view csv_columns[] = {
+    "tracking_id",        "status",   "location",  "timestamp", "event_id", "description",
+    "estimated_delivery", "latitude", "longitude", "notes"};
 
 struct event_row {
     std::size_t line = 0;  // 1-based line where the row starts

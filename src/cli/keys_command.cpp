@@ -76,10 +76,12 @@ int list(const keys_options& o) {
         return 1;
     }
     std::cout << std::left << std::setw(14) << "ID" << std::setw(8) << "ROLE" << std::setw(26) << "CREATED"
-              << std::setw(26) << "REVOKED" << "NAME\n";
+              << std::setw(26) << "REVOKED"
+              << "NAME\n";
     for (const auto& k : *all) {
         std::cout << std::setw(14) << k.id << std::setw(8) << core::to_string(k.key_role) << std::setw(26)
-                  << core::format_rfc3339(k.created_at) << std::setw(26) << when(k.revoked_at) << k.name << "\n";
+                  << core::format_rfc3339(k.created_at) << std::setw(26) << when(k.revoked_at) << k.name
+                  << "\n";
     }
     return 0;
 }

@@ -52,7 +52,8 @@ core::result<stack_options> configure(const lambda_options& o) {
     auto retention = parse_bounded("DINEX_RETENTION_DAYS", o.retention_days, 1U, 3650U);
     if (!retention) return core::fail(std::move(retention.error()));
     s.retention_days = *retention;
-    auto body = parse_bounded("DINEX_MAX_BODY_BYTES", o.max_body_bytes, std::size_t{1024}, lambda_payload_limit);
+    auto body =
+        parse_bounded("DINEX_MAX_BODY_BYTES", o.max_body_bytes, std::size_t{1024}, lambda_payload_limit);
     if (!body) return core::fail(std::move(body.error()));
     s.max_body_bytes = *body;
     // Keys and limits (docs/SECURITY.md): on DynamoDB the rate-limit counters are shared by every
@@ -86,7 +87,8 @@ int run_lambda(const lambda_options& o) {
     lambda::runtime_client client(endpoint);
 
     auto init_failed = [&](std::string_view type, const std::string& message) {
-        log.log(obs::level::error, "init failed", {{"error_type", type}, {"error", std::string_view(message)}});
+        log.log(obs::level::error, "init failed",
+                {{"error_type", type}, {"error", std::string_view(message)}});
         log.flush();
         if (auto posted = client.post_init_error(type, message); !posted) {
             std::cerr << "error: cannot report the init error: " << posted.error().message << "\n";
@@ -102,11 +104,13 @@ int run_lambda(const lambda_options& o) {
     std::string environment;
     try {
         if (!lvl) {
-            return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + lvl.error().message);
+            return init_failed("Runtime.InvalidConfiguration",
+                               "invalid configuration: " + lvl.error().message);
         }
         auto configured = configure(o);
         if (!configured) {
-            return init_failed("Runtime.InvalidConfiguration", "invalid configuration: " + configured.error().message);
+            return init_failed("Runtime.InvalidConfiguration",
+                               "invalid configuration: " + configured.error().message);
         }
         stack_options& s = *configured;
         environment = s.environment;
@@ -166,19 +170,25 @@ int run_lambda(const lambda_options& o) {
 command register_lambda(CLI::App& cli) {
     auto o = std::make_shared<lambda_options>();
     o->store = environment_or("DINEX_STORE", "");
-    auto* cmd = cli.add_subcommand("lambda",
-                                   "Serve API Gateway (HTTP API, payload 2.0) events as an AWS Lambda custom runtime");
-    cmd->footer("Needs AWS_LAMBDA_RUNTIME_API. Store: DINEX_STORE (dynamodb, sqlite, memory); default dynamodb when "
-                "TABLE_NAME is set, otherwise the init fails. Configuration errors go to the Runtime API's init/error. "
-                "SNS_TOPIC (an ARN) makes DynamoDB Streams events publish tracking.updated messages to SNS.");
+    auto* cmd = cli.add_subcommand(
+        "lambda", "Serve API Gateway (HTTP API, payload 2.0) events as an AWS Lambda custom runtime");
+    cmd->footer(
+        "Needs AWS_LAMBDA_RUNTIME_API. Store: DINEX_STORE (dynamodb, sqlite, memory); default dynamodb when "
+        "TABLE_NAME is set, otherwise the init fails. Configuration errors go to the Runtime API's "
+        "init/error. "
+        "SNS_TOPIC (an ARN) makes DynamoDB Streams events publish tracking.updated messages to SNS.");
     // No CLI11 checks here: a bad value must reach init/error, not stop the parser.
     cmd->add_option("--store", o->store, "Storage back-end (env DINEX_STORE)");
     cmd->add_option("--db", o->db, "SQLite file for --store sqlite")
         ->envname("DINEX_DB")
         ->capture_default_str();
     cmd->add_option("--cors-origins", o->cors_origins)->envname("DINEX_CORS_ORIGINS")->capture_default_str();
-    cmd->add_option("--retention-days", o->retention_days)->envname("DINEX_RETENTION_DAYS")->capture_default_str();
-    cmd->add_option("--max-body-bytes", o->max_body_bytes)->envname("DINEX_MAX_BODY_BYTES")->capture_default_str();
+    cmd->add_option("--retention-days", o->retention_days)
+        ->envname("DINEX_RETENTION_DAYS")
+        ->capture_default_str();
+    cmd->add_option("--max-body-bytes", o->max_body_bytes)
+        ->envname("DINEX_MAX_BODY_BYTES")
+        ->capture_default_str();
     return {cmd, [o] { return run_lambda(*o); }};
 }
 

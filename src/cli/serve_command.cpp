@@ -44,11 +44,14 @@ struct serve_options {
 // `serve` would also stop `lambda` or `create-table`.
 core::result<void> check_server_options(const serve_options& o) {
     const auto broken = [](std::string message) {
-        return core::result<void>(core::fail(core::error::make(core::errc::invalid_argument, std::move(message))));
+        return core::result<void>(
+            core::fail(core::error::make(core::errc::invalid_argument, std::move(message))));
     };
     if (!obs::parse_level(o.log_level)) return broken("--log-level must be debug, info, warn or error");
-    if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400) return broken("--sweep-interval must be 1 to 86400");
-    if (o.read_timeout_seconds < 1 || o.read_timeout_seconds > 3600) return broken("--read-timeout must be 1 to 3600");
+    if (o.sweep_interval_seconds < 1 || o.sweep_interval_seconds > 86400)
+        return broken("--sweep-interval must be 1 to 86400");
+    if (o.read_timeout_seconds < 1 || o.read_timeout_seconds > 3600)
+        return broken("--read-timeout must be 1 to 3600");
     if (o.keep_alive_timeout_seconds < 1 || o.keep_alive_timeout_seconds > 3600) {
         return broken("--keep-alive-timeout must be 1 to 3600");
     }
@@ -60,7 +63,8 @@ core::result<void> check_server_options(const serve_options& o) {
     if (o.max_connections < 1) return broken("--max-connections must be at least 1");
     if (o.max_connections_per_address < 1) return broken("--max-connections-per-address must be at least 1");
     if (o.webhook_workers < 1 || o.webhook_workers > 64) return broken("--webhook-workers must be 1 to 64");
-    if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60) return broken("--webhook-timeout must be 1 to 60");
+    if (o.webhook_timeout_seconds < 1 || o.webhook_timeout_seconds > 60)
+        return broken("--webhook-timeout must be 1 to 60");
     if (o.webhook_first_retry_ms < 10 || o.webhook_first_retry_ms > 3'600'000) {
         return broken("--webhook-first-retry-ms must be 10 to 3600000");
     }
@@ -70,13 +74,15 @@ core::result<void> check_server_options(const serve_options& o) {
     if (o.webhook_retry_window_hours < 1 || o.webhook_retry_window_hours > 168) {
         return broken("--webhook-retry-window must be 1 to 168");
     }
-    if (o.webhook_disable_after < 1 || o.webhook_disable_after > 1000) return broken("--webhook-disable-after must be 1 to 1000");
+    if (o.webhook_disable_after < 1 || o.webhook_disable_after > 1000)
+        return broken("--webhook-disable-after must be 1 to 1000");
     return {};
 }
 
 int serve(serve_options o) {
     if (o.stack.store == "sqlite") {
-        o.stack.sqlite_path = o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
+        o.stack.sqlite_path =
+            o.db.empty() ? (std::filesystem::path(o.data_dir) / "tracking.db").string() : o.db;
     }
     for (const auto& valid : {check_server_options(o), validate(o.stack)}) {
         if (!valid) {
@@ -158,23 +164,32 @@ command register_serve(CLI::App& cli) {
     auto o = std::make_shared<serve_options>();
     auto* cmd = cli.add_subcommand("serve", "Run the HTTP API and tracking page on a local store");
     cmd->add_option("--host", o->host, "Address to listen on")->envname("DINEX_HOST")->capture_default_str();
-    cmd->add_option("--port", o->port, "TCP port (0: any free port)")->envname("DINEX_PORT")->capture_default_str();
-    cmd->add_option("--store", o->stack.store, "Storage back-end: sqlite, memory or dynamodb (table TABLE_NAME, AWS_* settings)")
+    cmd->add_option("--port", o->port, "TCP port (0: any free port)")
+        ->envname("DINEX_PORT")
+        ->capture_default_str();
+    cmd->add_option("--store", o->stack.store,
+                    "Storage back-end: sqlite, memory or dynamodb (table TABLE_NAME, AWS_* settings)")
         ->envname("DINEX_STORE")
         ->capture_default_str();
-    cmd->add_option("--table", o->stack.dynamodb_table, "DynamoDB table of --store dynamodb")->envname("TABLE_NAME");
+    cmd->add_option("--table", o->stack.dynamodb_table, "DynamoDB table of --store dynamodb")
+        ->envname("TABLE_NAME");
     cmd->add_option("--data-dir", o->data_dir, "Directory for the default database file")
         ->envname("DINEX_DATA_DIR")
         ->capture_default_str();
-    cmd->add_option("--db", o->db, "SQLite database file (default: <data-dir>/tracking.db)")->envname("DINEX_DB");
-    cmd->add_option("--threads", o->threads, "I/O threads (0: one per core)")->envname("DINEX_THREADS")->capture_default_str();
-    cmd->add_option("--cors-origins", o->stack.cors_origins, "Comma-separated allowed origins, '*' for any, '' for none")
+    cmd->add_option("--db", o->db, "SQLite database file (default: <data-dir>/tracking.db)")
+        ->envname("DINEX_DB");
+    cmd->add_option("--threads", o->threads, "I/O threads (0: one per core)")
+        ->envname("DINEX_THREADS")
+        ->capture_default_str();
+    cmd->add_option("--cors-origins", o->stack.cors_origins,
+                    "Comma-separated allowed origins, '*' for any, '' for none")
         ->envname("DINEX_CORS_ORIGINS")
         ->capture_default_str();
     cmd->add_option("--log-level", o->log_level, "debug, info, warn or error")
         ->envname("DINEX_LOG_LEVEL")
         ->capture_default_str();
-    cmd->add_option("--retention-days", o->stack.retention_days, "Days a package is kept after its last change")
+    cmd->add_option("--retention-days", o->stack.retention_days,
+                    "Days a package is kept after its last change")
         ->envname("DINEX_RETENTION_DAYS")
         ->capture_default_str();
     cmd->add_option("--sweep-interval", o->sweep_interval_seconds, "Seconds between expiry sweeps")
@@ -184,7 +199,8 @@ command register_serve(CLI::App& cli) {
                     "Seconds a client has to send a whole request (slow clients are closed)")
         ->envname("DINEX_READ_TIMEOUT")
         ->capture_default_str();
-    cmd->add_option("--keep-alive-timeout", o->keep_alive_timeout_seconds, "Seconds an idle connection is kept")
+    cmd->add_option("--keep-alive-timeout", o->keep_alive_timeout_seconds,
+                    "Seconds an idle connection is kept")
         ->envname("DINEX_KEEP_ALIVE_TIMEOUT")
         ->capture_default_str();
     cmd->add_option("--max-connections", o->max_connections, "Open connections at most; more are refused")
@@ -226,20 +242,24 @@ command register_serve(CLI::App& cli) {
                     "Anonymous GET /tracking with the public view (false: a reader key is needed)")
         ->envname("DINEX_PUBLIC_LOOKUP")
         ->capture_default_str();
-    cmd->add_option("--public-view", o->stack.public_view,
-                    "What anonymous lookups show: limited (no notes, coordinates to ~1 km) or full (every field, "
-                    "as the original service)")
+    cmd->add_option(
+           "--public-view", o->stack.public_view,
+           "What anonymous lookups show: limited (no notes, coordinates to ~1 km) or full (every field, "
+           "as the original service)")
         ->envname("DINEX_PUBLIC_VIEW")
         ->capture_default_str();
-    cmd->add_option("--environment", o->stack.environment, "Environment name GET /health reports (dev, staging, prod …)")
+    cmd->add_option("--environment", o->stack.environment,
+                    "Environment name GET /health reports (dev, staging, prod …)")
         ->envname("DINEX_ENVIRONMENT")
         ->capture_default_str();
-    cmd->add_option("--rate-limit", o->stack.rate_limits,
-                    "Per-client limits as ROLE=RATE/BURST,... (anonymous, reader, writer, admin; RATE per second; "
-                    "'off'); default anonymous=10/20,reader=50/100,writer=200/400,admin=200/400")
+    cmd->add_option(
+           "--rate-limit", o->stack.rate_limits,
+           "Per-client limits as ROLE=RATE/BURST,... (anonymous, reader, writer, admin; RATE per second; "
+           "'off'); default anonymous=10/20,reader=50/100,writer=200/400,admin=200/400")
         ->envname("DINEX_RATE_LIMIT");
     cmd->add_option("--rate-limiter", o->stack.rate_limiter,
-                    "Where the counters live: memory (this process) or dynamodb (shared by instances; --store dynamodb)")
+                    "Where the counters live: memory (this process) or dynamodb (shared by instances; "
+                    "--store dynamodb)")
         ->envname("DINEX_RATE_LIMITER")
         ->capture_default_str();
     cmd->add_option("--metrics", o->stack.metrics,
@@ -251,20 +271,23 @@ command register_serve(CLI::App& cli) {
     cmd->add_option("--api-key-hashes", o->stack.configured_keys,
                     "Keys given by configuration, as role:id:sha256hex,... (hashes only)")
         ->envname("DINEX_API_KEY_HASHES");
-    cmd->add_flag("--allow-private-webhooks", o->stack.allow_private_webhooks,
-                  "Allow webhook receivers on loopback, private and link-local addresses (tests, closed networks)")
+    cmd->add_flag(
+           "--allow-private-webhooks", o->stack.allow_private_webhooks,
+           "Allow webhook receivers on loopback, private and link-local addresses (tests, closed networks)")
         ->envname("DINEX_ALLOW_PRIVATE_WEBHOOKS");
     cmd->add_option("--webhook-workers", o->webhook_workers, "Webhook deliveries attempted at once")
         ->envname("DINEX_WEBHOOK_WORKERS")
         ->capture_default_str();
-    cmd->add_option("--webhook-timeout", o->webhook_timeout_seconds, "Seconds a receiver has to answer one delivery")
+    cmd->add_option("--webhook-timeout", o->webhook_timeout_seconds,
+                    "Seconds a receiver has to answer one delivery")
         ->envname("DINEX_WEBHOOK_TIMEOUT")
         ->capture_default_str();
     cmd->add_option("--webhook-first-retry-ms", o->webhook_first_retry_ms,
                     "Delay before the first retry of a failed delivery; it doubles per failure")
         ->envname("DINEX_WEBHOOK_FIRST_RETRY_MS")
         ->capture_default_str();
-    cmd->add_option("--webhook-max-retry-delay", o->webhook_max_retry_seconds, "Longest delay between retries, seconds")
+    cmd->add_option("--webhook-max-retry-delay", o->webhook_max_retry_seconds,
+                    "Longest delay between retries, seconds")
         ->envname("DINEX_WEBHOOK_MAX_RETRY_DELAY")
         ->capture_default_str();
     cmd->add_option("--webhook-retry-window", o->webhook_retry_window_hours,

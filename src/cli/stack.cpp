@@ -22,22 +22,25 @@
 
 namespace dinex::cli {
 
-
 namespace {
 
-core::error unusable(std::string message) { return core::error::make(core::errc::invalid_argument, std::move(message)); }
+core::error unusable(std::string message) {
+    return core::error::make(core::errc::invalid_argument, std::move(message));
+}
 
 struct dynamodb_target {
     std::shared_ptr<aws::dynamodb_client> client;
     std::string endpoint;
 };
 
-core::result<dynamodb_target> dynamodb_client_for(const stack_options& o, const std::shared_ptr<aws::tls_context>& tls) {
+core::result<dynamodb_target> dynamodb_client_for(const stack_options& o,
+                                                  const std::shared_ptr<aws::tls_context>& tls) {
     auto config = aws::config_from_environment("dynamodb");
     if (!config) return core::fail(unusable(config.error()));
     dynamodb_target out;
     out.endpoint = config->endpoint;
-    if (auto missing = aws::missing_trust_for(*tls, out.endpoint)) return core::fail(unusable("DynamoDB at " + *missing));
+    if (auto missing = aws::missing_trust_for(*tls, out.endpoint))
+        return core::fail(unusable("DynamoDB at " + *missing));
     aws::dynamodb_options client_options;
     client_options.http.tls = tls;
     client_options.service = std::move(*config);
@@ -51,11 +54,14 @@ core::result<dynamodb_target> dynamodb_client_for(const stack_options& o, const 
 [[maybe_unused]] core::result<void> prepare_sqlite_path(const stack_options& o) {
     std::error_code ec;
     if (o.existing_only && !std::filesystem::is_regular_file(o.sqlite_path, ec)) {
-        return core::fail(unusable("no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)"));
+        return core::fail(
+            unusable("no database at " + o.sqlite_path + " (check --db or --data-dir; nothing was created)"));
     }
     const auto parent = std::filesystem::path(o.sqlite_path).parent_path();
     if (!parent.empty() && !o.read_only) std::filesystem::create_directories(parent, ec);
-    if (ec) return core::fail(unusable("cannot create the data directory " + parent.string() + ": " + ec.message()));
+    if (ec)
+        return core::fail(
+            unusable("cannot create the data directory " + parent.string() + ": " + ec.message()));
     return {};
 }
 
@@ -81,9 +87,11 @@ core::result<std::unique_ptr<core::key_store>> build_key_store(const stack_optio
     if (o.store == "dynamodb") {
         auto dynamodb = dynamodb_client_for(o, o.tls ? o.tls : aws::tls_context::for_this_system());
         if (!dynamodb) return core::fail(std::move(dynamodb.error()));
-        return std::unique_ptr<core::key_store>(std::make_unique<store::dynamodb_key_store>(o.dynamodb_table, dynamodb->client));
+        return std::unique_ptr<core::key_store>(
+            std::make_unique<store::dynamodb_key_store>(o.dynamodb_table, dynamodb->client));
     }
-    return core::fail(unusable("keys of the memory store live in the server's memory only: give them with DINEX_API_KEY_HASHES"));
+    return core::fail(unusable(
+        "keys of the memory store live in the server's memory only: give them with DINEX_API_KEY_HASHES"));
 }
 
 void service_stack::shutdown() {
@@ -98,7 +106,8 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
 #if DINEX_WITH_SQLITE
     if (o.store == "sqlite") {
         if (auto ready = prepare_sqlite_path(o); !ready) return core::fail(std::move(ready.error()));
-        auto opened = store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only}, stack->delivery_ids);
+        auto opened =
+            store::sqlite_store::open({.path = o.sqlite_path, .read_only = o.read_only}, stack->delivery_ids);
         if (!opened) return core::fail(std::move(opened.error()));
         stack->store = std::move(*opened);
         stack->store_detail = o.sqlite_path;
@@ -111,7 +120,7 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
         }
     } else
 #endif
-    if (o.store == "memory") {
+        if (o.store == "memory") {
         stack->store = std::make_unique<store::memory_store>();
         stack->store_detail = "process memory (lost on exit)";
         stack->keys = std::make_unique<store::memory_key_store>();
@@ -134,13 +143,14 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
     stack->measured_store = std::make_unique<store::measured_store>(*stack->store);
     stack->measured_store->register_in(stack->metrics);
     stack->process_metrics.register_in(stack->metrics);
-    stack->build_info = std::make_unique<obs::build_info>(DINEX_VERSION, std::string(stack->store->backend_name()));
+    stack->build_info =
+        std::make_unique<obs::build_info>(DINEX_VERSION, std::string(stack->store->backend_name()));
     stack->build_info->register_in(stack->metrics);
 
     core::service_config service_cfg;
     service_cfg.lifecycle.retention = static_cast<core::millis>(o.retention_days) * 86'400'000;
-    stack->service =
-        std::make_unique<core::tracking_service>(*stack->measured_store, stack->clock, stack->ids, service_cfg);
+    stack->service = std::make_unique<core::tracking_service>(*stack->measured_store, stack->clock,
+                                                              stack->ids, service_cfg);
 
     stack->authenticator = std::make_unique<auth::authenticator>(*stack->keys);
     if (auto bad = stack->authenticator->add_configured_keys(o.configured_keys, stack->clock.now())) {
@@ -151,8 +161,8 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
     if (o.rate_limiter == "dynamodb") {
         // API keys share leased counters; anonymous callers are limited per instance (no write
         // per request: docs/SECURITY.md bounds both).
-        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(o.dynamodb_table, dynamo_client,
-                                                                        std::make_unique<auth::gcra_limiter>());
+        stack->limiter = std::make_unique<store::dynamodb_rate_limiter>(
+            o.dynamodb_table, dynamo_client, std::make_unique<auth::gcra_limiter>());
     } else {
         stack->limiter = std::make_unique<auth::gcra_limiter>();
     }
@@ -174,7 +184,8 @@ core::result<std::unique_ptr<service_stack>> build_stack(const stack_options& o)
     if (o.events == stack_options::event_metrics::emf) {
         events = (stack->emf_events = std::make_unique<obs::emf_event_collector>()).get();
     } else {
-        events = (stack->prometheus_events = std::make_unique<obs::prometheus_event_counter>(stack->metrics)).get();
+        events = (stack->prometheus_events = std::make_unique<obs::prometheus_event_counter>(stack->metrics))
+                     .get();
     }
     stack->app = std::make_unique<api::application>(
         *stack->service, app_cfg,

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "api/application.hpp"
-#include "aws/dynamodb_client.hpp"
 #include "auth/authenticator.hpp"
+#include "aws/dynamodb_client.hpp"
 #include "core/access.hpp"
 #include "core/ports.hpp"
 #include "core/system_ports.hpp"
@@ -39,19 +39,19 @@ struct stack_options {
     // a typo in --db is an error, never a new empty database); read_only: open it for reading only.
     bool existing_only = false;
     bool read_only = false;
-    std::string dynamodb_table;    // for dynamodb (--table or TABLE_NAME); AWS_* give the rest
+    std::string dynamodb_table;  // for dynamodb (--table or TABLE_NAME); AWS_* give the rest
     unsigned retention_days = 30;
     std::string cors_origins = "*";
     std::size_t max_body_bytes = api::app_config{}.max_body_bytes;
     std::size_t max_batch_body_bytes = api::app_config{}.max_batch_body_bytes;  // POST /tracking/batch
     std::size_t lookup_cache_entries = 0;
     // Security (docs/SECURITY.md).
-    bool public_lookup = true;       // anonymous GET /tracking (public view)
+    bool public_lookup = true;            // anonymous GET /tracking (public view)
     std::string public_view = "limited";  // what anonymous lookups show: limited or full (docs/MIGRATING.md)
     std::string environment = "dev";      // named by GET /health
-    std::string rate_limits;         // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
+    std::string rate_limits;              // "anonymous=10/20,writer=200/400", "off"; on top of the defaults
     std::string rate_limiter = "memory";  // memory (this process) or dynamodb (shared by instances)
-    std::string configured_keys;     // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
+    std::string configured_keys;          // DINEX_API_KEY_HASHES: "role:id:sha256hex,…"
     std::string metrics =
         "loopback";  // GET /metrics: public, loopback (or an admin key), admin (admin key), off (404)
     std::size_t max_anonymous_body_bytes = api::app_config{}.max_anonymous_body_bytes;  // before a valid key

@@ -41,9 +41,11 @@ void add_store_options(CLI::App* cmd, store_choice& o) {
     cmd->add_option("--data-dir", o.data_dir, "Directory of the default database file")
         ->envname("DINEX_DATA_DIR")
         ->capture_default_str();
-    cmd->add_option("--db", o.db, "SQLite database file (default: <data-dir>/tracking.db, as serve)")->envname("DINEX_DB");
+    cmd->add_option("--db", o.db, "SQLite database file (default: <data-dir>/tracking.db, as serve)")
+        ->envname("DINEX_DB");
     cmd->add_option("--table", o.table, "DynamoDB table")->envname("TABLE_NAME");
-    cmd->add_option("--retention-days", o.retention_days, "Days a package is kept after its last change (as serve)")
+    cmd->add_option("--retention-days", o.retention_days,
+                    "Days a package is kept after its last change (as serve)")
         ->envname("DINEX_RETENTION_DAYS")
         ->check(CLI::Range(1, 3650))
         ->capture_default_str();
@@ -111,7 +113,8 @@ struct tally {
             return;
         }
         // A back-end failure is not the row's fault: counted apart, and always fatal to the exit code.
-        const bool store_failure = r.error().code == core::errc::unavailable || r.error().code == core::errc::internal;
+        const bool store_failure =
+            r.error().code == core::errc::unavailable || r.error().code == core::errc::internal;
         ++(store_failure ? failed : rejected);
         if (report.size() < max_report) report.push_back({line, r.error()});
     }
@@ -120,7 +123,8 @@ struct tally {
 // Progress on stderr: a bar redrawn in place on a terminal, a plain line every 10 s otherwise.
 class progress {
 public:
-    progress(std::uintmax_t total_bytes, bool tty) : total_(total_bytes), tty_(tty), start_(steady::now()), last_(start_) {}
+    progress(std::uintmax_t total_bytes, bool tty)
+        : total_(total_bytes), tty_(tty), start_(steady::now()), last_(start_) {}
 
     void update(const tally& t, std::size_t bytes, bool final = false) {
         const auto now = steady::now();
@@ -142,8 +146,8 @@ public:
             }
             line += std::to_string(static_cast<int>(frac * 100)) + "% ";
         }
-        line += with_commas(t.rows) + " rows, " + with_commas(rate) + " rows/s, " + with_commas(t.rejected + t.failed) +
-                " not stored";
+        line += with_commas(t.rows) + " rows, " + with_commas(rate) + " rows/s, " +
+                with_commas(t.rejected + t.failed) + " not stored";
         if (tty_) {
             std::cerr << '\r' << line << "\x1b[K" << (final ? "\n" : "") << std::flush;
         } else {
@@ -260,7 +264,8 @@ int run_import(const import_options& o) {
             t.add(row->line, core::result<core::append_outcome>(core::fail(std::move(row->input.error()))));
             continue;
         }
-        if (!row->input->event_id && !row->input->timestamp && t.unkeyed++ == 0) t.first_unkeyed_line = row->line;
+        if (!row->input->event_id && !row->input->timestamp && t.unkeyed++ == 0)
+            t.first_unkeyed_line = row->line;
         inputs.push_back(std::move(*row->input));
         lines.push_back(row->line);
         if (inputs.size() >= o.batch) submit();
@@ -272,25 +277,29 @@ int run_import(const import_options& o) {
     stack->shutdown();
 
     const double secs = std::chrono::duration<double>(steady::now() - started).count();
-    std::cout << "imported " << (o.file == "-" ? "stdin" : o.file) << ": " << with_commas(t.rows) << " rows: "
-              << with_commas(t.created) << " created, " << with_commas(t.late) << " late arrivals, "
-              << with_commas(t.replay) << " replays, " << with_commas(t.rejected) << " rejected";
+    std::cout << "imported " << (o.file == "-" ? "stdin" : o.file) << ": " << with_commas(t.rows)
+              << " rows: " << with_commas(t.created) << " created, " << with_commas(t.late)
+              << " late arrivals, " << with_commas(t.replay) << " replays, " << with_commas(t.rejected)
+              << " rejected";
     if (t.failed) std::cout << ", " << with_commas(t.failed) << " failed (store)";
     char timing[64];
-    std::snprintf(timing, sizeof timing, " in %.1f s (%s rows/s)\n", secs,
-                  with_commas(secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(t.rows) / secs) : 0).c_str());
+    std::snprintf(
+        timing, sizeof timing, " in %.1f s (%s rows/s)\n", secs,
+        with_commas(secs > 0 ? static_cast<std::uint64_t>(static_cast<double>(t.rows) / secs) : 0).c_str());
     std::cout << timing;
     if (!t.report.empty()) {
-        std::sort(t.report.begin(), t.report.end(), [](const auto& a, const auto& b) { return a.line < b.line; });
+        std::sort(t.report.begin(), t.report.end(),
+                  [](const auto& a, const auto& b) { return a.line < b.line; });
         std::cout << "rows not stored (line: reasons):\n";
         for (const auto& r : t.report) std::cout << "  line " << r.line << ": " << reasons(r.error) << "\n";
         const std::uint64_t more = t.rejected + t.failed - t.report.size();
         if (more > 0) std::cout << "  ... and " << with_commas(more) << " more\n";
     }
     if (t.unkeyed > 0) {
-        std::cout << "warning: " << with_commas(t.unkeyed) << " rows (the first on line " << t.first_unkeyed_line
-                  << ") have neither event_id nor timestamp: importing this file again would store them again. "
-                     "Give them an event_id or a timestamp to make a re-run add nothing.\n";
+        std::cout
+            << "warning: " << with_commas(t.unkeyed) << " rows (the first on line " << t.first_unkeyed_line
+            << ") have neither event_id nor timestamp: importing this file again would store them again. "
+               "Give them an event_id or a timestamp to make a re-run add nothing.\n";
     }
     if (read_error) {
         std::cerr << "error: reading " << o.file << " failed before its end\n";
@@ -339,8 +348,9 @@ int run_export(const export_options& o) {
             // the first time, so each is again created or a late arrival (a DELIVERED that came
             // late stays late), and ties at one millisecond keep their order (core/lifecycle.hpp).
             arrival_order.assign(p.events.begin(), p.events.end());
-            std::stable_sort(arrival_order.begin(), arrival_order.end(),
-                             [](const core::event& a, const core::event& b) { return a.sequence < b.sequence; });
+            std::stable_sort(
+                arrival_order.begin(), arrival_order.end(),
+                [](const core::event& a, const core::event& b) { return a.sequence < b.sequence; });
             for (const auto& e : arrival_order) {
                 chunk += api::encode_export_line(e);
                 chunk += '\n';
@@ -364,16 +374,20 @@ int run_export(const export_options& o) {
 
 command register_import(CLI::App& cli) {
     auto o = std::make_shared<import_options>();
-    auto* cmd = cli.add_subcommand("import", "Import tracking events from CSV or JSON Lines (through the API's validation)");
-    cmd->add_option("file", o->file,
-                    "CSV with a header row (tracking_id,status,location required; timestamp, event_id, description, "
-                    "estimated_delivery, latitude, longitude, notes optional) or JSON Lines (one POST /tracking body "
-                    "per line); - for stdin")
+    auto* cmd = cli.add_subcommand(
+        "import", "Import tracking events from CSV or JSON Lines (through the API's validation)");
+    cmd->add_option(
+           "file", o->file,
+           "CSV with a header row (tracking_id,status,location required; timestamp, event_id, description, "
+           "estimated_delivery, latitude, longitude, notes optional) or JSON Lines (one POST /tracking body "
+           "per line); - for stdin")
         ->required();
     cmd->add_option("--format", o->format, "csv or jsonl (default: from the file's extension)");
     cmd->add_option("--batch-size", o->batch, "Events per store call (1-500)")->capture_default_str();
-    cmd->add_option("--max-report", o->max_report, "Rows not stored listed in the summary at most")->capture_default_str();
-    cmd->add_flag("--allow-rejects", o->allow_rejects, "Exit 0 even when rows were rejected (store failures still exit 1)");
+    cmd->add_option("--max-report", o->max_report, "Rows not stored listed in the summary at most")
+        ->capture_default_str();
+    cmd->add_flag("--allow-rejects", o->allow_rejects,
+                  "Exit 0 even when rows were rejected (store failures still exit 1)");
     add_store_options(cmd, o->store);
     return {cmd, [o]() { return run_import(*o); }};
 }

@@ -22,7 +22,8 @@ std::optional<error> authorize(const std::optional<principal>& who, action what,
             if (who || public_lookup) return std::nullopt;
             return error::make(errc::unauthenticated, "an API key is required to look packages up");
         case action::record:
-            if (!who) return error::make(errc::unauthenticated, "an API key with the writer role is required");
+            if (!who)
+                return error::make(errc::unauthenticated, "an API key with the writer role is required");
             if (who->key_role == role::writer || who->key_role == role::admin) return std::nullopt;
             return error::make(errc::permission_denied, "this API key may not record tracking events (role " +
                                                             std::string(to_string(who->key_role)) + ")");
@@ -38,7 +39,8 @@ std::optional<error> authorize(const std::optional<principal>& who, action what,
         case action::manage_webhooks:
             if (!who) return error::make(errc::unauthenticated, "an API key with the admin role is required");
             if (who->key_role == role::admin) return std::nullopt;
-            return error::make(errc::permission_denied, "only an admin API key may manage webhook subscriptions");
+            return error::make(errc::permission_denied,
+                               "only an admin API key may manage webhook subscriptions");
     }
     return error::make(errc::permission_denied, "not allowed");
 }

@@ -20,11 +20,11 @@ std::optional<role> parse_role(std::string_view text) noexcept;
 
 // What a request wants to do on the API.
 enum class action {
-    lookup,  // GET /tracking
-    record,  // POST /tracking
-    read_metrics,  // GET /metrics, when it is not public
+    lookup,           // GET /tracking
+    record,           // POST /tracking
+    read_metrics,     // GET /metrics, when it is not public
     manage_webhooks,  // /subscriptions…
-    list_packages, // GET /packages: any key (reader or better), never anonymous
+    list_packages,    // GET /packages: any key (reader or better), never anonymous
 };
 
 // Who is asking: a verified key, or nobody (anonymous).

@@ -46,7 +46,8 @@ constexpr std::array<std::string_view, N> names_of(const std::array<enum_name<E>
 }
 // The same after a first value that is no enumerator ("anonymous" before the roles).
 template <class E, std::size_t N>
-constexpr std::array<std::string_view, N + 1> names_of(std::string_view first, const std::array<enum_name<E>, N>& table) {
+constexpr std::array<std::string_view, N + 1> names_of(std::string_view first,
+                                                       const std::array<enum_name<E>, N>& table) {
     std::array<std::string_view, N + 1> out{first};
     for (std::size_t i = 0; i < N; ++i) out[i + 1] = table[i].name;
     return out;
@@ -66,12 +67,14 @@ inline constexpr std::array<enum_name<status>, 10> status_names = {{
     {status::cancelled, "CANCELLED"},
 }};
 static_assert(indexed_by_value(status_names, status::cancelled));
-static_assert([] {
-    for (std::size_t i = 0; i < all_statuses.size(); ++i) {
-        if (all_statuses[i] != status_names[i].value) return false;
-    }
-    return all_statuses.size() == status_names.size();
-}(), "all_statuses lists every status in enumerator order");
+static_assert(
+    [] {
+        for (std::size_t i = 0; i < all_statuses.size(); ++i) {
+            if (all_statuses[i] != status_names[i].value) return false;
+        }
+        return all_statuses.size() == status_names.size();
+    }(),
+    "all_statuses lists every status in enumerator order");
 
 // A stored event's `result` in a batch answer, and the `outcome` label of the events metric.
 inline constexpr std::array<enum_name<outcome_kind>, 3> outcome_names = {{

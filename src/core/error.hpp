@@ -9,18 +9,18 @@
 namespace dinex::core {
 
 enum class errc {
-    invalid_argument,      // the request is malformed or a field breaks a rule
-    unprocessable,         // well-formed, but the values cannot be accepted (e.g. future timestamp)
+    invalid_argument,  // the request is malformed or a field breaks a rule
+    unprocessable,     // well-formed, but the values cannot be accepted (e.g. future timestamp)
     not_found,
-    conflict,              // contradicts stored state (lifecycle, idempotency key reuse)
+    conflict,  // contradicts stored state (lifecycle, idempotency key reuse)
     payload_too_large,
     unsupported_media_type,
     method_not_allowed,
-    unavailable,           // a dependency is down; safe to retry
+    unavailable,  // a dependency is down; safe to retry
     internal,
-    unauthenticated,       // no credentials, or credentials that do not verify
-    permission_denied,     // verified, but not allowed to do this
-    resource_exhausted,    // a quota (rate limit) is used up; retry later
+    unauthenticated,     // no credentials, or credentials that do not verify
+    permission_denied,   // verified, but not allowed to do this
+    resource_exhausted,  // a quota (rate limit) is used up; retry later
 };
 
 struct field_error {
@@ -31,7 +31,7 @@ struct field_error {
 
 struct error {
     errc code = errc::internal;
-    std::string message;           // safe to show the client
+    std::string message;  // safe to show the client
     std::vector<field_error> details;
     std::string internal_message;  // for the log only; may name hosts, SQL, errno …
 

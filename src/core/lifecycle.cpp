@@ -27,8 +27,7 @@ result<append_outcome> decide(const std::optional<package_state>& current,
         if (!same_content(*same_id, sub)) {
             return fail(error::field(
                 errc::conflict,
-                "event_id " + in.event_id +
-                    " was already used for a different event of this package",
+                "event_id " + in.event_id + " was already used for a different event of this package",
                 "event_id", "idempotency_key_reused"));
         }
         return append_outcome{outcome_kind::replay, *same_id, *current, current};
@@ -59,8 +58,7 @@ result<append_outcome> decide(const std::optional<package_state>& current,
     if (newer && is_terminal(current->state)) {
         return fail(error::field(errc::conflict,
                                  "package " + in.tracking_id + " is already " +
-                                     std::string(to_string(current->state)) +
-                                     "; no newer event is accepted",
+                                     std::string(to_string(current->state)) + "; no newer event is accepted",
                                  "status", "after_terminal_status"));
     }
 
@@ -82,7 +80,8 @@ result<append_outcome> decide(const std::optional<package_state>& current,
     }
     event stored = in;
     stored.sequence = s.event_count;
-    return append_outcome{newer ? outcome_kind::created : outcome_kind::late_arrival, std::move(stored), s, current};
+    return append_outcome{newer ? outcome_kind::created : outcome_kind::late_arrival, std::move(stored), s,
+                          current};
 }
 
 }  // namespace dinex::core

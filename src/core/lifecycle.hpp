@@ -14,9 +14,9 @@ struct lifecycle_policy {
 
 // A validated event ready to be applied.
 struct submission {
-    event incoming;               // received_at is the acceptance time ("now")
-    bool timestamp_given = false; // the client set timestamp (it then takes part in replay checks)
-    bool event_id_given = false;  // the client set event_id (otherwise it was generated)
+    event incoming;                // received_at is the acceptance time ("now")
+    bool timestamp_given = false;  // the client set timestamp (it then takes part in replay checks)
+    bool event_id_given = false;   // the client set event_id (otherwise it was generated)
 };
 
 enum class outcome_kind {
@@ -34,8 +34,8 @@ struct append_outcome {
 
 // Bounds of an event's estimated_delivery, relative to the event's own timestamp so that a
 // re-import of exported events passes the same check years later.
-inline constexpr millis eta_min_before_event = 24LL * 60 * 60 * 1000;          // a day
-inline constexpr millis eta_max_after_event = 365LL * 24 * 60 * 60 * 1000;     // a year
+inline constexpr millis eta_min_before_event = 24LL * 60 * 60 * 1000;       // a day
+inline constexpr millis eta_max_after_event = 365LL * 24 * 60 * 60 * 1000;  // a year
 
 // Events are ordered by timestamp, then by arrival (event::sequence): of two events at the same
 // millisecond the one that arrived later is the newer, whatever their ids. Items of one request

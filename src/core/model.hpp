@@ -24,10 +24,9 @@ enum class status : std::uint8_t {
 };
 
 inline constexpr std::array<status, 10> all_statuses = {
-    status::info_received, status::picked_up,       status::in_transit,
-    status::out_for_delivery, status::available_for_pickup, status::delivery_failed,
-    status::delivered,     status::exception,       status::return_to_sender,
-    status::cancelled};
+    status::info_received,        status::picked_up,       status::in_transit, status::out_for_delivery,
+    status::available_for_pickup, status::delivery_failed, status::delivered,  status::exception,
+    status::return_to_sender,     status::cancelled};
 
 std::string_view to_string(status s) noexcept;
 std::optional<status> parse_status(std::string_view text) noexcept;
@@ -36,9 +35,7 @@ std::optional<status> parse_status_input(std::string_view text);
 // "INFO_RECEIVED, PICKED_UP, …" for error messages.
 std::string status_list();
 
-constexpr bool is_terminal(status s) noexcept {
-    return s == status::delivered || s == status::cancelled;
-}
+constexpr bool is_terminal(status s) noexcept { return s == status::delivered || s == status::cancelled; }
 
 using millis = std::int64_t;  // milliseconds since the Unix epoch, UTC
 
@@ -76,11 +73,11 @@ struct package_state {
     // The latest estimate: set by the newest event that carries one, kept by newer events that carry
     // none, cleared when the package reaches DELIVERED or CANCELLED (docs/ARCHITECTURE.md).
     std::optional<millis> estimated_delivery;
-    millis timestamp = 0;     // timestamp of the event that set this state
-    std::string event_id;     // that event
-    millis created_at = 0;    // first event received
-    millis updated_at = 0;    // last change of the record (any accepted event)
-    millis expires_at = 0;    // updated_at + retention
+    millis timestamp = 0;   // timestamp of the event that set this state
+    std::string event_id;   // that event
+    millis created_at = 0;  // first event received
+    millis updated_at = 0;  // last change of the record (any accepted event)
+    millis expires_at = 0;  // updated_at + retention
     std::uint64_t event_count = 0;
     friend bool operator==(const package_state&, const package_state&) = default;
 };

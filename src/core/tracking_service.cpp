@@ -12,7 +12,9 @@
 namespace dinex::core {
 namespace {
 
-constexpr bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+constexpr bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -49,8 +51,8 @@ bool valid_event_id(std::string_view s) {
 }
 
 // Required or optional free text: trimmed, non-empty when present, bounded, printable.
-void check_text(const std::optional<std::string>& value, const char* field, std::size_t max,
-                bool required, std::vector<field_error>& errors, std::optional<std::string>& out) {
+void check_text(const std::optional<std::string>& value, const char* field, std::size_t max, bool required,
+                std::vector<field_error>& errors, std::optional<std::string>& out) {
     if (!value) {
         if (required) errors.push_back({field, "required"});
         return;
@@ -168,16 +170,15 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
     check_text(in.notes, "notes", limits::notes_max, false, errors, ev.notes);
 
     if (in.latitude.has_value() != in.longitude.has_value()) {
-        errors.push_back({in.latitude ? "longitude" : "latitude", "required_with:" +
-                                                                     std::string(in.latitude ? "latitude" : "longitude")});
+        errors.push_back({in.latitude ? "longitude" : "latitude",
+                          "required_with:" + std::string(in.latitude ? "latitude" : "longitude")});
     }
     bool coords_ok = in.latitude && in.longitude;
     if (in.latitude && !(std::isfinite(*in.latitude) && *in.latitude >= -90 && *in.latitude <= 90)) {
         errors.push_back({"latitude", "range:-90..90"});
         coords_ok = false;
     }
-    if (in.longitude &&
-        !(std::isfinite(*in.longitude) && *in.longitude >= -180 && *in.longitude <= 180)) {
+    if (in.longitude && !(std::isfinite(*in.longitude) && *in.longitude >= -180 && *in.longitude <= 180)) {
         errors.push_back({"longitude", "range:-180..180"});
         coords_ok = false;
     }
@@ -188,8 +189,8 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
         if (*in.timestamp > now + limits::max_future_skew) {
             errors.push_back({"timestamp", "not_in_future:max_skew_seconds=300"});
         } else if (*in.timestamp < now - policy.retention) {
-            errors.push_back({"timestamp", "within_retention:days=" +
-                                               std::to_string(policy.retention / 86'400'000)});
+            errors.push_back(
+                {"timestamp", "within_retention:days=" + std::to_string(policy.retention / 86'400'000)});
         } else {
             ev.timestamp = *in.timestamp;
         }
@@ -237,8 +238,8 @@ result<submission> validate(const event_input& in, millis now, const lifecycle_p
                 msg += (i ? ", " : "") + errors[i].field + " (" + errors[i].rule + ")";
             }
         }
-        return fail(error::make(only_values ? errc::unprocessable : errc::invalid_argument,
-                                std::move(msg), std::move(errors)));
+        return fail(error::make(only_values ? errc::unprocessable : errc::invalid_argument, std::move(msg),
+                                std::move(errors)));
     }
     return sub;
 }

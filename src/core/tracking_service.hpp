@@ -21,8 +21,8 @@ struct limits {
     static constexpr std::size_t notes_max = 1000;
     static constexpr std::size_t event_id_max = 64;
     static constexpr millis max_future_skew = millis{5} * 60 * 1000;
-    static constexpr std::size_t batch_max = 500;       // events per POST /tracking/batch
-    static constexpr std::size_t list_default = 50;     // packages per listing page
+    static constexpr std::size_t batch_max = 500;    // events per POST /tracking/batch
+    static constexpr std::size_t list_default = 50;  // packages per listing page
     static constexpr std::size_t list_max = 200;
 };
 

@@ -55,7 +55,8 @@ error subscription_not_found(std::string_view id) {
 }
 
 error bad_delivery_cursor() {
-    return error::field(errc::invalid_argument, "the cursor is not one this service gave", "cursor", "opaque_cursor");
+    return error::field(errc::invalid_argument, "the cursor is not one this service gave", "cursor",
+                        "opaque_cursor");
 }
 
 bool is_delivery_cursor(std::string_view text) noexcept {
@@ -74,8 +75,9 @@ attempt_verdict judge(const attempt_report& r, const delivery& d, const retry_po
 
 millis retry_delay(std::uint32_t failures, const retry_policy& p, double jitter01) noexcept {
     const std::uint32_t doublings = failures == 0 ? 0 : std::min<std::uint32_t>(failures - 1, 40);
-    const double full = std::min(static_cast<double>(p.first_delay) * std::ldexp(1.0, static_cast<int>(doublings)),
-                                 static_cast<double>(p.max_delay));
+    const double full =
+        std::min(static_cast<double>(p.first_delay) * std::ldexp(1.0, static_cast<int>(doublings)),
+                 static_cast<double>(p.max_delay));
     const double j = std::clamp(jitter01, 0.0, 1.0);
     return static_cast<millis>(full / 2 + full / 2 * j);
 }

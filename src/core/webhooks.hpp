@@ -59,10 +59,10 @@ struct delivery {
 };
 
 struct retry_policy {
-    millis first_delay = 1000;                 // after the first failure
-    millis max_delay = 60LL * 60 * 1000;        // the delay doubles up to this
-    millis window = 24LL * 60 * 60 * 1000;      // a delivery is given up this long after it was made
-    std::uint32_t disable_after = 40;          // consecutive failed attempts: about a day of them
+    millis first_delay = 1000;              // after the first failure
+    millis max_delay = 60LL * 60 * 1000;    // the delay doubles up to this
+    millis window = 24LL * 60 * 60 * 1000;  // a delivery is given up this long after it was made
+    std::uint32_t disable_after = 40;       // consecutive failed attempts: about a day of them
 };
 
 // How one attempt went, as the dispatcher saw it.

@@ -52,9 +52,11 @@ std::string hex(std::span<const unsigned char> data) {
 }
 
 std::string base64_encode(std::string_view data) {
-    if (data.size() > static_cast<std::size_t>(INT_MAX / 4 * 3)) throw std::length_error("base64_encode: too long");
+    if (data.size() > static_cast<std::size_t>(INT_MAX / 4 * 3))
+        throw std::length_error("base64_encode: too long");
     std::string out(4 * ((data.size() + 2) / 3), '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data), static_cast<int>(data.size()));
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(data),
+                                  static_cast<int>(data.size()));
     out.resize(static_cast<std::size_t>(n));
     return out;
 }
@@ -65,7 +67,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
     std::size_t padding = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
-        const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+        const bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                              c == '+' || c == '/';
         if (c == '=' && i + 2 >= text.size()) {
             ++padding;
         } else if (!alphabet || padding > 0) {
@@ -73,7 +76,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
         }
     }
     std::string out(text.size() / 4 * 3, '\0');
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text), static_cast<int>(text.size()));
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes(text),
+                                  static_cast<int>(text.size()));
     if (n < 0) return std::nullopt;
     out.resize(static_cast<std::size_t>(n) - padding);
     return out;

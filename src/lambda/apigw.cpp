@@ -62,7 +62,8 @@ std::expected<api::request, event_error> decode_event(std::string_view payload) 
 
     const auto* version = string_member(*event, "version");
     if (!version) return invalid("the event has no version: only API Gateway HTTP API payload 2.0 is served");
-    if (*version != "2.0") return invalid("unsupported payload version " + std::string(*version) + ": expected 2.0");
+    if (*version != "2.0")
+        return invalid("unsupported payload version " + std::string(*version) + ": expected 2.0");
 
     const auto* context = object_member(*event, "requestContext");
     if (!context) return invalid("requestContext is missing or not an object");
@@ -153,7 +154,9 @@ std::string encode_response(const api::response& res, std::string_view request_i
         merged.emplace_back(key, std::string(value));
     };
     for (const auto& h : res.headers) add(h.name, h.value);
-    std::erase_if(merged, [](const auto& p) { return p.first == "x-request-id" || p.first == "x-content-type-options"; });
+    std::erase_if(merged, [](const auto& p) {
+        return p.first == "x-request-id" || p.first == "x-content-type-options";
+    });
     merged.emplace_back("x-content-type-options", "nosniff");
     merged.emplace_back("x-request-id", std::string(request_id));
 
@@ -178,7 +181,8 @@ std::string encode_response(const api::response& res, std::string_view request_i
         out += "\",\"isBase64Encoded\":false}";
     } else {  // binary (an embedded image): JSON strings cannot carry it raw
         std::string encoded(boost::beast::detail::base64::encoded_size(res.body.size()), '\0');
-        encoded.resize(boost::beast::detail::base64::encode(encoded.data(), res.body.data(), res.body.size()));
+        encoded.resize(
+            boost::beast::detail::base64::encode(encoded.data(), res.body.data(), res.body.size()));
         out += encoded;
         out += "\",\"isBase64Encoded\":true}";
     }

@@ -58,7 +58,8 @@ int find_in_object(dl_phdr_info* info, std::size_t, void* data) {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) int _dl_find_object(void* address, dl_find_object* result) noexcept {
+extern "C" __attribute__((visibility("default"))) int _dl_find_object(void* address,
+                                                                      dl_find_object* result) noexcept {
     find_state st{reinterpret_cast<std::uintptr_t>(address), result, false};
     dl_iterate_phdr(find_in_object, &st);
     return st.found ? 0 : -1;

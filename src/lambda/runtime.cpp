@@ -60,18 +60,21 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
         ctx.app.handle(std::move(*req), [&promise](api::response r) { promise.set_value(std::move(r)); });
         res = future.get();
     } catch (const std::exception& e) {
-        log.log(obs::level::error, "unhandled exception",
-                {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        log.log(
+            obs::level::error, "unhandled exception",
+            {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
         if (request_id.empty()) request_id = inv.request_id;
         res = internal_error(request_id);
     } catch (...) {
-        log.log(obs::level::error, "unhandled exception", {{"aws_request_id", std::string_view(inv.request_id)}});
+        log.log(obs::level::error, "unhandled exception",
+                {{"aws_request_id", std::string_view(inv.request_id)}});
         if (request_id.empty()) request_id = inv.request_id;
         res = internal_error(request_id);
     }
     const std::size_t bytes_out = res.body.size();
     outcome out{true, encode_response(res, request_id), {}, {}};
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     const obs::emf::access_fields access{.request_id = request_id,
                                          .method = method,
                                          .route = res.route,
@@ -85,15 +88,19 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
 
 outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, const invocation& inv) {
     if (streams == nullptr) {
-        log.log(obs::level::error, "stream event without a notifier", {{"aws_request_id", std::string_view(inv.request_id)}});
-        return {false, {}, "Runtime.NotificationsNotConfigured",
+        log.log(obs::level::error, "stream event without a notifier",
+                {{"aws_request_id", std::string_view(inv.request_id)}});
+        return {false,
+                {},
+                "Runtime.NotificationsNotConfigured",
                 "a DynamoDB Streams event arrived but SNS_TOPIC is not set"};
     }
     try {
         return {true, streams->handle(inv.payload, inv.request_id), {}, {}};
     } catch (const std::exception& e) {
-        log.log(obs::level::error, "unhandled exception",
-                {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        log.log(
+            obs::level::error, "unhandled exception",
+            {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
         return {false, {}, "Runtime.UnhandledException", "stream batch failed"};
     }
 }
@@ -105,7 +112,8 @@ int run_loop(runtime_client& client, const runtime_context& ctx) {
         if (!inv) {
             // 500 from next means the environment is broken: Lambda wants the runtime to exit.
             log.log(obs::level::error, "runtime api next failed",
-                    {{"status", std::int64_t{inv.error().status}}, {"error", std::string_view(inv.error().message)}});
+                    {{"status", std::int64_t{inv.error().status}},
+                     {"error", std::string_view(inv.error().message)}});
             log.flush();
             return 1;
         }

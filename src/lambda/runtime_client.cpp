@@ -67,7 +67,8 @@ struct runtime_client::impl {
 
     // One exchange on the kept-alive connection; a connection that went stale is reopened once
     // (only before anything of the answer was read, so nothing is sent twice after being answered).
-    std::expected<http::response<http::string_body>, runtime_error> exchange(http::request<http::string_body>& req) {
+    std::expected<http::response<http::string_body>, runtime_error> exchange(
+        http::request<http::string_body>& req) {
         req.version(11);
         req.set(http::field::host, host + ":" + port);
         req.keep_alive(true);
@@ -75,7 +76,8 @@ struct runtime_client::impl {
         for (int attempt = 0; attempt < 2; ++attempt) {
             if (!connected) {
                 if (const auto ec = connect()) {
-                    return std::unexpected(runtime_error{0, "cannot connect to the Runtime API at " + host + ":" + port + ": " + ec.message()});
+                    return std::unexpected(runtime_error{0, "cannot connect to the Runtime API at " + host +
+                                                                ":" + port + ": " + ec.message()});
                 }
             }
             beast::error_code ec;
@@ -90,7 +92,8 @@ struct runtime_client::impl {
             if (ec) {
                 disconnect();
                 if ((ec == http::error::end_of_stream || ec == net::error::eof ||
-                     ec == net::error::connection_reset) && attempt == 0) {
+                     ec == net::error::connection_reset) &&
+                    attempt == 0) {
                     continue;
                 }
                 return std::unexpected(runtime_error{0, "Runtime API read failed: " + ec.message()});
@@ -127,9 +130,9 @@ std::expected<invocation, runtime_error> runtime_client::next() {
     auto res = impl_->exchange(req);
     if (!res) return std::unexpected(res.error());
     if (res->result_int() != 200) {
-        return std::unexpected(runtime_error{static_cast<int>(res->result_int()),
-                                             "next answered " + std::to_string(res->result_int()) + ": " +
-                                                 res->body().substr(0, 512)});
+        return std::unexpected(runtime_error{
+            static_cast<int>(res->result_int()),
+            "next answered " + std::to_string(res->result_int()) + ": " + res->body().substr(0, 512)});
     }
     invocation inv;
     inv.request_id = std::string((*res)["Lambda-Runtime-Aws-Request-Id"]);
@@ -144,17 +147,21 @@ std::expected<invocation, runtime_error> runtime_client::next() {
     return inv;
 }
 
-std::expected<void, runtime_error> runtime_client::post_response(std::string_view request_id, std::string body) {
-    return impl_->post(std::string(prefix) + "/invocation/" + std::string(request_id) + "/response", std::move(body));
+std::expected<void, runtime_error> runtime_client::post_response(std::string_view request_id,
+                                                                 std::string body) {
+    return impl_->post(std::string(prefix) + "/invocation/" + std::string(request_id) + "/response",
+                       std::move(body));
 }
 
-std::expected<void, runtime_error> runtime_client::post_error(std::string_view request_id, std::string_view error_type,
+std::expected<void, runtime_error> runtime_client::post_error(std::string_view request_id,
+                                                              std::string_view error_type,
                                                               std::string_view message) {
     return impl_->post(std::string(prefix) + "/invocation/" + std::string(request_id) + "/error",
                        error_body(error_type, message), error_type);
 }
 
-std::expected<void, runtime_error> runtime_client::post_init_error(std::string_view error_type, std::string_view message) {
+std::expected<void, runtime_error> runtime_client::post_init_error(std::string_view error_type,
+                                                                   std::string_view message) {
     return impl_->post(std::string(prefix) + "/init/error", error_body(error_type, message), error_type);
 }
 

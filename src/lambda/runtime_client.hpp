@@ -10,11 +10,11 @@
 namespace dinex::lambda {
 
 struct invocation {
-    std::string request_id;            // Lambda-Runtime-Aws-Request-Id
-    std::int64_t deadline_ms = 0;      // Lambda-Runtime-Deadline-Ms (Unix epoch, ms)
-    std::string function_arn;          // Lambda-Runtime-Invoked-Function-Arn
-    std::string trace_id;              // Lambda-Runtime-Trace-Id (may be empty)
-    std::string payload;               // the event
+    std::string request_id;        // Lambda-Runtime-Aws-Request-Id
+    std::int64_t deadline_ms = 0;  // Lambda-Runtime-Deadline-Ms (Unix epoch, ms)
+    std::string function_arn;      // Lambda-Runtime-Invoked-Function-Arn
+    std::string trace_id;          // Lambda-Runtime-Trace-Id (may be empty)
+    std::string payload;           // the event
 };
 
 // A failed call: the HTTP status the Runtime API answered (0 when the connection failed) and why.

@@ -78,7 +78,8 @@ record_decision decide_record(const json::value& v) {
     if (sk == nullptr) return malformed(std::move(d), "no sort key (sk) in Keys or images");
     if (*sk != items::state_sk) return ignored(std::move(d), "not a state item");
     if (*name == "REMOVE") return ignored(std::move(d), "state item removed (TTL)");
-    if (new_image == nullptr) return malformed(std::move(d), "no NewImage: the stream must be NEW_AND_OLD_IMAGES");
+    if (new_image == nullptr)
+        return malformed(std::move(d), "no NewImage: the stream must be NEW_AND_OLD_IMAGES");
 
     auto now = items::decode_state(*new_image);
     if (!now) return malformed(std::move(d), "NewImage: " + now.error());
@@ -94,9 +95,9 @@ record_decision decide_record(const json::value& v) {
     }
     const core::package_state& s = now->state;
     d.action = record_action::publish;
-    d.message = core::notification{s.tracking_id, s.state,
-                                   before ? std::optional<core::status>(before->state) : std::nullopt,
-                                   s.location, s.timestamp, s.event_id};
+    d.message = core::notification{
+        s.tracking_id, s.state,     before ? std::optional<core::status>(before->state) : std::nullopt,
+        s.location,    s.timestamp, s.event_id};
     return d;
 }
 
@@ -146,39 +147,39 @@ std::string stream_consumer::handle(std::string_view payload, std::string_view a
         if (failed) {
             // Lambda retries from the lowest listed sequence number; listing the rest keeps the
             // answer exact about what was not done.
-            if (!d.sequence_number.empty()) failures.push_back(json::object{{"itemIdentifier", d.sequence_number}});
+            if (!d.sequence_number.empty())
+                failures.push_back(json::object{{"itemIdentifier", d.sequence_number}});
             continue;
         }
         switch (d.action) {
-        case record_action::ignore:
-            ++ignored_count;
-            break;
-        case record_action::malformed:
-            ++malformed_count;
-            log_.log(obs::level::error, "malformed stream record skipped",
-                     {{"aws_request_id", aws_request_id},
-                      {"event_id", std::string_view(d.event_id)},
-                      {"sequence_number", std::string_view(d.sequence_number)},
-                      {"error", std::string_view(d.reason)}});
-            break;
-        case record_action::publish: {
-            auto sent = notifier_.publish(*d.message);
-            if (sent) {
-                ++published;
+            case record_action::ignore: ++ignored_count; break;
+            case record_action::malformed:
+                ++malformed_count;
+                log_.log(obs::level::error, "malformed stream record skipped",
+                         {{"aws_request_id", aws_request_id},
+                          {"event_id", std::string_view(d.event_id)},
+                          {"sequence_number", std::string_view(d.sequence_number)},
+                          {"error", std::string_view(d.reason)}});
+                break;
+            case record_action::publish: {
+                auto sent = notifier_.publish(*d.message);
+                if (sent) {
+                    ++published;
+                    break;
+                }
+                failed = true;
+                ++counters_.failed;
+                log_.log(obs::level::error, "notification publish failed",
+                         {{"aws_request_id", aws_request_id},
+                          {"tracking_id", std::string_view(d.message->tracking_id)},
+                          {"event_id", std::string_view(d.message->event_id)},
+                          {"sequence_number", std::string_view(d.sequence_number)},
+                          {"error", std::string_view(sent.error().internal_message.empty()
+                                                         ? sent.error().message
+                                                         : sent.error().internal_message)}});
+                failures.push_back(json::object{{"itemIdentifier", d.sequence_number}});
                 break;
             }
-            failed = true;
-            ++counters_.failed;
-            log_.log(obs::level::error, "notification publish failed",
-                     {{"aws_request_id", aws_request_id},
-                      {"tracking_id", std::string_view(d.message->tracking_id)},
-                      {"event_id", std::string_view(d.message->event_id)},
-                      {"sequence_number", std::string_view(d.sequence_number)},
-                      {"error", std::string_view(sent.error().internal_message.empty() ? sent.error().message
-                                                                                     : sent.error().internal_message)}});
-            failures.push_back(json::object{{"itemIdentifier", d.sequence_number}});
-            break;
-        }
         }
     }
     counters_.published += published;
@@ -186,7 +187,8 @@ std::string stream_consumer::handle(std::string_view payload, std::string_view a
     counters_.malformed += malformed_count;
     // One document per batch: the batch's log fields (at log level info) and its metrics. A batch
     // with a failed publish also has that failure's error line above.
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     const obs::emf::batch_fields batch{.aws_request_id = aws_request_id,
                                        .records = static_cast<std::int64_t>(decisions->size()),
                                        .ignored = static_cast<std::int64_t>(ignored_count),

@@ -75,8 +75,8 @@ std::expected<std::string, aws::aws_error> parse_publish_answer(int http_status,
     if (http_status != 200) return std::unexpected(aws::classify(http_status, body));
     const auto id = aws::xml_element(body, "MessageId");
     if (id.empty()) {
-        return std::unexpected(aws::aws_error{aws::error_kind::server, http_status, {},
-                                              "Publish answered 200 without a MessageId", {}});
+        return std::unexpected(aws::aws_error{
+            aws::error_kind::server, http_status, {}, "Publish answered 200 without a MessageId", {}});
     }
     return std::string(id);
 }
@@ -99,7 +99,8 @@ core::result<void> sns_publisher::publish(const core::notification& n) {
 }
 
 std::expected<std::string, aws::aws_error> sns_publisher::publish_message(const core::notification& n) {
-    return backoff_.run([&] { return publish_once(n); }, [](const aws::aws_error& e) { return e.retryable(); });
+    return backoff_.run([&] { return publish_once(n); },
+                        [](const aws::aws_error& e) { return e.retryable(); });
 }
 
 std::expected<std::string, aws::aws_error> sns_publisher::publish_once(const core::notification& n) {

@@ -29,7 +29,9 @@ struct sns_options {
     aws::http_send send;
     aws::retry_policy retry;
     aws::sleep_function sleep = aws::real_sleep();
-    std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+    std::function<std::chrono::system_clock::time_point()> now = [] {
+        return std::chrono::system_clock::now();
+    };
 };
 
 // SNS_TOPIC (the topic ARN) plus the usual AWS settings; endpoint from AWS_ENDPOINT_URL_SNS, then

@@ -43,7 +43,8 @@ std::optional<std::string> refused_v6(const boost::asio::ip::address_v6& a) {
     if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) {
         return refused_v4(boost::asio::ip::address_v4({b[12], b[13], b[14], b[15]}));
     }
-    if (b[0] == 0x20 && b[1] == 0x02) return refused_v4(boost::asio::ip::address_v4({b[2], b[3], b[4], b[5]}));
+    if (b[0] == 0x20 && b[1] == 0x02)
+        return refused_v4(boost::asio::ip::address_v4({b[2], b[3], b[4], b[5]}));
     // The deprecated IPv4-compatible form (::a.b.c.d) is judged as the IPv4 address it embeds.
     if (std::all_of(b.begin(), b.begin() + 12, [](unsigned char x) { return x == 0; })) {
         return refused_v4(boost::asio::ip::address_v4({b[12], b[13], b[14], b[15]}));
@@ -97,8 +98,8 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
     // after an authority a path must start with '/', so such a split is that misreading: refuse
     // it rather than deliver to another host than the one named.
     if (!parsed->encoded_path().empty() && !parsed->encoded_path().starts_with('/')) {
-        return core::fail(url_error("url has a host name that starts with an IPv4 address, which is not supported",
-                                    "host_name"));
+        return core::fail(url_error(
+            "url has a host name that starts with an IPv4 address, which is not supported", "host_name"));
     }
     if (allow_private) return {};
 
@@ -107,17 +108,19 @@ core::result<void> check_webhook_url(std::string_view url, bool allow_private) {
     host = core::ascii_lower(host);
     if (host.ends_with(".")) host.pop_back();
     if (host == "localhost" || host.ends_with(".localhost")) {
-        return core::fail(url_error("url points at this machine (localhost); start the server with "
-                                    "--allow-private-webhooks to allow it",
-                                    "public_address"));
+        return core::fail(
+            url_error("url points at this machine (localhost); start the server with "
+                      "--allow-private-webhooks to allow it",
+                      "public_address"));
     }
     // An IP literal is judged now; a name when connecting, by every address it resolves to.
     boost::system::error_code not_an_address;
     (void)boost::asio::ip::make_address(host, not_an_address);
     if (!not_an_address) {
         if (auto why = refused_address(host)) {
-            return core::fail(url_error("url points at a " + *why + " address; start the server with "
-                                        "--allow-private-webhooks to allow it",
+            return core::fail(url_error("url points at a " + *why +
+                                            " address; start the server with "
+                                            "--allow-private-webhooks to allow it",
                                         "public_address"));
         }
     }

@@ -49,19 +49,24 @@ webhook_dispatcher::webhook_dispatcher(core::webhook_store& store, core::clock& 
       durations_("dinex_notification_attempt_duration_seconds",
                  "Time of one webhook delivery attempt, from connecting to the receiver's answer.", {},
                  obs::duration_buckets),
-      pending_("dinex_notifications_pending", "Webhook deliveries waiting in the outbox (not yet delivered or given up).",
+      pending_("dinex_notifications_pending",
+               "Webhook deliveries waiting in the outbox (not yet delivered or given up).",
                [this] {
                    auto c = store_.counts();
                    if (!c) return std::vector<obs::sample>{};
                    return std::vector<obs::sample>{{"", {}, static_cast<double>(c->pending)}};
                }),
-      subscriptions_("dinex_webhook_subscriptions", "Webhook subscriptions by state (enabled or disabled).", [this] {
-          auto c = store_.counts();
-          if (!c) return std::vector<obs::sample>{};
-          return std::vector<obs::sample>{
-              {"", {{"state", std::string(subscription_states[0])}}, static_cast<double>(c->enabled_subscriptions)},
-              {"", {{"state", std::string(subscription_states[1])}}, static_cast<double>(c->disabled_subscriptions)}};
-      }) {}
+      subscriptions_("dinex_webhook_subscriptions", "Webhook subscriptions by state (enabled or disabled).",
+                     [this] {
+                         auto c = store_.counts();
+                         if (!c) return std::vector<obs::sample>{};
+                         return std::vector<obs::sample>{{"",
+                                                          {{"state", std::string(subscription_states[0])}},
+                                                          static_cast<double>(c->enabled_subscriptions)},
+                                                         {"",
+                                                          {{"state", std::string(subscription_states[1])}},
+                                                          static_cast<double>(c->disabled_subscriptions)}};
+                     }) {}
 
 webhook_dispatcher::~webhook_dispatcher() { stop(); }
 
@@ -131,7 +136,8 @@ void webhook_dispatcher::coordinate() {
         core::millis wait = longest_sleep;
         if (room > 0 && due.size() < room) {
             // Everything due now is taken: sleep until the next delivery or pause ends.
-            if (auto next = store_.next_due(); next && *next) wait = std::clamp<core::millis>(**next - now, 10, longest_sleep);
+            if (auto next = store_.next_due(); next && *next)
+                wait = std::clamp<core::millis>(**next - now, 10, longest_sleep);
         }
 
         lock.lock();
@@ -195,7 +201,8 @@ void webhook_dispatcher::attempt(const core::delivery& d) {
     report.at = clock_.now();
     if (answer) {
         report.http_status = answer->status;
-        if (answer->status < 200 || answer->status >= 300) report.error = "HTTP " + std::to_string(answer->status);
+        if (answer->status < 200 || answer->status >= 300)
+            report.error = "HTTP " + std::to_string(answer->status);
     } else {
         report.error = answer.error().message;
     }
@@ -205,8 +212,9 @@ void webhook_dispatcher::attempt(const core::delivery& d) {
         // (receivers deduplicate on X-Dinex-Delivery).
         log_.log(obs::level::error, "webhook attempt not recorded",
                  {{"delivery_id", std::string_view(d.id)},
-                  {"error", std::string_view(effect.error().internal_message.empty() ? effect.error().message
-                                                                                     : effect.error().internal_message)}});
+                  {"error", std::string_view(effect.error().internal_message.empty()
+                                                 ? effect.error().message
+                                                 : effect.error().internal_message)}});
         return;
     }
     const std::size_t outcome = effect->state == core::delivery_state::delivered ? 0
@@ -237,7 +245,8 @@ void webhook_dispatcher::purge_history(core::millis now) {
         log_.log(obs::level::warn, "webhook history purge failed",
                  {{"error", std::string_view(removed.error().internal_message)}});
     } else if (*removed > 0) {
-        log_.log(obs::level::info, "webhook history purged", {{"deliveries", static_cast<std::int64_t>(*removed)}});
+        log_.log(obs::level::info, "webhook history purged",
+                 {{"deliveries", static_cast<std::int64_t>(*removed)}});
     }
 }
 

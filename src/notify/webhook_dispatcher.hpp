@@ -23,12 +23,12 @@
 namespace dinex::notify {
 
 struct dispatcher_options {
-    std::size_t workers = 4;                    // deliveries in flight at most
-    std::chrono::milliseconds timeout{10000};   // per attempt: connect, send, answer
+    std::size_t workers = 4;                   // deliveries in flight at most
+    std::chrono::milliseconds timeout{10000};  // per attempt: connect, send, answer
     core::retry_policy retry;
-    bool allow_private = false;                 // deliver to loopback/private/link-local addresses
+    bool allow_private = false;  // deliver to loopback/private/link-local addresses
     std::string user_agent = "dinex-tracking-webhooks";
-    core::millis history = 7LL * 24 * 60 * 60 * 1000;  // finished deliveries are kept this long
+    core::millis history = 7LL * 24 * 60 * 60 * 1000;         // finished deliveries are kept this long
     std::size_t max_response_bytes = std::size_t{64} * 1024;  // of a receiver's answer (it is not read)
 };
 

@@ -57,9 +57,7 @@ constexpr std::string_view environment_dimension = "Environment";
 constexpr std::string_view status_dimension = "Status";
 
 // The request metrics' and the notification metrics' dimension sets.
-std::vector<std::vector<std::string_view>> by_environment_and_all() {
-    return {{environment_dimension}, {}};
-}
+std::vector<std::vector<std::string_view>> by_environment_and_all() { return {{environment_dimension}, {}}; }
 
 directive tracking_events(std::size_t count) {
     return {{{environment_dimension, status_dimension}, {environment_dimension}},

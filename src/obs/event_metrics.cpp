@@ -4,10 +4,11 @@ namespace dinex::obs {
 
 prometheus_event_counter::prometheus_event_counter(registry& r)
     : registry_(r),
-      events_("dinex_tracking_events_total",
-              "Tracking events answered by POST /tracking: created (new current state), late_arrival (history "
-              "only) or replay (already stored), by the event's status.",
-              {{"status", status_labels}, {"outcome", outcome_labels}}) {
+      events_(
+          "dinex_tracking_events_total",
+          "Tracking events answered by POST /tracking: created (new current state), late_arrival (history "
+          "only) or replay (already stored), by the event's status.",
+          {{"status", status_labels}, {"outcome", outcome_labels}}) {
     registry_.add(events_);
 }
 

@@ -17,8 +17,7 @@ constexpr std::size_t flush_threshold = std::size_t{64} * 1024;
 
 std::string now_rfc3339() {
     using namespace std::chrono;
-    return core::format_rfc3339(
-        duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+    return core::format_rfc3339(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 void start_line(std::string& line, level l) {
@@ -132,7 +131,8 @@ void logger::log(level l, std::string_view msg, std::initializer_list<field> fie
 void logger::append_line(std::string_view line) {
     // Each thread keeps to one shard (assigned in turn), so two request threads never share a lock.
     static std::atomic<std::size_t> next_shard{0};
-    thread_local const std::size_t my_shard = next_shard.fetch_add(1, std::memory_order_relaxed) % shard_count;
+    thread_local const std::size_t my_shard =
+        next_shard.fetch_add(1, std::memory_order_relaxed) % shard_count;
     {
         shard& s = shards_[my_shard];
         const std::lock_guard lock(s.mutex);

@@ -28,7 +28,8 @@ struct access_record {
     std::string_view client;
     std::size_t bytes_in = 0;
     std::size_t bytes_out = 0;
-    std::string_view note;  // the application's word for the operator (a 5xx's cause, ignored fields); may be empty
+    std::string_view
+        note;  // the application's word for the operator (a 5xx's cause, ignored fields); may be empty
 };
 
 using field_value = std::variant<std::string_view, std::int64_t, double, bool>;
@@ -69,8 +70,8 @@ private:
     int flush_interval_ms_;
     shard shards_[shard_count];
     std::atomic<std::size_t> buffered_{0};  // bytes in all shards, to wake the flusher early
-    std::mutex mutex_;                       // for cv_ and stopping_
-    std::mutex write_mutex_;                 // keeps two flushes from interleaving their bytes
+    std::mutex mutex_;                      // for cv_ and stopping_
+    std::mutex write_mutex_;                // keeps two flushes from interleaving their bytes
     std::condition_variable cv_;
     bool stopping_ = false;
     std::thread flusher_;

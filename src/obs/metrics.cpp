@@ -22,7 +22,8 @@ std::size_t product(const std::vector<label_dimension>& dims) {
     return n;
 }
 
-std::size_t mixed_radix(const std::vector<label_dimension>& dims, std::initializer_list<std::size_t> positions) {
+std::size_t mixed_radix(const std::vector<label_dimension>& dims,
+                        std::initializer_list<std::size_t> positions) {
     std::size_t slot = 0;
     auto p = positions.begin();
     for (const auto& d : dims) {
@@ -72,7 +73,7 @@ sharded_counters::sharded_counters(std::size_t slots) : slots_(slots) {
     // Whole cache lines per shard, so two shards never share one.
     const std::size_t padded = (slots + line_slots - 1) / line_slots * line_slots;
     for (auto& s : shards_) {
-        void* raw = ::operator new(padded * sizeof(std::atomic<std::uint64_t>), std::align_val_t{64});
+        void* raw = ::operator new (padded * sizeof(std::atomic<std::uint64_t>), std::align_val_t{64});
         s = static_cast<std::atomic<std::uint64_t>*>(raw);
         for (std::size_t i = 0; i < padded; ++i) new (&s[i]) std::atomic<std::uint64_t>(0);
     }
@@ -80,7 +81,7 @@ sharded_counters::sharded_counters(std::size_t slots) : slots_(slots) {
 
 sharded_counters::~sharded_counters() {
     // std::atomic<uint64_t> is trivially destructible: only the memory goes back.
-    for (auto* s : shards_) ::operator delete(s, std::align_val_t{64});
+    for (auto* s : shards_) ::operator delete (s, std::align_val_t{64});
 }
 
 std::uint64_t sharded_counters::sum(std::size_t slot) const noexcept {
@@ -97,8 +98,8 @@ std::size_t sharded_counters::shard_of_this_thread() noexcept {
 
 // ---- counter_family ----
 
-counter_family::counter_family(std::string_view name, std::string_view help, std::vector<label_dimension> dims,
-                               bool keep_zeros)
+counter_family::counter_family(std::string_view name, std::string_view help,
+                               std::vector<label_dimension> dims, bool keep_zeros)
     : name_(name), help_(help), dims_(std::move(dims)), keep_zeros_(keep_zeros), counts_(product(dims_)) {}
 
 std::size_t counter_family::slot(std::initializer_list<std::size_t> positions) const noexcept {
@@ -117,8 +118,8 @@ family_snapshot counter_family::collect() const {
 
 // ---- histogram_family ----
 
-histogram_family::histogram_family(std::string_view name, std::string_view help, std::vector<label_dimension> dims,
-                                   std::span<const double> bounds)
+histogram_family::histogram_family(std::string_view name, std::string_view help,
+                                   std::vector<label_dimension> dims, std::span<const double> bounds)
     : name_(name),
       help_(help),
       dims_(std::move(dims)),
@@ -159,7 +160,8 @@ family_snapshot histogram_family::collect() const {
             l.emplace_back("le", b < bounds_.size() ? bound_text(bounds_[b]) : std::string("+Inf"));
             f.samples.push_back({"_bucket", std::move(l), static_cast<double>(cumulative)});
         }
-        f.samples.push_back({"_sum", labels, static_cast<double>(cells_.sum(s * stride_ + bounds_.size() + 1)) / 1e9});
+        f.samples.push_back(
+            {"_sum", labels, static_cast<double>(cells_.sum(s * stride_ + bounds_.size() + 1)) / 1e9});
         f.samples.push_back({"_count", labels, static_cast<double>(cumulative)});
     }
     return f;
@@ -223,7 +225,9 @@ std::string write_prometheus(const std::vector<family_snapshot>& families) {
         append_help_escaped(out, f.help);
         out += "\n# TYPE ";
         out += f.name;
-        out += f.type == metric_type::counter ? " counter\n" : f.type == metric_type::gauge ? " gauge\n" : " histogram\n";
+        out += f.type == metric_type::counter ? " counter\n"
+               : f.type == metric_type::gauge ? " gauge\n"
+                                              : " histogram\n";
         for (const auto& s : f.samples) {
             out += f.name;
             out += s.suffix;
@@ -300,17 +304,17 @@ process_metrics::process_metrics() {
     families_.push_back(std::make_unique<gauge_family>(
         "process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
         [one] { return one(read_proc_stat().cpu_seconds); }, metric_type::counter));
-    families_.push_back(std::make_unique<gauge_family>("process_resident_memory_bytes",
-                                                       "Resident memory size in bytes.",
-                                                       [one] { return one(read_proc_stat().resident_bytes); }));
+    families_.push_back(
+        std::make_unique<gauge_family>("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                       [one] { return one(read_proc_stat().resident_bytes); }));
     families_.push_back(std::make_unique<gauge_family>("process_open_fds", "Number of open file descriptors.",
                                                        [one] { return one(open_fds()); }));
-    families_.push_back(std::make_unique<gauge_family>("process_max_fds", "Maximum number of open file descriptors.",
-                                                       [one] {
-                                                           rlimit r{};
-                                                           ::getrlimit(RLIMIT_NOFILE, &r);
-                                                           return one(static_cast<double>(r.rlim_cur));
-                                                       }));
+    families_.push_back(
+        std::make_unique<gauge_family>("process_max_fds", "Maximum number of open file descriptors.", [one] {
+            rlimit r{};
+            ::getrlimit(RLIMIT_NOFILE, &r);
+            return one(static_cast<double>(r.rlim_cur));
+        }));
     families_.push_back(std::make_unique<gauge_family>(
         "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
         [one] { return one(read_proc_stat().start_time_seconds); }));
@@ -346,8 +350,8 @@ std::size_t method_index(std::string_view method) noexcept {
 }
 
 std::size_t code_index(int status) noexcept {
-    static constexpr std::array<int, codes.size() - 1> numbers = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
-                                                                 413, 414, 415, 422, 429, 431, 500, 503, 504};
+    static constexpr std::array<int, codes.size() - 1> numbers = {
+        200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 414, 415, 422, 429, 431, 500, 503, 504};
     for (std::size_t i = 0; i < numbers.size(); ++i) {
         if (numbers[i] == status) return i;
     }
@@ -357,14 +361,16 @@ std::size_t code_index(int status) noexcept {
 }  // namespace http_labels
 
 http_metrics::http_metrics()
-    : requests_("dinex_http_requests_total", "HTTP requests answered, by route, method and status code.",
-                {{"route", http_labels::routes}, {"method", http_labels::methods}, {"code", http_labels::codes}},
-                false),
+    : requests_(
+          "dinex_http_requests_total", "HTTP requests answered, by route, method and status code.",
+          {{"route", http_labels::routes}, {"method", http_labels::methods}, {"code", http_labels::codes}},
+          false),
       duration_("dinex_http_request_duration_seconds",
                 "Time from the request's header to its response being written, by route and method.",
                 {{"route", http_labels::routes}, {"method", http_labels::methods}}, duration_buckets) {}
 
-void http_metrics::observe(std::string_view route, std::string_view method, int status, double seconds) noexcept {
+void http_metrics::observe(std::string_view route, std::string_view method, int status,
+                           double seconds) noexcept {
     const std::size_t r = http_labels::route_index(route);
     const std::size_t m = http_labels::method_index(method);
     requests_.inc(requests_.slot({r, m, http_labels::code_index(status)}));

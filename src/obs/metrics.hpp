@@ -110,7 +110,8 @@ private:
 class gauge_family final : public family {
 public:
     using reader = std::function<std::vector<sample>()>;
-    gauge_family(std::string_view name, std::string_view help, reader read, metric_type type = metric_type::gauge);
+    gauge_family(std::string_view name, std::string_view help, reader read,
+                 metric_type type = metric_type::gauge);
     family_snapshot collect() const override;
 
 private:
@@ -141,7 +142,7 @@ void append_label_escaped(std::string& out, std::string_view s);
 
 // Latency buckets shared by every duration histogram: 0.5 ms … 5 s.
 inline constexpr std::array<double, 13> duration_buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                            0.1,    0.25,  0.5,    1.0,   2.5,   5.0};
+                                                            0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
 
 // process_resident_memory_bytes, process_open_fds, process_cpu_seconds_total,
 // process_start_time_seconds, process_max_fds: read from /proc at scrape time.
@@ -167,13 +168,22 @@ private:
 
 // The fixed label lists of the HTTP front-end, shared by the server and its tests.
 namespace http_labels {
-inline constexpr std::array<std::string_view, 12> routes = {
-    "/tracking", "/health", "/", "/assets", "/metrics", "/tracking/batch", "/packages", "/subscriptions",
-    "/subscriptions/{id}", "/subscriptions/{id}/deliveries", "unmatched", "unparsed"};
-inline constexpr std::array<std::string_view, 7> methods = {"GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS",
-                                                            "other"};
-inline constexpr std::array<std::string_view, 20> codes = {"200", "201", "204", "304", "400", "401", "403",
-                                                           "404", "405", "409", "413", "414", "415", "422",
+inline constexpr std::array<std::string_view, 12> routes = {"/tracking",
+                                                            "/health",
+                                                            "/",
+                                                            "/assets",
+                                                            "/metrics",
+                                                            "/tracking/batch",
+                                                            "/packages",
+                                                            "/subscriptions",
+                                                            "/subscriptions/{id}",
+                                                            "/subscriptions/{id}/deliveries",
+                                                            "unmatched",
+                                                            "unparsed"};
+inline constexpr std::array<std::string_view, 7> methods = {"GET",    "HEAD",    "POST", "PATCH",
+                                                            "DELETE", "OPTIONS", "other"};
+inline constexpr std::array<std::string_view, 20> codes = {"200", "201", "204", "304", "400", "401",  "403",
+                                                           "404", "405", "409", "413", "414", "415",  "422",
                                                            "429", "431", "500", "503", "504", "other"};
 std::size_t route_index(std::string_view route) noexcept;
 std::size_t method_index(std::string_view method) noexcept;

@@ -1,11 +1,11 @@
 #include "server/http_server.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -267,10 +267,9 @@ private:
         // From its first byte, the whole request (head and body) must arrive within the read
         // timeout, on a new connection or a kept-alive one alike.
         deadline_ = ctx_.now + server_.config.read_timeout;
-        http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_header(ec);
-                                });
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
     }
 
     void on_header(beast::error_code ec) {
@@ -309,10 +308,11 @@ private:
         if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
             auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                            parser_->get().version());
-            http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                if (wec) return self->close();
-                self->read_body();
-            });
+            http::async_write(stream_, *cont,
+                              [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                                  if (wec) return self->close();
+                                  self->read_body();
+                              });
             return;
         }
         read_body();
@@ -410,15 +410,19 @@ private:
         // write is in flight at a time. (A gathered write of head and moved body measured no faster.)
         serialize_response(head_out_, res, request_id, version, keep_alive, head);
 
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-        server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, res.body.size(), res.log_note});
-        if (res.status >= 500) obs::log_server_error(server_.log, request_id, res.route, res.status, res.log_note);
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+        server_.log.access({request_id, method, res.route, res.status, ms, client_, bytes_in, res.body.size(),
+                            res.log_note});
+        if (res.status >= 500)
+            obs::log_server_error(server_.log, request_id, res.route, res.status, res.log_note);
         server_.metrics.observe(res.route, method, res.status, ms / 1000.0);
 
         deadline_ = ctx_.now + server_.config.read_timeout;
-        net::async_write(stream_, net::buffer(head_out_), [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-            self->after_write(ec, keep_alive);
-        });
+        net::async_write(stream_, net::buffer(head_out_),
+                         [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                             self->after_write(ec, keep_alive);
+                         });
     }
 
     void after_write(beast::error_code ec, bool keep_alive) {
@@ -484,43 +488,45 @@ private:
 
 void http_server::impl::accept() {
     auto& target = *contexts[next_context.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
-    acceptor.async_accept(target.io.get_executor(), [this, &target](beast::error_code ec, socket_type socket) {
-        if (ec) {
-            if (ec == net::error::operation_aborted || stopping) return;
-            if (const char* starved = accept_starved(ec)) {
-                // The pending connections stay in the backlog; try again when some descriptors may
-                // be free (nginx's accept_mutex_delay), logging once per pause, not once per try.
-                log.log(obs::level::warn, "accept paused: out of descriptors or memory",
-                        {{"error", std::string_view(starved)}, {"pause_ms", std::int64_t{500}}});
-                accept_pause.expires_after(std::chrono::milliseconds(500));
-                accept_pause.async_wait([this](beast::error_code wec) {
-                    if (!wec && !stopping) accept();
-                });
-                return;
+    acceptor.async_accept(
+        target.io.get_executor(), [this, &target](beast::error_code ec, socket_type socket) {
+            if (ec) {
+                if (ec == net::error::operation_aborted || stopping) return;
+                if (const char* starved = accept_starved(ec)) {
+                    // The pending connections stay in the backlog; try again when some descriptors may
+                    // be free (nginx's accept_mutex_delay), logging once per pause, not once per try.
+                    log.log(obs::level::warn, "accept paused: out of descriptors or memory",
+                            {{"error", std::string_view(starved)}, {"pause_ms", std::int64_t{500}}});
+                    accept_pause.expires_after(std::chrono::milliseconds(500));
+                    accept_pause.async_wait([this](beast::error_code wec) {
+                        if (!wec && !stopping) accept();
+                    });
+                    return;
+                }
+                log.log(obs::level::warn, "accept failed", {{"error", std::string_view(ec.message())}});
+                return accept();
             }
-            log.log(obs::level::warn, "accept failed", {{"error", std::string_view(ec.message())}});
-            return accept();
-        }
-        if (stopping) return;
-        beast::error_code ep_ec;
-        const auto ep = socket.remote_endpoint(ep_ec);
-        std::string client = ep_ec ? std::string() : ep.address().to_string();
-        if (connections.load() >= config.max_connections || !claim_address(client)) {
-            // Over a cap: refuse at once rather than queue work we cannot serve in time.
-            beast::error_code ignored;
-            socket.close(ignored);
-            return accept();
-        }
-        ++connections;
-        auto s = std::make_shared<session>(*this, target, std::move(socket), std::move(client));
-        {
-            const std::lock_guard lock(sessions_mutex);
-            if (sessions.size() > 1024) std::erase_if(sessions, [](const auto& w) { return w.expired(); });
-            sessions.insert(s);
-        }
-        s->start();
-        accept();
-    });
+            if (stopping) return;
+            beast::error_code ep_ec;
+            const auto ep = socket.remote_endpoint(ep_ec);
+            std::string client = ep_ec ? std::string() : ep.address().to_string();
+            if (connections.load() >= config.max_connections || !claim_address(client)) {
+                // Over a cap: refuse at once rather than queue work we cannot serve in time.
+                beast::error_code ignored;
+                socket.close(ignored);
+                return accept();
+            }
+            ++connections;
+            auto s = std::make_shared<session>(*this, target, std::move(socket), std::move(client));
+            {
+                const std::lock_guard lock(sessions_mutex);
+                if (sessions.size() > 1024)
+                    std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+                sessions.insert(s);
+            }
+            s->start();
+            accept();
+        });
 }
 
 void http_server::impl::sweep(worker_context& ctx) {
@@ -539,7 +545,8 @@ void http_server::impl::sweep(worker_context& ctx) {
 
 void http_server::impl::begin_shutdown() {
     if (stopping.exchange(true)) return;
-    log.log(obs::level::info, "shutting down", {{"grace_seconds", std::int64_t{config.shutdown_grace.count()}}});
+    log.log(obs::level::info, "shutting down",
+            {{"grace_seconds", std::int64_t{config.shutdown_grace.count()}}});
     beast::error_code ec;
     acceptor.close(ec);
     accept_pause.cancel();

@@ -14,7 +14,7 @@ class application;
 namespace dinex::obs {
 class logger;
 class registry;
-}
+}  // namespace dinex::obs
 
 namespace dinex::server {
 
@@ -24,8 +24,8 @@ struct server_config {
     unsigned threads = 0;       // 0: one per core
     std::size_t max_body_bytes = std::size_t{64} * 1024;
     std::size_t max_header_bytes = std::size_t{16} * 1024;  // request line and headers together (431)
-    std::size_t max_header_count = 100;        // header fields (431)
-    std::size_t max_target_bytes = std::size_t{8} * 1024;  // the request target (414)
+    std::size_t max_header_count = 100;                     // header fields (431)
+    std::size_t max_target_bytes = std::size_t{8} * 1024;   // the request target (414)
     std::size_t max_connections = 10'000;
     // One client address may hold this many of them, so one client cannot lock the others out.
     std::size_t max_connections_per_address = 1'000;
@@ -36,7 +36,7 @@ struct server_config {
     // does) for at most this long and this much, so the client reads the answer instead of a reset.
     std::chrono::seconds linger_time{30};
     std::size_t linger_bytes = std::size_t{4} * 1024 * 1024;
-    std::chrono::seconds shutdown_grace{15};     // in-flight requests get this long on stop
+    std::chrono::seconds shutdown_grace{15};  // in-flight requests get this long on stop
     // Where the server's request counters are listed for /metrics (they are counted either way).
     obs::registry* metrics = nullptr;
 };

@@ -22,7 +22,9 @@ using namespace std::chrono_literals;
 // ---- error classifier (bodies as DynamoDB and moto send them) ---------------------------------
 
 TEST(AwsError, ConditionalCheckFailedIsAMeaningNotARetry) {
-    const auto e = aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"})");
+    const auto e = aws::classify(
+        400,
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"})");
     EXPECT_EQ(e.kind, error_kind::conditional_check_failed);
     EXPECT_EQ(e.type, "ConditionalCheckFailedException");
     EXPECT_EQ(e.message, "The conditional request failed");
@@ -31,7 +33,8 @@ TEST(AwsError, ConditionalCheckFailedIsAMeaningNotARetry) {
 }
 
 TEST(AwsError, TransactionCanceledCarriesItsReasons) {
-    const auto e = aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+    const auto e =
+        aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
         "Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed, None]",
         "CancellationReasons":[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"},{"Code":"None"}]})");
     EXPECT_EQ(e.kind, error_kind::transaction_canceled);
@@ -42,35 +45,53 @@ TEST(AwsError, TransactionCanceledCarriesItsReasons) {
 }
 
 TEST(AwsError, TransactionCanceledForOtherReasonsIsNotAConditionFailure) {
-    const auto e = aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"x","CancellationReasons":[{"Code":"ValidationError"}]})");
+    const auto e = aws::classify(
+        400,
+        R"({"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"x","CancellationReasons":[{"Code":"ValidationError"}]})");
     EXPECT_FALSE(e.condition_failed());
 }
 
 TEST(AwsError, ThrottlingAndServerErrorsRetry) {
-    for (const char* type : {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}) {
-        const auto e = aws::classify(400, std::string(R"({"__type":"com.amazonaws.dynamodb.v20120810#)") + type + R"(","message":"slow down"})");
+    for (const char* type :
+         {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}) {
+        const auto e = aws::classify(400, std::string(R"({"__type":"com.amazonaws.dynamodb.v20120810#)") +
+                                              type + R"(","message":"slow down"})");
         EXPECT_EQ(e.kind, error_kind::throttled) << type;
         EXPECT_TRUE(e.retryable()) << type;
     }
-    EXPECT_TRUE(aws::classify(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})").retryable());
-    EXPECT_TRUE(aws::classify(503, R"({"__type":"com.amazon.coral.availability#ServiceUnavailable"})").retryable());
+    EXPECT_TRUE(
+        aws::classify(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})").retryable());
+    EXPECT_TRUE(
+        aws::classify(503, R"({"__type":"com.amazon.coral.availability#ServiceUnavailable"})").retryable());
     EXPECT_TRUE(aws::classify(502, "<html>Bad Gateway</html>").retryable());  // any 5xx, body or not
     EXPECT_TRUE(aws::classify(504, "").retryable());
     EXPECT_TRUE(aws::transport_error("connection refused").retryable());
 }
 
 TEST(AwsError, ResourceErrorsHaveAMeaning) {
-    EXPECT_EQ(aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"})").kind,
-              error_kind::resource_not_found);
-    EXPECT_EQ(aws::classify(400, R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceInUseException","message":"Table already exists: t"})").kind,
-              error_kind::resource_in_use);
+    EXPECT_EQ(
+        aws::classify(
+            400,
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"})")
+            .kind,
+        error_kind::resource_not_found);
+    EXPECT_EQ(
+        aws::classify(
+            400,
+            R"({"__type":"com.amazonaws.dynamodb.v20120810#ResourceInUseException","message":"Table already exists: t"})")
+            .kind,
+        error_kind::resource_in_use);
 }
 
 TEST(AwsError, ClientAndAuthErrorsDoNotRetry) {
-    const auto v = aws::classify(400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"})");
+    const auto v = aws::classify(
+        400,
+        R"({"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"})");
     EXPECT_EQ(v.kind, error_kind::client);
     EXPECT_FALSE(v.retryable());
-    const auto sig = aws::classify(400, R"({"__type":"com.amazon.coral.service#InvalidSignatureException","message":"The request signature we calculated does not match"})");
+    const auto sig = aws::classify(
+        400,
+        R"({"__type":"com.amazon.coral.service#InvalidSignatureException","message":"The request signature we calculated does not match"})");
     EXPECT_EQ(sig.kind, error_kind::auth);
     EXPECT_FALSE(sig.retryable());
     // The XML form (moto's signature check answers so).
@@ -95,7 +116,8 @@ TEST(Retry, BoundsGrowExponentiallyUpToTheCap) {
 }
 
 TEST(Retry, FullJitterStaysWithinBoundsAndUsesTheWholeRange) {
-    aws::backoff b({}, [](std::chrono::milliseconds) {}, 42);
+    aws::backoff b(
+        {}, [](std::chrono::milliseconds) {}, 42);
     for (int retry = 1; retry <= 8; ++retry) {
         const auto bound = aws::backoff_bound(b.policy(), retry);
         std::chrono::milliseconds lo = bound, hi{0};
@@ -117,37 +139,51 @@ struct fake_error {
 
 TEST(Retry, RetriesRetryableErrorsUpToMaxAttemptsWithoutSleeping) {
     std::vector<std::chrono::milliseconds> slept;
-    aws::backoff b({}, [&](std::chrono::milliseconds d) { slept.push_back(d); }, 7);
+    aws::backoff b(
+        {}, [&](std::chrono::milliseconds d) { slept.push_back(d); }, 7);
     int calls = 0;
-    const auto r = b.run([&]() -> std::expected<int, fake_error> { ++calls; return std::unexpected(fake_error{true}); },
-                         [](const fake_error& e) { return e.retryable; });
+    const auto r = b.run(
+        [&]() -> std::expected<int, fake_error> {
+            ++calls;
+            return std::unexpected(fake_error{true});
+        },
+        [](const fake_error& e) { return e.retryable; });
     EXPECT_FALSE(r);
     EXPECT_EQ(calls, 5);
     ASSERT_EQ(slept.size(), 4U);
-    for (std::size_t i = 0; i < slept.size(); ++i) EXPECT_LE(slept[i], aws::backoff_bound(b.policy(), static_cast<int>(i) + 1));
+    for (std::size_t i = 0; i < slept.size(); ++i)
+        EXPECT_LE(slept[i], aws::backoff_bound(b.policy(), static_cast<int>(i) + 1));
 }
 
 TEST(Retry, StopsAtTheFirstSuccessOrNonRetryableError) {
     int sleeps = 0;
-    aws::backoff b({}, [&](std::chrono::milliseconds) { ++sleeps; }, 7);
+    aws::backoff b(
+        {}, [&](std::chrono::milliseconds) { ++sleeps; }, 7);
     int calls = 0;
-    auto ok_on_third = b.run([&]() -> std::expected<int, fake_error> {
-        return ++calls < 3 ? std::expected<int, fake_error>(std::unexpected(fake_error{true})) : 7;
-    }, [](const fake_error& e) { return e.retryable; });
+    auto ok_on_third = b.run(
+        [&]() -> std::expected<int, fake_error> {
+            return ++calls < 3 ? std::expected<int, fake_error>(std::unexpected(fake_error{true})) : 7;
+        },
+        [](const fake_error& e) { return e.retryable; });
     EXPECT_EQ(ok_on_third.value(), 7);
     EXPECT_EQ(calls, 3);
     EXPECT_EQ(sleeps, 2);
     calls = 0;
     sleeps = 0;
-    const auto fatal = b.run([&]() -> std::expected<int, fake_error> { ++calls; return std::unexpected(fake_error{false}); },
-                             [](const fake_error& e) { return e.retryable; });
+    const auto fatal = b.run(
+        [&]() -> std::expected<int, fake_error> {
+            ++calls;
+            return std::unexpected(fake_error{false});
+        },
+        [](const fake_error& e) { return e.retryable; });
     EXPECT_FALSE(fatal);
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(sleeps, 0);
 }
 
 TEST(Retry, TheClassifierDecidesWhatRetries) {
-    aws::backoff b({}, [](std::chrono::milliseconds) {}, 1);
+    aws::backoff b(
+        {}, [](std::chrono::milliseconds) {}, 1);
     for (const auto& [error, expected_calls] : std::vector<std::pair<aws::aws_error, int>>{
              {aws::classify(400, R"({"__type":"x#ThrottlingException"})"), 5},
              {aws::classify(500, ""), 5},
@@ -155,8 +191,12 @@ TEST(Retry, TheClassifierDecidesWhatRetries) {
              {aws::classify(400, R"({"__type":"x#ConditionalCheckFailedException"})"), 1},
              {aws::classify(400, R"({"__type":"x#ValidationException"})"), 1}}) {
         int calls = 0;
-        (void)b.run([&]() -> std::expected<int, aws::aws_error> { ++calls; return std::unexpected(error); },
-                    [](const aws::aws_error& e) { return e.retryable(); });
+        (void)b.run(
+            [&]() -> std::expected<int, aws::aws_error> {
+                ++calls;
+                return std::unexpected(error);
+            },
+            [](const aws::aws_error& e) { return e.retryable(); });
         EXPECT_EQ(calls, expected_calls) << error.describe();
     }
 }
@@ -182,15 +222,18 @@ TEST(Credentials, FromTheEnvironmentWithDefaultEndpoint) {
 }
 
 TEST(Credentials, EndpointOverridesAndRegionPrecedence) {
-    std::map<std::string, std::string> vars{{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"},
-                                            {"AWS_REGION", "us-east-2"}, {"AWS_DEFAULT_REGION", "eu-west-1"},
+    std::map<std::string, std::string> vars{{"AWS_ACCESS_KEY_ID", "a"},
+                                            {"AWS_SECRET_ACCESS_KEY", "s"},
+                                            {"AWS_REGION", "us-east-2"},
+                                            {"AWS_DEFAULT_REGION", "eu-west-1"},
                                             {"AWS_ENDPOINT_URL", "http://localhost:1/"}};
     EXPECT_EQ(aws::config_from_environment("dynamodb", env_of(vars))->endpoint, "http://localhost:1");
     EXPECT_EQ(aws::config_from_environment("dynamodb", env_of(vars))->region, "us-east-2");
     vars["AWS_ENDPOINT_URL_DYNAMODB"] = "http://localhost:2";
     EXPECT_EQ(aws::config_from_environment("dynamodb", env_of(vars))->endpoint, "http://localhost:2");
     EXPECT_FALSE(aws::config_from_environment("dynamodb", env_of({{"AWS_REGION", "x"}})));
-    EXPECT_FALSE(aws::config_from_environment("dynamodb", env_of({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}})));
+    EXPECT_FALSE(aws::config_from_environment(
+        "dynamodb", env_of({{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "s"}})));
 }
 
 TEST(HttpClient, ParsesUrls) {
@@ -212,7 +255,8 @@ TEST(HttpClient, ReportsTransportErrorsAsValues) {
     options.connect_timeout = 500ms;
     aws::http_client client(options);
     // Port 1 on loopback: nothing listens there.
-    const auto r = client.send({.method = "GET", .url = "http://127.0.0.1:1", .path = "/", .query = {}, .headers = {}, .body = {}});
+    const auto r = client.send(
+        {.method = "GET", .url = "http://127.0.0.1:1", .path = "/", .query = {}, .headers = {}, .body = {}});
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("connecting"), std::string::npos) << r.error().message;
 }
@@ -226,8 +270,14 @@ TEST(DynamoItems, SortKeysArePaddedAndOrderLikeTheHistory) {
     EXPECT_EQ(items::event_sort_key(0, 1), "EVENT#000000000000000#000000000001");
     EXPECT_EQ(items::marker_sort_key("abc"), "DEDUP#abc");
     // Byte order of keys == (timestamp, arrival) order, across digit-count changes.
-    const std::vector<std::pair<core::millis, std::uint64_t>> events{
-        {9, 40}, {10, 2}, {10, 3}, {10, 10}, {999'999, 1}, {1'764'403'200'000, 9}, {1'764'403'200'000, 100'000}, {999'999'999'999'999, 1}};
+    const std::vector<std::pair<core::millis, std::uint64_t>> events{{9, 40},
+                                                                     {10, 2},
+                                                                     {10, 3},
+                                                                     {10, 10},
+                                                                     {999'999, 1},
+                                                                     {1'764'403'200'000, 9},
+                                                                     {1'764'403'200'000, 100'000},
+                                                                     {999'999'999'999'999, 1}};
     for (std::size_t i = 1; i < events.size(); ++i) {
         EXPECT_LT(items::event_sort_key(events[i - 1].first, events[i - 1].second),
                   items::event_sort_key(events[i].first, events[i].second));
@@ -318,7 +368,8 @@ TEST(DynamoSchema, TheTableDefinition) {
     const auto t = store::dynamodb_schema::create_table_request("dinex-tracking-dev");
     EXPECT_EQ(t.at("BillingMode").as_string(), "PAY_PER_REQUEST");
     EXPECT_EQ(t.at("KeySchema").as_array().size(), 2U);
-    EXPECT_EQ(t.at("GlobalSecondaryIndexes").as_array()[0].at("IndexName").as_string(), "status-updated-index");
+    EXPECT_EQ(t.at("GlobalSecondaryIndexes").as_array()[0].at("IndexName").as_string(),
+              "status-updated-index");
     EXPECT_TRUE(t.at("SSESpecification").at("Enabled").as_bool());
     EXPECT_TRUE(t.at("StreamSpecification").at("StreamEnabled").as_bool());
     EXPECT_EQ(t.at("StreamSpecification").at("StreamViewType").as_string(), "NEW_AND_OLD_IMAGES");

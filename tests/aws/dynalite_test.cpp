@@ -16,9 +16,9 @@
 #include <future>
 #include <thread>
 
+#include "../support/stores.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
-#include "../support/stores.hpp"
 #include "store/dynamodb/item_codec.hpp"
 #include "store/dynamodb/table_schema.hpp"
 
@@ -56,7 +56,8 @@ protected:
     static void SetUpTestSuite() {
         const std::filesystem::path cli = DINEX_DYNALITE_DIR "/node_modules/dynalite/cli.js";
         if (!std::filesystem::exists(cli)) {
-            setup_error_ = "dynalite is not installed: run `npm ci` in tests/aws/node (" + cli.string() + " missing)";
+            setup_error_ =
+                "dynalite is not installed: run `npm ci` in tests/aws/node (" + cli.string() + " missing)";
             return;
         }
         port_ = free_port();
@@ -94,7 +95,8 @@ protected:
         o.sleep = [](std::chrono::milliseconds) {};
         client_ = std::make_shared<aws::dynamodb_client>(std::move(o));
         table_ = "dynalite-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
-        const auto created = client_->call("CreateTable", store::dynamodb_schema::create_table_request(table_));
+        const auto created =
+            client_->call("CreateTable", store::dynamodb_schema::create_table_request(table_));
         ASSERT_TRUE(created) << created.error().describe();
         // dynalite keeps a new table CREATING for a while, as DynamoDB does.
         for (int i = 0; i < 250; ++i) {
@@ -103,7 +105,8 @@ protected:
             if (d->at("Table").at("TableStatus").as_string() == "ACTIVE") break;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
-        store_ = std::make_unique<store::dynamodb_store>(store::dynamodb_store_options{.table = table_, .client = client_});
+        store_ = std::make_unique<store::dynamodb_store>(
+            store::dynamodb_store_options{.table = table_, .client = client_});
     }
     void put(const boost::json::object& item) {
         const auto r = client_->call("PutItem", boost::json::object{{"TableName", table_}, {"Item", item}});
@@ -122,7 +125,8 @@ TEST_F(Dynalite, TheTableDefinitionIsAccepted) {
     const auto d = client_->call("DescribeTable", boost::json::object{{"TableName", table_}});
     ASSERT_TRUE(d) << d.error().describe();
     const auto& t = d->at("Table").as_object();
-    EXPECT_EQ(t.at("KeySchema").as_array(), store::dynamodb_schema::create_table_request(table_).at("KeySchema").as_array());
+    EXPECT_EQ(t.at("KeySchema").as_array(),
+              store::dynamodb_schema::create_table_request(table_).at("KeySchema").as_array());
     EXPECT_EQ(t.at("GlobalSecondaryIndexes").at(0).at("IndexName").as_string(), "status-updated-index");
     const auto again = client_->call("CreateTable", store::dynamodb_schema::create_table_request(table_));
     ASSERT_FALSE(again);
@@ -185,7 +189,8 @@ TEST_F(Dynalite, FindReadsSeededItemsNewestFirstAndHidesMarkersAndExpiredItems) 
 // implementation of the protocol checks it too: new, late, replayed and batched events.
 TEST_F(Dynalite, AppendsCommitWithOneConditionalPutAndBatchesWriteTheirEvents) {
     const core::lifecycle_policy policy;
-    const auto first = testing::append_and_wait(*store_, testing::given_submission("TRK3", "a", core::status::picked_up, t0, t0 + 10), policy);
+    const auto first = testing::append_and_wait(
+        *store_, testing::given_submission("TRK3", "a", core::status::picked_up, t0, t0 + 10), policy);
     ASSERT_TRUE(first) << first.error().internal_message;
     EXPECT_EQ(first->kind, core::outcome_kind::created);
     auto retry = testing::given_submission("TRK3", "a", core::status::picked_up, t0 + 50, t0 + 50);
@@ -208,7 +213,9 @@ TEST_F(Dynalite, AppendsCommitWithOneConditionalPutAndBatchesWriteTheirEvents) {
     ASSERT_EQ(results.size(), batch.size());
     for (std::size_t i = 0; i < results.size(); ++i) {
         ASSERT_TRUE(results[i]) << i << ": " << results[i].error().internal_message;
-        EXPECT_EQ(results[i]->kind, i + 1 < results.size() ? core::outcome_kind::created : core::outcome_kind::late_arrival) << i;
+        EXPECT_EQ(results[i]->kind,
+                  i + 1 < results.size() ? core::outcome_kind::created : core::outcome_kind::late_arrival)
+            << i;
     }
     const auto p = store_->find("TRK3", t0 + 100, 100);
     ASSERT_TRUE(p && *p) << (p ? "absent" : p.error().internal_message);
@@ -217,11 +224,13 @@ TEST_F(Dynalite, AppendsCommitWithOneConditionalPutAndBatchesWriteTheirEvents) {
     EXPECT_EQ((*p)->events.front().event_id, "b10");
     EXPECT_EQ((*p)->events.back().event_id, "late");
     // Every event has its own item (not only the state's pending): read them past the state.
-    const auto items_read = client_->call("Query", boost::json::object{
-        {"TableName", table_},
-        {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
-        {"ExpressionAttributeValues", boost::json::object{{":t", {{"S", "TRK3"}}}, {":e", {{"S", "EVENT#"}}}}},
-        {"ConsistentRead", true}});
+    const auto items_read = client_->call(
+        "Query",
+        boost::json::object{{"TableName", table_},
+                            {"KeyConditionExpression", "tracking_id = :t AND begins_with(sk, :e)"},
+                            {"ExpressionAttributeValues",
+                             boost::json::object{{":t", {{"S", "TRK3"}}}, {":e", {{"S", "EVENT#"}}}}},
+                            {"ConsistentRead", true}});
     ASSERT_TRUE(items_read) << items_read.error().describe();
     EXPECT_EQ(items_read->at("Items").as_array().size(), 13U);
 }

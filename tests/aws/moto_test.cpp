@@ -26,7 +26,9 @@ namespace {
 
 aws::service_config moto_config() {
     const char* path = std::getenv("DINEX_MOTO_STATE");
-    if (!path) throw std::runtime_error("DINEX_MOTO_STATE is not set: run these tests through ctest (fixture moto_start)");
+    if (!path)
+        throw std::runtime_error(
+            "DINEX_MOTO_STATE is not set: run these tests through ctest (fixture moto_start)");
     std::ifstream in(path);
     if (!in) throw std::runtime_error(std::string("moto is not running: no state file ") + path);
     const std::string text{std::istreambuf_iterator<char>(in), {}};
@@ -64,7 +66,8 @@ TEST(Moto, OurSignatureIsAcceptedAndAWrongSecretIsRefused) {
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().kind, aws::error_kind::auth) << refused.error().describe();
     EXPECT_EQ(refused.error().http_status, 403) << refused.error().describe();
-    EXPECT_TRUE(refused.error().type == "InvalidSignatureException" || refused.error().type == "SignatureDoesNotMatch")
+    EXPECT_TRUE(refused.error().type == "InvalidSignatureException" ||
+                refused.error().type == "SignatureDoesNotMatch")
         << refused.error().describe();
     EXPECT_FALSE(refused.error().retryable());
 }
@@ -118,9 +121,10 @@ int run(const std::string& command, std::string& output) {
 TEST(Moto, CreateTableCommandCreatesTheSchemaAndIsIdempotent) {
     const auto config = moto_config();
     const std::string table = unique_table("cli");
-    const std::string env = "AWS_ENDPOINT_URL_DYNAMODB='" + config.endpoint + "' AWS_REGION='" + config.region +
-                            "' AWS_ACCESS_KEY_ID='" + config.creds.access_key_id + "' AWS_SECRET_ACCESS_KEY='" +
-                            config.creds.secret_access_key + "' TABLE_NAME='" + table + "' ";
+    const std::string env = "AWS_ENDPOINT_URL_DYNAMODB='" + config.endpoint + "' AWS_REGION='" +
+                            config.region + "' AWS_ACCESS_KEY_ID='" + config.creds.access_key_id +
+                            "' AWS_SECRET_ACCESS_KEY='" + config.creds.secret_access_key + "' TABLE_NAME='" +
+                            table + "' ";
     std::string out;
     ASSERT_EQ(run(env + DINEX_BINARY " create-table --wait", out), 0) << out;
     EXPECT_NE(out.find("created table " + table), std::string::npos) << out;
@@ -134,7 +138,8 @@ TEST(Moto, CreateTableCommandCreatesTheSchemaAndIsIdempotent) {
     ASSERT_TRUE(d) << d.error().describe();
     const auto& t = d->at("Table").as_object();
     EXPECT_EQ(t.at("TableStatus").as_string(), "ACTIVE");
-    EXPECT_EQ(t.at("KeySchema").as_array(), store::dynamodb_schema::create_table_request(table).at("KeySchema").as_array());
+    EXPECT_EQ(t.at("KeySchema").as_array(),
+              store::dynamodb_schema::create_table_request(table).at("KeySchema").as_array());
     EXPECT_EQ(t.at("BillingModeSummary").at("BillingMode").as_string(), "PAY_PER_REQUEST");
     const auto& gsi = t.at("GlobalSecondaryIndexes").as_array().at(0).as_object();
     EXPECT_EQ(gsi.at("IndexName").as_string(), "status-updated-index");
@@ -154,7 +159,6 @@ TEST(Moto, CreateTableFailsClearlyWithoutCredentials) {
     EXPECT_NE(out.find("AWS_ACCESS_KEY_ID"), std::string::npos) << out;
 }
 
-
 // A batch whose write fails for one package, through the fake at the HTTP seam in front of moto:
 // the other packages are stored, that package's items fail and nothing of them is written, and the
 // same batch sent again stores them while the rest answer as replays (docs/DYNAMODB.md, Batches).
@@ -172,7 +176,8 @@ TEST(Moto, ABatchWhoseWriteFailsForOnePackageStoresTheOthersAndARetryCompletesIt
         [&failing](const aws::http_request& r) {
             // The commit of PARTB's chunk: the conditional put of its state item.
             return failing && testing::header_of(r, "X-Amz-Target") == "DynamoDB_20120810.PutItem" &&
-                   r.body.find("PARTB") != std::string::npos && r.body.find(R"("STATE")") != std::string::npos;
+                   r.body.find("PARTB") != std::string::npos &&
+                   r.body.find(R"("STATE")") != std::string::npos;
         },
         testing::fake_aws_http::status(
             400, R"({"__type":"com.amazon.coral.validate#ValidationException","message":"injected"})"));
@@ -189,10 +194,11 @@ TEST(Moto, ABatchWhoseWriteFailsForOnePackageStoresTheOthersAndARetryCompletesIt
     auto sub = [&](std::string id, std::string event_id, core::status st, core::millis ts) {
         return testing::given_submission(std::move(id), std::move(event_id), st, ts, now);
     };
-    const std::vector<core::submission> batch = {
-        sub("PARTA", "a1", core::status::picked_up, now - 3000), sub("PARTB", "b1", core::status::picked_up, now - 3000),
-        sub("PARTA", "a2", core::status::in_transit, now - 2000), sub("PARTB", "b2", core::status::in_transit, now - 2000),
-        sub("PARTC", "c1", core::status::picked_up, now - 1000)};
+    const std::vector<core::submission> batch = {sub("PARTA", "a1", core::status::picked_up, now - 3000),
+                                                 sub("PARTB", "b1", core::status::picked_up, now - 3000),
+                                                 sub("PARTA", "a2", core::status::in_transit, now - 2000),
+                                                 sub("PARTB", "b2", core::status::in_transit, now - 2000),
+                                                 sub("PARTC", "c1", core::status::picked_up, now - 1000)};
     auto run_batch = [&] {
         std::promise<std::vector<core::result<core::append_outcome>>> p;
         auto f = p.get_future();
@@ -222,7 +228,8 @@ TEST(Moto, ABatchWhoseWriteFailsForOnePackageStoresTheOthersAndARetryCompletesIt
     ASSERT_EQ(second.size(), batch.size());
     for (std::size_t i = 0; i < second.size(); ++i) {
         ASSERT_TRUE(second[i]) << i << ": " << second[i].error().message;
-        EXPECT_EQ(second[i]->kind, i % 2 == 1 ? core::outcome_kind::created : core::outcome_kind::replay) << i;
+        EXPECT_EQ(second[i]->kind, i % 2 == 1 ? core::outcome_kind::created : core::outcome_kind::replay)
+            << i;
     }
     const auto healed_b = s.find("PARTB", now, 100);
     ASSERT_TRUE(healed_b && healed_b->has_value());
@@ -239,11 +246,13 @@ struct faulty_store {
     std::shared_ptr<aws::dynamodb_client> client;
     std::unique_ptr<store::dynamodb_store> store;
 
-    explicit faulty_store(const char* prefix, std::string existing_table = {}) : table(std::move(existing_table)) {
+    explicit faulty_store(const char* prefix, std::string existing_table = {})
+        : table(std::move(existing_table)) {
         if (table.empty()) {
             table = unique_table(prefix);
             auto setup = client_for(config);
-            const auto created = setup.call("CreateTable", store::dynamodb_schema::create_table_request(table));
+            const auto created =
+                setup.call("CreateTable", store::dynamodb_schema::create_table_request(table));
             if (!created) throw std::runtime_error(created.error().describe());
         }
         aws::dynamodb_options o;
@@ -261,11 +270,11 @@ struct faulty_store {
     }
     // The item under (tracking_id, sk), read directly.
     std::optional<boost::json::object> item(std::string_view tracking_id, std::string_view sk) {
-        const auto r = client->call("GetItem", boost::json::object{
-                                                   {"TableName", table},
-                                                   {"Key", boost::json::object{{"tracking_id", {{"S", tracking_id}}},
-                                                                               {"sk", {{"S", sk}}}}},
-                                                   {"ConsistentRead", true}});
+        const auto r = client->call(
+            "GetItem", boost::json::object{{"TableName", table},
+                                           {"Key", boost::json::object{{"tracking_id", {{"S", tracking_id}}},
+                                                                       {"sk", {{"S", sk}}}}},
+                                           {"ConsistentRead", true}});
         if (!r) throw std::runtime_error(r.error().describe());
         const auto* found = r->as_object().if_contains("Item");
         if (!found) return std::nullopt;
@@ -290,9 +299,11 @@ constexpr core::millis moto_now = 1'795'946'400'000;
 TEST(Moto, AnEventWhoseItemWasNotWrittenIsReadFromTheStateAndWrittenByTheNextWrite) {
     faulty_store f("pending");
     std::atomic<bool> failing = true;
-    f.http.on_match([&failing](const aws::http_request& r) { return failing && is_event_put(r); },
-                    testing::fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})"));
-    const auto first = f.append(testing::given_submission("PEND1", "p1", core::status::picked_up, moto_now - 2000, moto_now));
+    f.http.on_match(
+        [&failing](const aws::http_request& r) { return failing && is_event_put(r); },
+        testing::fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})"));
+    const auto first = f.append(
+        testing::given_submission("PEND1", "p1", core::status::picked_up, moto_now - 2000, moto_now));
     ASSERT_TRUE(first) << first.error().message;
     EXPECT_EQ(first->kind, core::outcome_kind::created);
     const std::string first_sk = store::dynamodb_items::event_sort_key(moto_now - 2000, 1);
@@ -302,12 +313,14 @@ TEST(Moto, AnEventWhoseItemWasNotWrittenIsReadFromTheStateAndWrittenByTheNextWri
     ASSERT_TRUE(seen && *seen);
     ASSERT_EQ((*seen)->events.size(), 1U);
     EXPECT_EQ((*seen)->events[0], first->stored);
-    const auto replay = f.append(testing::given_submission("PEND1", "p1", core::status::picked_up, moto_now - 2000, moto_now));
+    const auto replay = f.append(
+        testing::given_submission("PEND1", "p1", core::status::picked_up, moto_now - 2000, moto_now));
     ASSERT_TRUE(replay);
     EXPECT_EQ(replay->kind, core::outcome_kind::replay);
 
     failing = false;
-    const auto second = f.append(testing::given_submission("PEND1", "p2", core::status::in_transit, moto_now - 1000, moto_now));
+    const auto second = f.append(
+        testing::given_submission("PEND1", "p2", core::status::in_transit, moto_now - 1000, moto_now));
     ASSERT_TRUE(second) << second.error().message;
     EXPECT_EQ(second->kind, core::outcome_kind::created);
     const auto repaired = f.item("PEND1", first_sk);
@@ -326,13 +339,16 @@ TEST(Moto, AnEventWhoseItemWasNotWrittenIsReadFromTheStateAndWrittenByTheNextWri
 TEST(Moto, ALateEventWhoseItemWasNotWrittenKeepsItsPlaceAndIsRepaired) {
     faulty_store f("late");
     for (int i = 0; i < 10; ++i) {
-        ASSERT_TRUE(f.append(testing::given_submission("LATE1", "n" + std::to_string(i), core::status::in_transit,
-                                                       moto_now - 100'000 + i * 1000, moto_now)));
+        ASSERT_TRUE(
+            f.append(testing::given_submission("LATE1", "n" + std::to_string(i), core::status::in_transit,
+                                               moto_now - 100'000 + i * 1000, moto_now)));
     }
     std::atomic<bool> failing = true;
-    f.http.on_match([&failing](const aws::http_request& r) { return failing && is_event_put(r); },
-                    testing::fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})"));
-    const auto late = f.append(testing::given_submission("LATE1", "old", core::status::picked_up, moto_now - 200'000, moto_now));
+    f.http.on_match(
+        [&failing](const aws::http_request& r) { return failing && is_event_put(r); },
+        testing::fake_aws_http::status(500, R"({"__type":"com.amazon.coral.service#InternalServerError"})"));
+    const auto late = f.append(
+        testing::given_submission("LATE1", "old", core::status::picked_up, moto_now - 200'000, moto_now));
     ASSERT_TRUE(late);
     EXPECT_EQ(late->kind, core::outcome_kind::late_arrival);
     const auto seen = f.store->find("LATE1", moto_now, 100);
@@ -345,7 +361,8 @@ TEST(Moto, ALateEventWhoseItemWasNotWrittenKeepsItsPlaceAndIsRepaired) {
     EXPECT_NE((*window)->events.back(), late->stored);
 
     failing = false;
-    ASSERT_TRUE(f.append(testing::given_submission("LATE1", "n10", core::status::in_transit, moto_now - 1000, moto_now)));
+    ASSERT_TRUE(f.append(
+        testing::given_submission("LATE1", "n10", core::status::in_transit, moto_now - 1000, moto_now)));
     EXPECT_TRUE(f.item("LATE1", store::dynamodb_items::event_sort_key(moto_now - 200'000, 11)));
 }
 
@@ -361,9 +378,9 @@ TEST(Moto, TwoStoresWritingOnePackageKeepEveryEvent) {
         threads.emplace_back([&, t] {
             faulty_store& f = t % 2 == 0 ? a : b;
             for (int i = 0; i < per_thread; ++i) {
-                const auto r = f.append(testing::given_submission("BOTH1", "t" + std::to_string(t) + "-" + std::to_string(i),
-                                                                  core::status::in_transit, moto_now - 100'000 + t * 1000 + i,
-                                                                  moto_now));
+                const auto r = f.append(testing::given_submission(
+                    "BOTH1", "t" + std::to_string(t) + "-" + std::to_string(i), core::status::in_transit,
+                    moto_now - 100'000 + t * 1000 + i, moto_now));
                 if (r && r->kind != core::outcome_kind::replay) ++ok;
             }
         });
@@ -383,8 +400,9 @@ TEST(Moto, ARetryOfAnOldEventWithoutItsTimestampIsAReplay) {
     faulty_store f("oldretry");
     std::vector<core::append_outcome> stored;
     for (int i = 0; i < 12; ++i) {
-        const auto r = f.append(testing::given_submission("OLD1", "o" + std::to_string(i), core::status::in_transit,
-                                                          moto_now - 100'000 + i * 1000, moto_now - 50'000));
+        const auto r =
+            f.append(testing::given_submission("OLD1", "o" + std::to_string(i), core::status::in_transit,
+                                               moto_now - 100'000 + i * 1000, moto_now - 50'000));
         ASSERT_TRUE(r);
         stored.push_back(*r);
     }
@@ -395,7 +413,8 @@ TEST(Moto, ARetryOfAnOldEventWithoutItsTimestampIsAReplay) {
     EXPECT_EQ(r->kind, core::outcome_kind::replay);
     EXPECT_EQ(r->stored, stored[1].stored);
     // The same id with another status is not a replay: the stored event is compared.
-    auto reused = testing::given_submission("OLD1", "o1", core::status::delivered, moto_now - 99'000, moto_now);
+    auto reused =
+        testing::given_submission("OLD1", "o1", core::status::delivered, moto_now - 99'000, moto_now);
     const auto refused = f.append(reused);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, core::errc::conflict);
@@ -407,13 +426,15 @@ TEST(Moto, ARetryOfAnOldEventWithoutItsTimestampIsAReplay) {
 // that expired): the id is new.
 TEST(Moto, ADigestWithoutItsEventDoesNotMakeAReplay) {
     faulty_store f("collision");
-    ASSERT_TRUE(f.append(testing::given_submission("COLL1", "c0", core::status::picked_up, moto_now - 5000, moto_now)));
+    ASSERT_TRUE(f.append(
+        testing::given_submission("COLL1", "c0", core::status::picked_up, moto_now - 5000, moto_now)));
     auto state = f.item("COLL1", "STATE").value();
     auto decoded = store::dynamodb_items::decode_state(state).value();
     decoded.extras.event_id_digests->append(store::dynamodb_items::event_id_digest("c-new"));
     decoded.extras.pending.clear();
     f.put(store::dynamodb_items::encode_state(decoded.state, decoded.version + 1, decoded.extras));
-    const auto r = f.append(testing::given_submission("COLL1", "c-new", core::status::in_transit, moto_now - 1000, moto_now));
+    const auto r = f.append(
+        testing::given_submission("COLL1", "c-new", core::status::in_transit, moto_now - 1000, moto_now));
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->kind, core::outcome_kind::created);
 }
@@ -445,7 +466,8 @@ TEST(Moto, PackagesWrittenWithMarkersKeepTheirReplays) {
     f.put(items::encode_event(e, s.expires_at));
     f.put(items::encode_marker(e, s.expires_at));
 
-    ASSERT_TRUE(f.append(testing::given_submission("LEG1", "new-1", core::status::in_transit, moto_now - 5000, moto_now)));
+    ASSERT_TRUE(f.append(
+        testing::given_submission("LEG1", "new-1", core::status::in_transit, moto_now - 5000, moto_now)));
     auto retry = testing::given_submission("LEG1", "legacy-1", core::status::picked_up, moto_now, moto_now);
     retry.timestamp_given = false;
     const auto r = f.append(retry);

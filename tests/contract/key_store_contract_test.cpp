@@ -2,14 +2,18 @@
 // SQLite upgrade from a version-1 database, and the shared DynamoDB rate limiter on moto.
 #include <gtest/gtest.h>
 
-#include <future>
 #include <sqlite3.h>
+#include <future>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
+#include "../support/fakes.hpp"
+#include "../support/moto.hpp"
+#include "../support/sqlite.hpp"
+#include "../support/stores.hpp"
 #include "auth/api_key.hpp"
 #include "auth/gcra_limiter.hpp"
 #include "aws/dynamodb_client.hpp"
@@ -18,10 +22,6 @@
 #include "store/memory/memory_key_store.hpp"
 #include "store/sqlite/sqlite_key_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
-#include "../support/fakes.hpp"
-#include "../support/moto.hpp"
-#include "../support/sqlite.hpp"
-#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -216,7 +216,7 @@ TEST(DynamodbRateLimiter, FixedWindowSharedByInstances) {
     auto t = moto("ratelimit-" + std::to_string(rd()));
     // Two limiters on one table: two Lambda instances.
     store::dynamodb_rate_limiter one(t.table, t.client), two(t.table, t.client);
-    const core::rate_limit lim{2, 4};  // windows of 2 s, 4 requests each
+    const core::rate_limit lim{2, 4};              // windows of 2 s, 4 requests each
     const core::millis start = 1'764'403'200'000;  // a window boundary
     for (std::uint32_t i = 1; i <= 4; ++i) {
         auto d = (i % 2 ? one : two).acquire("ip:198.51.100.1", lim, start + 100);
@@ -229,7 +229,7 @@ TEST(DynamodbRateLimiter, FixedWindowSharedByInstances) {
     ASSERT_TRUE(d);
     EXPECT_FALSE(d->allowed);
     EXPECT_EQ(d->retry_after, 1500);
-    EXPECT_TRUE(two.acquire("ip:198.51.100.2", lim, start + 500)->allowed);  // another client
+    EXPECT_TRUE(two.acquire("ip:198.51.100.2", lim, start + 500)->allowed);   // another client
     EXPECT_TRUE(two.acquire("ip:198.51.100.1", lim, start + 2000)->allowed);  // the next window
 }
 

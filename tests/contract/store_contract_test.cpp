@@ -7,11 +7,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <future>
+#include <map>
 #include <random>
 #include <thread>
 
+#include "../support/fakes.hpp"
+#include "../support/moto.hpp"
+#include "../support/sqlite.hpp"
+#include "../support/stores.hpp"
 #include "aws/dynamodb_client.hpp"
 #include "core/lifecycle.hpp"
 #include "store/dynamodb/dynamodb_store.hpp"
@@ -19,10 +23,6 @@
 #include "store/measured/measured_store.hpp"
 #include "store/memory/memory_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
-#include "../support/fakes.hpp"
-#include "../support/moto.hpp"
-#include "../support/sqlite.hpp"
-#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -43,7 +43,8 @@ struct backend {
 // temporary directory, so reopening finds the same data.
 std::unique_ptr<core::store> open_dynamodb(const std::filesystem::path& dir) {
     auto t = testing::moto("contract-" + dir.filename().string());
-    return std::make_unique<store::dynamodb_store>(store::dynamodb_store_options{.table = t.table, .client = t.client});
+    return std::make_unique<store::dynamodb_store>(
+        store::dynamodb_store_options{.table = t.table, .client = t.client});
 }
 
 // Names the back-end in test output instead of dumping the struct's bytes.
@@ -51,7 +52,8 @@ void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
 
 std::vector<backend> backends() {
     return {
-        {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
+        {"memory", false,
+         [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
              return testing::sqlite_or_throw((dir / "contract.db").string());
@@ -83,8 +85,9 @@ protected:
     std::vector<core::result<core::append_outcome>> append_batch(std::vector<core::submission> subs) {
         std::promise<std::vector<core::result<core::append_outcome>>> p;
         auto f = p.get_future();
-        store_->append_batch(std::move(subs), policy_,
-                             [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
+        store_->append_batch(
+            std::move(subs), policy_,
+            [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
         return f.get();
     }
 
@@ -109,7 +112,8 @@ protected:
         return out;
     }
 
-    std::optional<core::package> find(const std::string& id, core::millis now = base_time, std::size_t max = 100) {
+    std::optional<core::package> find(const std::string& id, core::millis now = base_time,
+                                      std::size_t max = 100) {
         auto r = store_->find(id, now, max);
         EXPECT_TRUE(r) << r.error().internal_message;
         return r ? *r : std::nullopt;
@@ -293,12 +297,12 @@ TEST_P(StoreContract, BatchAnswersEveryItemInOrderAndOneBadItemBlocksNoOther) {
     ASSERT_TRUE(append(sub("TRK200", "done", status::delivered, base_time - 10'000)));
     std::vector<core::submission> batch;
     batch.push_back(sub("TRK201", "a1", status::picked_up, base_time - 5000));
-    batch.push_back(sub("TRK200", "after", status::in_transit, base_time));          // newer than DELIVERED
+    batch.push_back(sub("TRK200", "after", status::in_transit, base_time));  // newer than DELIVERED
     batch.push_back(sub("TRK201", "a2", status::in_transit, base_time - 4000));
-    batch.push_back(sub("TRK201", "a1", status::picked_up, base_time - 5000));        // duplicate in the batch
-    auto reused = sub("TRK201", "a2", status::exception, base_time - 4000);           // same key, other content
+    batch.push_back(sub("TRK201", "a1", status::picked_up, base_time - 5000));  // duplicate in the batch
+    auto reused = sub("TRK201", "a2", status::exception, base_time - 4000);     // same key, other content
     batch.push_back(reused);
-    batch.push_back(sub("TRK201", "a0", status::info_received, base_time - 9000));    // late arrival
+    batch.push_back(sub("TRK201", "a0", status::info_received, base_time - 9000));  // late arrival
     batch.push_back(sub("TRK202", "b1", status::in_transit, base_time - 1000));
     const auto r = append_batch(batch);
     ASSERT_EQ(r.size(), batch.size());
@@ -354,7 +358,8 @@ TEST_P(StoreContract, LargeBatchOnOnePackageKeepsEveryEventAndTheLatestState) {
     std::vector<core::submission> batch;
     for (int i = 0; i < 120; ++i) {
         const int ts = i == 60 ? 1000 : i;
-        batch.push_back(sub("TRK220", "s" + std::to_string(1000 + i), status::in_transit, base_time - 100'000 + ts));
+        batch.push_back(
+            sub("TRK220", "s" + std::to_string(1000 + i), status::in_transit, base_time - 100'000 + ts));
     }
     const auto r = append_batch(batch);
     int created = 0, late = 0;
@@ -383,8 +388,8 @@ TEST_P(StoreContract, BatchWithoutTimestampsAppliesInTheOrderGiven) {
         return s;
     };
     // Generated ids that sort against the order given.
-    const auto r = append_batch({untimed("01Z3", status::out_for_delivery), untimed("01Z2", status::delivered),
-                                 untimed("01Z1", status::in_transit)});
+    const auto r = append_batch({untimed("01Z3", status::out_for_delivery),
+                                 untimed("01Z2", status::delivered), untimed("01Z1", status::in_transit)});
     ASSERT_EQ(r.size(), 3U);
     ASSERT_TRUE(r[0]) << r[0].error().internal_message;
     ASSERT_TRUE(r[1]) << r[1].error().internal_message;
@@ -492,8 +497,8 @@ protected:
 TEST_P(ListingContract, ByStatusNewestChangeFirstThroughEveryPage) {
     seed();
     const auto all = list_all(query({status::exception, status::delivery_failed}, 2));
-    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK319", "TRK318", "TRK316", "TRK315", "TRK313", "TRK312",
-                                                     "TRK310"}));
+    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK319", "TRK318", "TRK316", "TRK315", "TRK313",
+                                                     "TRK312", "TRK310"}));
     EXPECT_EQ(ids_of(list_all(query({status::in_transit}, 50))),
               (std::vector<std::string>{"TRK317", "TRK314", "TRK311"}));
 }
@@ -502,7 +507,8 @@ TEST_P(ListingContract, StaleOnlyAndStaleWithStatus) {
     seed();
     auto q = query({}, 3);
     q.stale_before = base_time - 5 * 60'000;  // no change in the last five minutes: TRK310..TRK314
-    EXPECT_EQ(ids_of(list_all(q)), (std::vector<std::string>{"TRK314", "TRK313", "TRK312", "TRK311", "TRK310"}));
+    EXPECT_EQ(ids_of(list_all(q)),
+              (std::vector<std::string>{"TRK314", "TRK313", "TRK312", "TRK311", "TRK310"}));
     q.statuses = {status::exception};
     EXPECT_EQ(ids_of(list_all(q)), (std::vector<std::string>{"TRK313", "TRK310"}));
     EXPECT_EQ(list_all(query({}, 200)).size(), 10U);
@@ -510,11 +516,12 @@ TEST_P(ListingContract, StaleOnlyAndStaleWithStatus) {
 
 TEST_P(ListingContract, TiesOnUpdatedAtArePagedWithoutLossOrRepeat) {
     for (int i = 0; i < 7; ++i) {
-        ASSERT_TRUE(append(sub("TRK33" + std::to_string(i), "e", status::exception, base_time - 5000, base_time - 1000)));
+        ASSERT_TRUE(append(
+            sub("TRK33" + std::to_string(i), "e", status::exception, base_time - 5000, base_time - 1000)));
     }
     const auto all = list_all(query({status::exception}, 2));
-    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK336", "TRK335", "TRK334", "TRK333", "TRK332", "TRK331",
-                                                     "TRK330"}));
+    EXPECT_EQ(ids_of(all), (std::vector<std::string>{"TRK336", "TRK335", "TRK334", "TRK333", "TRK332",
+                                                     "TRK331", "TRK330"}));
 }
 
 TEST_P(ListingContract, ExpiredPackagesAreNotListed) {
@@ -565,13 +572,14 @@ TEST(SqliteListing, ReadsTheStatusIndexInOrderNeverTheWholeTable) {
         for (const auto& line : *plans) {
             SCOPED_TRACE(line);
             // A range of the index bounded by status and the row value (cursor or staleness).
-            EXPECT_EQ(line, "SEARCH packages USING INDEX packages_by_status (status=? AND (updated_at,tracking_id)<(?,?))");
+            EXPECT_EQ(line,
+                      "SEARCH packages USING INDEX packages_by_status (status=? AND "
+                      "(updated_at,tracking_id)<(?,?))");
             EXPECT_EQ(line.find("TEMP B-TREE"), std::string::npos);  // no sort: the index gives the order
         }
     }
     std::filesystem::remove_all(dir);
 }
-
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<backend>& p) { return p.param.name; });

@@ -8,12 +8,12 @@
 #include <random>
 #include <set>
 
-#include "core/webhooks.hpp"
-#include "store/memory/memory_store.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "../support/fakes.hpp"
 #include "../support/sqlite.hpp"
 #include "../support/stores.hpp"
+#include "core/webhooks.hpp"
+#include "store/memory/memory_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace dinex {
 namespace {
@@ -31,7 +31,8 @@ void PrintTo(const backend& b, std::ostream* os) { *os << b.name; }
 
 std::vector<backend> backends() {
     return {
-        {"memory", false, [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
+        {"memory", false,
+         [](const std::filesystem::path&) { return std::make_unique<store::memory_store>(); }},
         {"sqlite", true,
          [](const std::filesystem::path& dir) -> std::unique_ptr<core::store> {
              return testing::sqlite_or_throw((dir / "webhooks.db").string());
@@ -56,7 +57,8 @@ protected:
         ASSERT_NE(hooks_, nullptr);
     }
 
-    static core::submission submission(std::string tracking_id, std::string event_id, status s, core::millis ts) {
+    static core::submission submission(std::string tracking_id, std::string event_id, status s,
+                                       core::millis ts) {
         return testing::given_submission(std::move(tracking_id), std::move(event_id), s, ts);
     }
 
@@ -85,7 +87,8 @@ protected:
         return page ? page->items : std::vector<core::delivery>{};
     }
 
-    std::vector<core::delivery> due(core::millis now, std::size_t limit = 100, std::vector<std::string> busy = {}) {
+    std::vector<core::delivery> due(core::millis now, std::size_t limit = 100,
+                                    std::vector<std::string> busy = {}) {
         auto d = hooks_->due_deliveries(now, limit, busy);
         EXPECT_TRUE(d) << d.error().internal_message;
         return d ? *d : std::vector<core::delivery>{};
@@ -118,7 +121,8 @@ TEST_P(WebhookStoreContract, EveryStateChangeGetsADeliveryPerMatchingSubscriptio
     ASSERT_TRUE(append("TRK001", "e1", status::in_transit, base_time - 5000));
     ASSERT_TRUE(append("TRK001", "e2", status::delivered, base_time - 1000));
     // Neither a late arrival nor a replay changes the state: no delivery.
-    ASSERT_EQ(append("TRK001", "e0", status::picked_up, base_time - 9000)->kind, core::outcome_kind::late_arrival);
+    ASSERT_EQ(append("TRK001", "e0", status::picked_up, base_time - 9000)->kind,
+              core::outcome_kind::late_arrival);
     ASSERT_EQ(append("TRK001", "e2", status::delivered, base_time - 1000)->kind, core::outcome_kind::replay);
     // Refused by the lifecycle (newer than a terminal state): nothing stored, nothing delivered.
     ASSERT_FALSE(append("TRK001", "e3", status::in_transit, base_time));
@@ -127,9 +131,9 @@ TEST_P(WebhookStoreContract, EveryStateChangeGetsADeliveryPerMatchingSubscriptio
     const auto all = all_of("01ALL");
     ASSERT_EQ(all.size(), 3U);  // newest first
     EXPECT_EQ(all[2].message, (core::notification{"TRK001", status::in_transit, std::nullopt, "Lima",
-                                                 base_time - 5000, "e1"}));
+                                                  base_time - 5000, "e1"}));
     EXPECT_EQ(all[1].message, (core::notification{"TRK001", status::delivered, status::in_transit, "Lima",
-                                                 base_time - 1000, "e2"}));
+                                                  base_time - 1000, "e2"}));
     EXPECT_EQ(all[0].message.tracking_id, "TRK002");
     for (const auto& d : all) {
         EXPECT_EQ(d.state, delivery_state::pending);
@@ -158,7 +162,8 @@ TEST_P(WebhookStoreContract, ABatchWritesTheDeliveriesOfEachOfItsStateChanges) {
     };
     std::promise<std::vector<core::result<core::append_outcome>>> p;
     auto f = p.get_future();
-    store_->append_batch(batch, {}, [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
+    store_->append_batch(
+        batch, {}, [&p](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
     const auto results = f.get();
     ASSERT_EQ(results.size(), 5U);
     EXPECT_FALSE(results[4]);
@@ -202,7 +207,8 @@ TEST_P(WebhookStoreContract, DueDeliveriesRespectTimePausesInFlightAndLimit) {
 
     // A failure pauses the subscription: nothing of it is due until the pause ends.
     const core::retry_policy p{.first_delay = 1000, .max_delay = 60'000};
-    const auto e = hooks_->record_attempt(d[0], {std::nullopt, "connection refused", base_time + 10}, p, 1.0).value();
+    const auto e =
+        hooks_->record_attempt(d[0], {std::nullopt, "connection refused", base_time + 10}, p, 1.0).value();
     EXPECT_EQ(e.paused_until, base_time + 1010);
     EXPECT_TRUE(due(base_time + 1009).empty());
     EXPECT_EQ(due(base_time + 1010).size(), 5U);
@@ -219,7 +225,8 @@ TEST_P(WebhookStoreContract, AttemptsAreRecordedOnDeliveryAndSubscription) {
     ASSERT_TRUE(append("TRK002", "e1", status::in_transit, base_time));
     const auto d = due(base_time);
     ASSERT_EQ(d.size(), 2U);
-    const core::retry_policy p{.first_delay = 1000, .max_delay = 60'000, .window = 86'400'000, .disable_after = 3};
+    const core::retry_policy p{
+        .first_delay = 1000, .max_delay = 60'000, .window = 86'400'000, .disable_after = 3};
 
     auto e = hooks_->record_attempt(d[0], {503, "HTTP 503", base_time + 5}, p, 1.0).value();
     EXPECT_EQ(e.state, delivery_state::pending);
@@ -248,7 +255,8 @@ TEST_P(WebhookStoreContract, AttemptsAreRecordedOnDeliveryAndSubscription) {
 
     // Three failures in a row disable the subscription.
     for (int i = 0; i < 3; ++i) {
-        e = hooks_->record_attempt(d[0], {std::nullopt, "timeout", base_time + 10'000 * (i + 1)}, p, 0.0).value();
+        e = hooks_->record_attempt(d[0], {std::nullopt, "timeout", base_time + 10'000 * (i + 1)}, p, 0.0)
+                .value();
     }
     EXPECT_TRUE(e.disable);
     sub = hooks_->find_subscription("01SUB").value().value();
@@ -263,12 +271,14 @@ TEST_P(WebhookStoreContract, AttemptsAreRecordedOnDeliveryAndSubscription) {
 
 TEST_P(WebhookStoreContract, DeliveryHistoryPagesNewestFirst) {
     subscribe("01SUB");
-    for (int i = 0; i < 7; ++i) ASSERT_TRUE(append("TRK1" + std::to_string(i) + "0", "e", status::in_transit, base_time));
+    for (int i = 0; i < 7; ++i)
+        ASSERT_TRUE(append("TRK1" + std::to_string(i) + "0", "e", status::in_transit, base_time));
     std::vector<std::string> seen;
     std::optional<std::string> cursor;
     int pages = 0;
     do {
-        auto page = hooks_->deliveries_of("01SUB", 3, cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
+        auto page = hooks_->deliveries_of("01SUB", 3,
+                                          cursor ? std::optional<std::string_view>(*cursor) : std::nullopt);
         ASSERT_TRUE(page) << page.error().message;
         for (const auto& d : page->items) seen.push_back(d.id);
         cursor = page->next_cursor;

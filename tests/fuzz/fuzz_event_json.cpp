@@ -77,9 +77,7 @@ void check_roundtrip(const core::event_input& in) {
     FUZZ_CHECK(close(out->latitude, in.latitude) && close(out->longitude, in.longitude), again);
 }
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 void check_text(const std::optional<std::string>& t, std::size_t max, std::string_view what) {
     if (!t) return;
@@ -139,7 +137,10 @@ void check_submission(const core::event_input& in, const core::submission& sub) 
     const auto& e = doc.at("event").get_object();
     FUZZ_CHECK(fuzz::str(doc.at("tracking_id")) == ev.tracking_id, body);
     // Without event_id the key is the content when there is a timestamp, else none.
-    FUZZ_CHECK(fuzz::str(doc.at("idempotency")) == (in.event_id ? "event_id" : in.timestamp ? "content" : "none"), body);
+    FUZZ_CHECK(fuzz::str(doc.at("idempotency")) == (in.event_id    ? "event_id"
+                                                    : in.timestamp ? "content"
+                                                                   : "none"),
+               body);
     FUZZ_CHECK(in.event_id || !in.timestamp || ev.event_id == core::content_event_id(ev), body);
     FUZZ_CHECK(doc.get_object().contains("ignored_fields") == !in.ignored_fields.empty(), body);
     FUZZ_CHECK(fuzz::str(e.at("location")) == ev.location && fuzz::str(e.at("event_id")) == ev.event_id,

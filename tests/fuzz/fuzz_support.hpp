@@ -57,7 +57,8 @@ inline boost::json::value check_error_body(std::string_view body, int status, st
     const auto& o = doc.get_object();
     const bool echoes_id = o.contains("tracking_id");
     FUZZ_CHECK(o.size() == (echoes_id ? 5U : 4U), b);
-    FUZZ_CHECK(o.contains("error") && o.contains("code") && o.contains("details") && o.contains("request_id"), b);
+    FUZZ_CHECK(o.contains("error") && o.contains("code") && o.contains("details") && o.contains("request_id"),
+               b);
     FUZZ_CHECK(!echoes_id || (o.at("tracking_id").is_string() && status == 404), b);
     FUZZ_CHECK(o.at("request_id").is_string() && str(o.at("request_id")) == request_id, b);
     // `error` is the message, a string, as the original service answered it.

@@ -1,12 +1,12 @@
 // The SNS Publish request and answers, and the stream consumer's decisions, without any I/O.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <unistd.h>
 
 #include "../support/fake_aws_http.hpp"
 #include "lambda/stream_consumer.hpp"
@@ -22,8 +22,8 @@ namespace items = store::dynamodb_items;
 constexpr core::millis t0 = 1795946400000;  // 2026-11-29T10:00:00.000Z
 
 core::notification sample() {
-    return core::notification{"TRK001", core::status::in_transit, core::status::picked_up, "Zürich Hub & Co", t0,
-                              "evt-1"};
+    return core::notification{
+        "TRK001", core::status::in_transit, core::status::picked_up, "Zürich Hub & Co", t0, "evt-1"};
 }
 
 // ---- SNS Publish --------------------------------------------------------------------------------
@@ -41,7 +41,8 @@ TEST(SnsPublish, FormEncodingOfAKnownNotificationIsExact) {
         "ageAttributes.entry.1.Value.StringValue=IN_TRANSIT&MessageAttributes.entry.2.Name=tracking"
         "_id&MessageAttributes.entry.2.Value.DataType=String&MessageAttributes.entry.2.Value.String"
         "Value=TRK001";
-    EXPECT_EQ(notify::publish_form(sample(), "arn:aws:sns:us-east-1:123456789012:dinex-tracking-dev"), expected);
+    EXPECT_EQ(notify::publish_form(sample(), "arn:aws:sns:us-east-1:123456789012:dinex-tracking-dev"),
+              expected);
 }
 
 TEST(SnsPublish, MessageJsonCarriesEveryFieldAndNullForANewPackage) {
@@ -86,9 +87,11 @@ TEST(SnsAnswer, MessageIdOfAPublishResponse) {
 }
 
 std::string error_xml(std::string_view code, std::string_view message) {
-    std::string out = R"(<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>)";
+    std::string out =
+        R"(<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>)";
     out.append(code).append("</Code><Message>").append(message);
-    out.append("</Message></Error><RequestId>9dd01905-5012-5f99-8663-4b3ecd0dfaef</RequestId></ErrorResponse>");
+    out.append(
+        "</Message></Error><RequestId>9dd01905-5012-5f99-8663-4b3ecd0dfaef</RequestId></ErrorResponse>");
     return out;
 }
 
@@ -116,9 +119,8 @@ TEST(SnsAnswer, XmlErrorsGoThroughTheOneClassifier) {
 }
 
 TEST(SnsConfig, TopicAndEndpointFromTheEnvironment) {
-    std::map<std::string, std::string> env{{"AWS_ACCESS_KEY_ID", "AKID"},
-                                           {"AWS_SECRET_ACCESS_KEY", "secret"},
-                                           {"AWS_REGION", "eu-central-1"}};
+    std::map<std::string, std::string> env{
+        {"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "secret"}, {"AWS_REGION", "eu-central-1"}};
     const auto lookup = [&](const char* name) -> const char* {
         const auto it = env.find(name);
         return it == env.end() ? nullptr : it->second.c_str();
@@ -164,13 +166,14 @@ json::object record(std::string_view name, std::string_view seq, const json::obj
                      {"StreamViewType", "NEW_AND_OLD_IMAGES"}};
     if (new_image) ddb["NewImage"] = *new_image;
     if (old_image) ddb["OldImage"] = *old_image;
-    return json::object{{"eventID", "id-" + std::string(seq)},
-                        {"eventName", name},
-                        {"eventVersion", "1.1"},
-                        {"eventSource", "aws:dynamodb"},
-                        {"awsRegion", "us-east-1"},
-                        {"dynamodb", std::move(ddb)},
-                        {"eventSourceARN", "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-11-29T00:00:00.000"}};
+    return json::object{
+        {"eventID", "id-" + std::string(seq)},
+        {"eventName", name},
+        {"eventVersion", "1.1"},
+        {"eventSource", "aws:dynamodb"},
+        {"awsRegion", "us-east-1"},
+        {"dynamodb", std::move(ddb)},
+        {"eventSourceARN", "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-11-29T00:00:00.000"}};
 }
 
 std::string event_of(std::initializer_list<json::object> records) {
@@ -185,7 +188,8 @@ struct fake_notifier final : core::notifier {
     std::vector<core::notification> published;
     std::string_view backend_name() const noexcept override { return "fake"; }
     core::result<void> publish(const core::notification& n) override {
-        if (++calls == fail_call) return core::fail(core::error::unavailable_error("fake: connection refused"));
+        if (++calls == fail_call)
+            return core::fail(core::error::unavailable_error("fake: connection refused"));
         published.push_back(n);
         return {};
     }
@@ -217,23 +221,22 @@ TEST(StreamDecisions, NewPackageStateChangeLateArrivalAndOtherItems) {
     const auto event_item = items::encode_event(ev, t0 + 1000);
     const auto marker_item = items::encode_marker(ev, t0 + 1000);
 
-    const auto d = lambda::decide_records(event_of({record("INSERT", "100", &s1, nullptr),
-                                                    record("INSERT", "101", &event_item, nullptr),
-                                                    record("INSERT", "102", &marker_item, nullptr),
-                                                    record("MODIFY", "103", &s2, &s1),
-                                                    record("MODIFY", "104", &late, &s2),
-                                                    record("REMOVE", "105", nullptr, &late)}));
+    const auto d = lambda::decide_records(
+        event_of({record("INSERT", "100", &s1, nullptr), record("INSERT", "101", &event_item, nullptr),
+                  record("INSERT", "102", &marker_item, nullptr), record("MODIFY", "103", &s2, &s1),
+                  record("MODIFY", "104", &late, &s2), record("REMOVE", "105", nullptr, &late)}));
     ASSERT_TRUE(d);
     ASSERT_EQ(d->size(), 6U);
     using lambda::record_action;
     EXPECT_EQ((*d)[0].action, record_action::publish);
-    EXPECT_EQ((*d)[0].message, (core::notification{"TRK1", core::status::picked_up, std::nullopt, "Hub", t0, "e1"}));
+    EXPECT_EQ((*d)[0].message,
+              (core::notification{"TRK1", core::status::picked_up, std::nullopt, "Hub", t0, "e1"}));
     EXPECT_EQ((*d)[0].sequence_number, "100");
     EXPECT_EQ((*d)[1].action, record_action::ignore);
     EXPECT_EQ((*d)[2].action, record_action::ignore);
     EXPECT_EQ((*d)[3].action, record_action::publish);
-    EXPECT_EQ((*d)[3].message,
-              (core::notification{"TRK1", core::status::in_transit, core::status::picked_up, "Hub", t0 + 10, "e2"}));
+    EXPECT_EQ((*d)[3].message, (core::notification{"TRK1", core::status::in_transit, core::status::picked_up,
+                                                   "Hub", t0 + 10, "e2"}));
     EXPECT_EQ((*d)[4].action, record_action::ignore);
     EXPECT_NE((*d)[4].reason.find("late arrival"), std::string::npos);
     EXPECT_EQ((*d)[5].action, record_action::ignore);
@@ -241,7 +244,8 @@ TEST(StreamDecisions, NewPackageStateChangeLateArrivalAndOtherItems) {
 
 TEST(StreamDecisions, ANewLifeAfterExpiryHasNoPreviousStatus) {
     const auto old_life = items::encode_state(state("TRK2", core::status::delivered, "e1", t0, t0), 4);
-    const auto new_life = items::encode_state(state("TRK2", core::status::info_received, "e9", t0 + 99, t0 + 99), 5);
+    const auto new_life =
+        items::encode_state(state("TRK2", core::status::info_received, "e9", t0 + 99, t0 + 99), 5);
     const auto d = lambda::decide_records(event_of({record("MODIFY", "200", &new_life, &old_life)}));
     ASSERT_TRUE(d);
     ASSERT_EQ((*d)[0].action, lambda::record_action::publish);
@@ -259,7 +263,8 @@ TEST(StreamDecisions, MalformedRecords) {
     auto other_source = record("INSERT", "302", &good, nullptr);
     other_source["eventSource"] = "aws:kinesis";
     auto bad_name = record("UPSERT", "303", &good, nullptr);
-    json::array a{record("INSERT", "304", &bad_status, nullptr), no_seq, keys_only, other_source, bad_name, 42};
+    json::array a{
+        record("INSERT", "304", &bad_status, nullptr), no_seq, keys_only, other_source, bad_name, 42};
     const auto d = lambda::decide_records(json::serialize(json::object{{"Records", a}}));
     ASSERT_TRUE(d);
     for (const auto& r : *d) EXPECT_EQ(r.action, lambda::record_action::malformed) << r.reason;
@@ -272,7 +277,8 @@ TEST(StreamDecisions, MalformedRecords) {
 TEST(StreamDecisions, StreamEventsAreRecognisedAndHttpEventsAreNot) {
     const auto s1 = items::encode_state(state("TRK4", core::status::picked_up, "e1", t0), 1);
     EXPECT_TRUE(lambda::is_stream_event(event_of({record("INSERT", "1", &s1, nullptr)})));
-    EXPECT_FALSE(lambda::is_stream_event(R"({"version":"2.0","rawPath":"/dev/tracking","body":"aws:dynamodb"})"));
+    EXPECT_FALSE(
+        lambda::is_stream_event(R"({"version":"2.0","rawPath":"/dev/tracking","body":"aws:dynamodb"})"));
     EXPECT_FALSE(lambda::is_stream_event(R"({"Records":[{"eventSource":"aws:sqs"}],"x":"aws:dynamodb"})"));
     EXPECT_FALSE(lambda::is_stream_event(R"({"Records":[]} aws:dynamodb)"));
     EXPECT_FALSE(lambda::is_stream_event("not json"));
@@ -350,7 +356,6 @@ TEST_F(consumer_fixture, AMalformedRecordIsLoggedCountedAndSkipped) {
     EXPECT_NE(text.find("location"), std::string::npos);
 }
 
-
 // ---- SNS through the fake at the HTTP seam: retries and a publish failing among several --------
 
 const std::string published_xml =
@@ -383,8 +388,10 @@ TEST(SnsRetry, ThrottlingAndServerErrorsAreRetriedAndEveryAttemptIsTheSameSigned
     for (const auto& req : http.requests()) {
         EXPECT_EQ(req.body, notify::publish_form(sample(), "arn:aws:sns:eu-central-2:123456789012:tracking"));
         EXPECT_EQ(testing::header_of(req, "Host"), "sns.eu-central-2.amazonaws.com");
-        EXPECT_EQ(testing::header_of(req, "Content-Type"), "application/x-www-form-urlencoded; charset=utf-8");
-        EXPECT_NE(testing::header_of(req, "Authorization").find("/eu-central-2/sns/aws4_request, "), std::string::npos);
+        EXPECT_EQ(testing::header_of(req, "Content-Type"),
+                  "application/x-www-form-urlencoded; charset=utf-8");
+        EXPECT_NE(testing::header_of(req, "Authorization").find("/eu-central-2/sns/aws4_request, "),
+                  std::string::npos);
     }
 }
 
@@ -400,7 +407,8 @@ TEST(SnsRetry, UsedUpAttemptsAreUnavailableAndARefusalIsInternalAtOnce) {
         EXPECT_EQ(sleeps, aws::retry_policy{}.max_attempts - 1);
     }
     {
-        testing::fake_aws_http http{testing::fake_aws_http::status(403, error_xml("AuthorizationError", "not allowed"))};
+        testing::fake_aws_http http{
+            testing::fake_aws_http::status(403, error_xml("AuthorizationError", "not allowed"))};
         int sleeps = 0;
         notify::sns_publisher sns{sns_over(http, &sleeps)};
         const auto r = sns.publish(sample());
@@ -424,7 +432,8 @@ TEST(StreamConsumerOverSns, TheNthPublishRefusedListsThatRecordAndEveryLaterOne)
         {
             obs::logger log{obs::level::info, ::fileno(sink), 10};
             testing::fake_aws_http http{testing::fake_aws_http::status(200, published_xml)};
-            http.on_call(n, testing::fake_aws_http::status(400, error_xml("InvalidParameter", "bad attribute")));
+            http.on_call(n,
+                         testing::fake_aws_http::status(400, error_xml("InvalidParameter", "bad attribute")));
             int sleeps = 0;
             notify::sns_publisher sns{sns_over(http, &sleeps)};
             lambda::stream_consumer consumer{sns, log};

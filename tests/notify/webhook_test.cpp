@@ -22,7 +22,9 @@ core::delivery pending_delivery() {
     return d;
 }
 
-attempt_report answered(int status, core::millis at = t0 + 1000) { return {status, status >= 300 ? "HTTP" : "", at}; }
+attempt_report answered(int status, core::millis at = t0 + 1000) {
+    return {status, status >= 300 ? "HTTP" : "", at};
+}
 attempt_report no_answer(core::millis at = t0 + 1000) { return {std::nullopt, "connection refused", at}; }
 
 TEST(WebhookRules, WhatCountsAsDeliveredRetriedOrRejected) {
@@ -31,8 +33,10 @@ TEST(WebhookRules, WhatCountsAsDeliveredRetriedOrRejected) {
     EXPECT_EQ(core::judge(answered(200), d, p), attempt_verdict::delivered);
     EXPECT_EQ(core::judge(answered(204), d, p), attempt_verdict::delivered);
     EXPECT_EQ(core::judge(no_answer(), d, p), attempt_verdict::retry);
-    for (const int s : {408, 429, 500, 502, 503, 504}) EXPECT_EQ(core::judge(answered(s), d, p), attempt_verdict::retry) << s;
-    for (const int s : {301, 400, 401, 403, 404, 422}) EXPECT_EQ(core::judge(answered(s), d, p), attempt_verdict::rejected) << s;
+    for (const int s : {408, 429, 500, 502, 503, 504})
+        EXPECT_EQ(core::judge(answered(s), d, p), attempt_verdict::retry) << s;
+    for (const int s : {301, 400, 401, 403, 404, 422})
+        EXPECT_EQ(core::judge(answered(s), d, p), attempt_verdict::rejected) << s;
     EXPECT_EQ(core::judge(answered(410), d, p), attempt_verdict::gone);
     // Out of the retry window, a transient failure is final.
     EXPECT_EQ(core::judge(no_answer(t0 + p.window - 1), d, p), attempt_verdict::retry);
@@ -51,7 +55,8 @@ TEST(WebhookRules, DelayDoublesUpToTheCapWithEqualJitter) {
 }
 
 TEST(WebhookRules, FailureBacksOffTheWholeSubscriptionAndSuccessResetsIt) {
-    const core::retry_policy p{.first_delay = 1000, .max_delay = 60'000, .window = 24 * hour, .disable_after = 3};
+    const core::retry_policy p{
+        .first_delay = 1000, .max_delay = 60'000, .window = 24 * hour, .disable_after = 3};
     core::subscription s;
     const auto d = pending_delivery();
 
@@ -122,7 +127,8 @@ TEST(WebhookRules, OnlyANewCurrentStateIsAChange) {
     o.previous->state = core::status::picked_up;
     const auto n = core::notification_of(o);
     ASSERT_TRUE(n);
-    EXPECT_EQ(*n, (core::notification{"TRK001", core::status::in_transit, core::status::picked_up, "Lima", t0, "E2"}));
+    EXPECT_EQ(*n, (core::notification{"TRK001", core::status::in_transit, core::status::picked_up, "Lima", t0,
+                                      "E2"}));
     o.previous.reset();
     EXPECT_FALSE(core::notification_of(o)->previous);
     o.kind = core::outcome_kind::late_arrival;
@@ -161,17 +167,33 @@ TEST(WebhookSignature, SecretsAreLongAndDistinct) {
 }
 
 TEST(WebhookGuard, RefusesEveryNonPublicAddress) {
-    const std::pair<const char*, const char*> refused[] = {
-        {"127.0.0.1", "loopback"},        {"127.8.9.10", "loopback"},     {"0.0.0.0", "unspecified"},
-        {"10.1.2.3", "private"},          {"172.16.0.1", "private"},      {"172.31.255.255", "private"},
-        {"192.168.1.1", "private"},       {"169.254.169.254", "link-local"}, {"100.64.0.1", "shared address space"},
-        {"224.0.0.1", "multicast"},       {"255.255.255.255", "reserved"}, {"192.0.2.7", "documentation"},
-        {"::1", "loopback"},              {"::", "unspecified"},          {"fe80::1", "link-local"},
-        {"fc00::1", "unique local"},      {"fd12:3456::1", "unique local"}, {"ff02::1", "multicast"},
-        {"::ffff:127.0.0.1", "loopback"}, {"::ffff:10.0.0.1", "private"},  {"64:ff9b::a00:1", "private"},
-        {"2002:7f00:1::", "loopback"},    {"::127.0.0.1", "loopback"},    {"::7f00:1", "loopback"},
-        {"not-an-ip", "not an IP address"}};
-    for (const auto& [address, why] : refused) EXPECT_EQ(notify::refused_address(address), std::string(why)) << address;
+    const std::pair<const char*, const char*> refused[] = {{"127.0.0.1", "loopback"},
+                                                           {"127.8.9.10", "loopback"},
+                                                           {"0.0.0.0", "unspecified"},
+                                                           {"10.1.2.3", "private"},
+                                                           {"172.16.0.1", "private"},
+                                                           {"172.31.255.255", "private"},
+                                                           {"192.168.1.1", "private"},
+                                                           {"169.254.169.254", "link-local"},
+                                                           {"100.64.0.1", "shared address space"},
+                                                           {"224.0.0.1", "multicast"},
+                                                           {"255.255.255.255", "reserved"},
+                                                           {"192.0.2.7", "documentation"},
+                                                           {"::1", "loopback"},
+                                                           {"::", "unspecified"},
+                                                           {"fe80::1", "link-local"},
+                                                           {"fc00::1", "unique local"},
+                                                           {"fd12:3456::1", "unique local"},
+                                                           {"ff02::1", "multicast"},
+                                                           {"::ffff:127.0.0.1", "loopback"},
+                                                           {"::ffff:10.0.0.1", "private"},
+                                                           {"64:ff9b::a00:1", "private"},
+                                                           {"2002:7f00:1::", "loopback"},
+                                                           {"::127.0.0.1", "loopback"},
+                                                           {"::7f00:1", "loopback"},
+                                                           {"not-an-ip", "not an IP address"}};
+    for (const auto& [address, why] : refused)
+        EXPECT_EQ(notify::refused_address(address), std::string(why)) << address;
     for (const char* ok : {"93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "2606:4700::1111"}) {
         EXPECT_FALSE(notify::refused_address(ok)) << ok;
     }
@@ -188,7 +210,7 @@ TEST(WebhookGuard, UrlRules) {
     EXPECT_EQ(rule("https://hooks.example.com/dinex?x=1"), "ok");
     EXPECT_EQ(rule("http://93.184.216.34:8080/"), "ok");
     EXPECT_EQ(rule("http://hooks.127-0-0-1.example/"), "ok");  // a name is judged when connecting
-    EXPECT_EQ(rule("http://127.0.0.1.nip.io/"), "host_name");    // Boost.URL 1.81 would misread it
+    EXPECT_EQ(rule("http://127.0.0.1.nip.io/"), "host_name");  // Boost.URL 1.81 would misread it
     EXPECT_EQ(rule(""), "required");
     EXPECT_EQ(rule("/relative"), "absolute_url");
     EXPECT_EQ(rule("ftp://example.com/"), "scheme:http,https");
@@ -197,9 +219,10 @@ TEST(WebhookGuard, UrlRules) {
     EXPECT_EQ(rule("https://example.com/#x"), "no_fragment");
     EXPECT_EQ(rule("http:///path"), "host_required");
     EXPECT_EQ(rule("https://example.com/" + std::string(2100, 'a')), "max_length:2048");
-    for (const char* url : {"http://127.0.0.1:9000/", "http://localhost/", "http://LOCALHOST./", "http://a.localhost/",
-                            "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data", "http://[::1]/",
-                            "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/"}) {
+    for (const char* url :
+         {"http://127.0.0.1:9000/", "http://localhost/", "http://LOCALHOST./", "http://a.localhost/",
+          "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data", "http://[::1]/",
+          "http://[::ffff:127.0.0.1]/", "http://[fe80::1]/"}) {
         EXPECT_EQ(rule(url), "public_address") << url;
         EXPECT_EQ(rule(url, true), "ok") << url;
     }

@@ -2,10 +2,10 @@
 
 #include <boost/json.hpp>
 
-#include "api/application.hpp"
-#include "store/memory/memory_store.hpp"
 #include "../support/fakes.hpp"
 #include "../support/requests.hpp"
+#include "api/application.hpp"
+#include "store/memory/memory_store.hpp"
 
 namespace dinex {
 namespace {
@@ -18,11 +18,13 @@ protected:
     testing::sequence_ids ids;
     store::memory_store store;
     core::tracking_service service{store, clock, ids};
-    api::application app{service, api::app_config{.version = "test", .cors_origins = {"https://shop.example"}}};
+    api::application app{service,
+                         api::app_config{.version = "test", .cors_origins = {"https://shop.example"}}};
 
     api::response call(std::string method, std::string target, std::string body = {},
                        std::vector<api::header> headers = {}) {
-        api::request req = testing::request_to(std::move(method), target, std::move(body), std::move(headers));
+        api::request req =
+            testing::request_to(std::move(method), target, std::move(body), std::move(headers));
         req.request_id = "req-test";
         api::response out;
         bool called = false;
@@ -47,8 +49,9 @@ protected:
 TEST_F(Application, HealthAnswersTheOriginalFieldsPlusVersionAndStore) {
     const auto r = call("GET", "/health");
     EXPECT_EQ(r.status, 200);
-    const std::string expected = R"({"status":"healthy","service":"dinex-tracking","environment":"dev","timestamp":)" +
-                                 std::to_string(testing::base_time / 1000) + R"(,"version":"test","store":"memory"})";
+    const std::string expected =
+        R"({"status":"healthy","service":"dinex-tracking","environment":"dev","timestamp":)" +
+        std::to_string(testing::base_time / 1000) + R"(,"version":"test","store":"memory"})";
     EXPECT_EQ(body(r), json::parse(expected));
     store.fail_next(1);
     const auto down = call("GET", "/dev/health");
@@ -59,8 +62,9 @@ TEST_F(Application, HealthAnswersTheOriginalFieldsPlusVersionAndStore) {
 }
 
 TEST_F(Application, PostThenGetTheOriginalWay) {
-    const auto created = call("POST", "/tracking", R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})",
-                              {{"content-type", "application/json"}});
+    const auto created =
+        call("POST", "/tracking", R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})",
+             {{"content-type", "application/json"}});
     ASSERT_EQ(created.status, 201) << created.body;
     const auto c = body(created);
     EXPECT_EQ(c.at("tracking_id"), "TRK001");
@@ -85,7 +89,9 @@ TEST_F(Application, IdempotencyKeyHeaderReplaysWith200) {
     EXPECT_EQ(again.status, 200);
     EXPECT_EQ(body(again).at("event"), body(first).at("event"));
     EXPECT_EQ(body(again).at("replayed"), true);
-    const auto clash = call("POST", "/tracking", R"({"tracking_id":"TRK002","location":"Lima","status":"PICKED_UP","event_id":"other"})", h);
+    const auto clash =
+        call("POST", "/tracking",
+             R"({"tracking_id":"TRK002","location":"Lima","status":"PICKED_UP","event_id":"other"})", h);
     EXPECT_EQ(clash.status, 400);
 }
 
@@ -110,7 +116,8 @@ TEST_F(Application, ErrorsCarryStatusCodeAndFieldDetails) {
     EXPECT_EQ(header(r, "allow"), "GET, HEAD, POST, OPTIONS");
     EXPECT_EQ(body(r).at("error"), "Método no permitido");
 
-    r = call("POST", "/tracking", "tracking_id=TRK001", {{"content-type", "application/x-www-form-urlencoded"}});
+    r = call("POST", "/tracking", "tracking_id=TRK001",
+             {{"content-type", "application/x-www-form-urlencoded"}});
     EXPECT_EQ(r.status, 415);
     r = call("POST", "/tracking", "{}", {{"content-type", "application/json; charset=latin1"}});
     EXPECT_EQ(r.status, 415);
@@ -130,16 +137,20 @@ TEST_F(Application, ErrorsCarryStatusCodeAndFieldDetails) {
 }
 
 TEST_F(Application, TerminalConflictIs409) {
-    ASSERT_EQ(call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"DELIVERED"})").status, 201);
+    ASSERT_EQ(call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"DELIVERED"})")
+                  .status,
+              201);
     clock.advance(1000);
-    const auto r = call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"IN_TRANSIT"})");
+    const auto r =
+        call("POST", "/tracking", R"({"tracking_id":"TRK003","location":"Lima","status":"IN_TRANSIT"})");
     EXPECT_EQ(r.status, 409);
     EXPECT_EQ(body(r).at("code"), "conflict");
 }
 
 TEST_F(Application, StoreOutageIs503WithRetryAfter) {
     store.fail_next(1);
-    const auto r = call("POST", "/tracking", R"({"tracking_id":"TRK004","location":"Lima","status":"PICKED_UP"})");
+    const auto r =
+        call("POST", "/tracking", R"({"tracking_id":"TRK004","location":"Lima","status":"PICKED_UP"})");
     EXPECT_EQ(r.status, 503);
     EXPECT_EQ(header(r, "retry-after"), "1");
 }
@@ -160,10 +171,16 @@ TEST(ApplicationCache, AWriteIsVisibleToTheNextLookup) {
         app.handle(std::move(req), [&](api::response r) { out = std::move(r); });
         return out;
     };
-    ASSERT_EQ(call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Lima","status":"PICKED_UP"})").status, 201);
+    ASSERT_EQ(
+        call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Lima","status":"PICKED_UP"})")
+            .status,
+        201);
     EXPECT_NE(call("GET", "/tracking", "tracking_id=TRK9", "").body.find("PICKED_UP"), std::string::npos);
     clock.advance(1000);
-    ASSERT_EQ(call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Cusco","status":"IN_TRANSIT"})").status, 201);
+    ASSERT_EQ(
+        call("POST", "/tracking", "", R"({"tracking_id":"TRK9","location":"Cusco","status":"IN_TRANSIT"})")
+            .status,
+        201);
     const auto after = json::parse(call("GET", "/tracking", "tracking_id=trk9", "").body);
     EXPECT_EQ(after.at("status"), "IN_TRANSIT");
     EXPECT_EQ(after.at("events").as_array().size(), 2U);
@@ -179,7 +196,8 @@ TEST_F(Application, CorsFromConfiguration) {
     EXPECT_NE(header(r, "access-control-allow-methods").find("POST"), std::string::npos);
     EXPECT_NE(header(r, "access-control-allow-headers").find("Idempotency-Key"), std::string::npos);
 
-    r = call("OPTIONS", "/tracking", {}, {{"origin", "https://evil.example"}, {"access-control-request-method", "POST"}});
+    r = call("OPTIONS", "/tracking", {},
+             {{"origin", "https://evil.example"}, {"access-control-request-method", "POST"}});
     EXPECT_EQ(header(r, "access-control-allow-origin"), "");
 
     r = call("GET", "/health", {}, {{"origin", "https://shop.example"}});
@@ -196,9 +214,16 @@ namespace {
 // The router's Allow text (for 405 and OPTIONS) and the route table's methods are written in two
 // places; a method added to one and not the other would be served but not announced, or the reverse.
 TEST(RouteTable, AllowNamesExactlyTheMethodsTheTableServes) {
-    const char* paths[] = {"/health",      "/tracking",      "/tracking/batch",       "/packages",
-                           "/metrics",     "/",              "/assets/app.js",        "/subscriptions",
-                           "/subscriptions/01ABC", "/subscriptions/01ABC/deliveries"};
+    const char* paths[] = {"/health",
+                           "/tracking",
+                           "/tracking/batch",
+                           "/packages",
+                           "/metrics",
+                           "/",
+                           "/assets/app.js",
+                           "/subscriptions",
+                           "/subscriptions/01ABC",
+                           "/subscriptions/01ABC/deliveries"};
     for (const char* path : paths) {
         const auto route = api::match_route(path);
         ASSERT_NE(route.id, api::route_id::unmatched) << path;

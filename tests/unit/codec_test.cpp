@@ -17,7 +17,8 @@ bool has_detail(const core::error& e, std::string_view field, std::string_view r
 }
 
 TEST(DecodeEvent, TheOriginalBody) {
-    const auto in = api::decode_event_input(R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})");
+    const auto in =
+        api::decode_event_input(R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT"})");
     ASSERT_TRUE(in);
     EXPECT_EQ(in->tracking_id, "TRK001");
     EXPECT_EQ(in->location, "Lima");
@@ -76,11 +77,13 @@ TEST(DecodeEvent, WrongTypesAreNamed) {
 // The original ignored fields it did not know (its own tests send package_id): so do we, and name
 // them — a few, each cut short, however many the body has.
 TEST(DecodeEvent, UnknownFieldsAreIgnoredAndNamed) {
-    const auto r = api::decode_event_input(R"({"tracking_id":"TRK1","location":"Lima","package_id":"P-9","extra":{"a":1}})");
+    const auto r = api::decode_event_input(
+        R"({"tracking_id":"TRK1","location":"Lima","package_id":"P-9","extra":{"a":1}})");
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->ignored_fields, (std::vector<std::string>{"package_id", "extra"}));
     std::string many = R"({"tracking_id":"TRK1")";
-    for (int i = 0; i < 500; ++i) many += ",\"" + std::string(100, 'k') + std::to_string(i) + "\":" + std::to_string(i);
+    for (int i = 0; i < 500; ++i)
+        many += ",\"" + std::string(100, 'k') + std::to_string(i) + "\":" + std::to_string(i);
     many += "}";
     const auto lots = api::decode_event_input(many);
     ASSERT_TRUE(lots) << lots.error().internal_message;

@@ -4,12 +4,12 @@
 
 #include <future>
 
+#include "../support/fakes.hpp"
+#include "../support/stores.hpp"
 #include "core/lifecycle.hpp"
 #include "core/system_ports.hpp"
 #include "core/tracking_service.hpp"
 #include "store/memory/memory_store.hpp"
-#include "../support/fakes.hpp"
-#include "../support/stores.hpp"
 
 namespace dinex {
 namespace {
@@ -128,8 +128,14 @@ TEST_F(Validation, ATimestampWithoutEventIdGivesAContentKey) {
     differ([](event_input& e) { e.location = "Lima2"; });
     differ([](event_input& e) { e.description = "x"; });
     differ([](event_input& e) { e.notes = "x"; });
-    differ([](event_input& e) { e.latitude = 1.0; e.longitude = 2.0; });
-    differ([](event_input& e) { e.latitude = 2.0; e.longitude = 1.0; });
+    differ([](event_input& e) {
+        e.latitude = 1.0;
+        e.longitude = 2.0;
+    });
+    differ([](event_input& e) {
+        e.latitude = 2.0;
+        e.longitude = 1.0;
+    });
     differ([](event_input& e) { e.estimated_delivery = base_time + 86'400'000; });
     differ([](event_input& e) { e.tracking_id = "TRK002"; });
     // No timestamp: nothing tells a retry from a new scan, so a generated id.
@@ -177,7 +183,8 @@ TEST_F(Validation, OverlongTextIsRefusedCountingCharactersNotBytes) {
     EXPECT_TRUE(has_detail(core::validate(in, base_time, policy, ids).error(), "notes", "max_length:1000"));
     in = valid_input();
     in.description = std::string(501, 'd');
-    EXPECT_TRUE(has_detail(core::validate(in, base_time, policy, ids).error(), "description", "max_length:500"));
+    EXPECT_TRUE(
+        has_detail(core::validate(in, base_time, policy, ids).error(), "description", "max_length:500"));
 }
 
 TEST_F(Validation, ControlCharactersAreRefused) {
@@ -216,7 +223,8 @@ TEST_F(Validation, TimestampWindow) {
     EXPECT_EQ(future.error().code, errc::unprocessable);
     EXPECT_TRUE(has_detail(future.error(), "timestamp", "not_in_future"));
     in.timestamp = base_time - 31 * day;
-    EXPECT_TRUE(has_detail(core::validate(in, base_time, policy, ids).error(), "timestamp", "within_retention"));
+    EXPECT_TRUE(
+        has_detail(core::validate(in, base_time, policy, ids).error(), "timestamp", "within_retention"));
 }
 
 TEST_F(Validation, ClientEventIdIsKeptWhenWellFormed) {
@@ -250,9 +258,11 @@ TEST(Lifecycle, FirstEventCreatesThePackage) {
 }
 
 TEST(Lifecycle, NewerEventMovesTheStateOlderOneOnlyJoinsHistory) {
-    const auto first = core::decide(std::nullopt, std::nullopt, make_sub(status::in_transit, base_time, "e2"), {});
-    const auto late = core::decide(first->state, std::nullopt,
-                                   make_sub(status::picked_up, base_time - minute, "e1", base_time + minute), {});
+    const auto first =
+        core::decide(std::nullopt, std::nullopt, make_sub(status::in_transit, base_time, "e2"), {});
+    const auto late =
+        core::decide(first->state, std::nullopt,
+                     make_sub(status::picked_up, base_time - minute, "e1", base_time + minute), {});
     ASSERT_TRUE(late);
     EXPECT_EQ(late->kind, core::outcome_kind::late_arrival);
     EXPECT_EQ(late->state.state, status::in_transit);
@@ -270,15 +280,18 @@ TEST(Lifecycle, NewerEventMovesTheStateOlderOneOnlyJoinsHistory) {
 TEST(Lifecycle, SameMillisecondIsOrderedByArrival) {
     const auto a = core::decide(std::nullopt, std::nullopt, make_sub(status::in_transit, base_time, "b"), {});
     EXPECT_EQ(a->stored.sequence, 1U);
-    const auto lower_id = core::decide(a->state, std::nullopt, make_sub(status::picked_up, base_time, "a"), {});
+    const auto lower_id =
+        core::decide(a->state, std::nullopt, make_sub(status::picked_up, base_time, "a"), {});
     EXPECT_EQ(lower_id->kind, core::outcome_kind::created);
     EXPECT_EQ(lower_id->state.state, status::picked_up);
     EXPECT_EQ(lower_id->stored.sequence, 2U);
-    const auto higher_id = core::decide(lower_id->state, std::nullopt, make_sub(status::out_for_delivery, base_time, "c"), {});
+    const auto higher_id =
+        core::decide(lower_id->state, std::nullopt, make_sub(status::out_for_delivery, base_time, "c"), {});
     EXPECT_EQ(higher_id->kind, core::outcome_kind::created);
     EXPECT_EQ(higher_id->stored.sequence, 3U);
     // Late arrivals take a sequence too: it is the arrival order, not the history order.
-    const auto late = core::decide(higher_id->state, std::nullopt, make_sub(status::info_received, base_time - 1, "z"), {});
+    const auto late =
+        core::decide(higher_id->state, std::nullopt, make_sub(status::info_received, base_time - 1, "z"), {});
     EXPECT_EQ(late->kind, core::outcome_kind::late_arrival);
     EXPECT_EQ(late->stored.sequence, 4U);
 }
@@ -286,11 +299,13 @@ TEST(Lifecycle, SameMillisecondIsOrderedByArrival) {
 TEST(Lifecycle, TerminalStatusRefusesNewerEventsButTakesOlderOnes) {
     for (status terminal : {status::delivered, status::cancelled}) {
         const auto done = core::decide(std::nullopt, std::nullopt, make_sub(terminal, base_time, "t"), {});
-        const auto after = core::decide(done->state, std::nullopt, make_sub(status::in_transit, base_time + 1, "x"), {});
+        const auto after =
+            core::decide(done->state, std::nullopt, make_sub(status::in_transit, base_time + 1, "x"), {});
         ASSERT_FALSE(after);
         EXPECT_EQ(after.error().code, errc::conflict);
         EXPECT_TRUE(has_detail(after.error(), "status", "after_terminal_status"));
-        const auto before = core::decide(done->state, std::nullopt, make_sub(status::in_transit, base_time - 1, "x"), {});
+        const auto before =
+            core::decide(done->state, std::nullopt, make_sub(status::in_transit, base_time - 1, "x"), {});
         ASSERT_TRUE(before);
         EXPECT_EQ(before->kind, core::outcome_kind::late_arrival);
         EXPECT_EQ(before->state.state, terminal);

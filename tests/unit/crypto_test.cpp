@@ -12,9 +12,7 @@ namespace crypto = dinex::crypto;
 
 namespace {
 
-std::string hex_sha256(std::string_view data) {
-    return crypto::hex(crypto::sha256(data));
-}
+std::string hex_sha256(std::string_view data) { return crypto::hex(crypto::sha256(data)); }
 std::string hex_hmac(std::string_view key, std::string_view data) {
     return crypto::hex(crypto::hmac_sha256(key, data));
 }

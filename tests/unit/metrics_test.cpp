@@ -6,12 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "../support/fakes.hpp"
 #include "api/application.hpp"
 #include "obs/event_metrics.hpp"
 #include "obs/metrics.hpp"
 #include "store/measured/measured_store.hpp"
 #include "store/memory/memory_store.hpp"
-#include "../support/fakes.hpp"
 
 namespace dinex {
 namespace {
@@ -119,8 +119,9 @@ TEST(Metrics, ProcessMetricsReadProc) {
     obs::registry r;
     p.register_in(r);
     const std::string text = obs::write_prometheus(r.collect());
-    for (const char* name : {"process_resident_memory_bytes ", "process_open_fds ", "process_cpu_seconds_total ",
-                             "process_start_time_seconds ", "process_max_fds "}) {
+    for (const char* name :
+         {"process_resident_memory_bytes ", "process_open_fds ", "process_cpu_seconds_total ",
+          "process_start_time_seconds ", "process_max_fds "}) {
         EXPECT_NE(text.find(std::string("\n") + name), std::string::npos) << name;
     }
     EXPECT_EQ(text.find("process_resident_memory_bytes 0\n"), std::string::npos);
@@ -183,7 +184,8 @@ protected:
     obs::registry registry;
     obs::prometheus_event_counter events{registry};
 
-    static api::response call(api::application& app, std::string method, std::string path, std::string body = {}) {
+    static api::response call(api::application& app, std::string method, std::string path,
+                              std::string body = {}) {
         api::request req;
         req.method = std::move(method);
         req.path = std::move(path);
@@ -217,7 +219,8 @@ TEST_F(MetricsRoute, OffAnswers404) {
 
 TEST_F(MetricsRoute, CountsEventsByStatusAndOutcome) {
     api::application app(service, {}, {}, &registry, {}, &events);
-    const std::string body = R"({"tracking_id":"ABC123","location":"Lima","status":"PICKED_UP","event_id":"e1"})";
+    const std::string body =
+        R"({"tracking_id":"ABC123","location":"Lima","status":"PICKED_UP","event_id":"e1"})";
     EXPECT_EQ(call(app, "POST", "/tracking", body).status, 201);
     EXPECT_EQ(call(app, "POST", "/tracking", body).status, 200);
     const std::string text = call(app, "GET", "/metrics").body;

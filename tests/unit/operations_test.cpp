@@ -6,6 +6,7 @@
 #include <future>
 #include <sstream>
 
+#include "../support/fakes.hpp"
 #include "api/cursor.hpp"
 #include "api/json_codec.hpp"
 #include "api/router.hpp"
@@ -13,7 +14,6 @@
 #include "core/lifecycle.hpp"
 #include "core/tracking_service.hpp"
 #include "store/memory/memory_store.hpp"
-#include "../support/fakes.hpp"
 
 namespace dinex {
 namespace {
@@ -62,7 +62,8 @@ TEST(EstimatedDelivery, IsBoundedByTheEventsOwnTimestamp) {
 TEST(EstimatedDelivery, NewestEventWithOneWinsDeliveryClearsIt) {
     const core::lifecycle_policy policy;
     core::submission first;
-    first.incoming = {"TRK1", "a", status::in_transit, "Lima", base_time, base_time, {}, {}, {}, base_time + day};
+    first.incoming = {"TRK1", "a", status::in_transit, "Lima", base_time, base_time, {},
+                      {},     {},  base_time + day};
     auto created = core::decide(std::nullopt, std::nullopt, first, policy);
     ASSERT_TRUE(created);
     EXPECT_EQ(created->state.estimated_delivery, base_time + day);
@@ -111,11 +112,12 @@ TEST(Cursor, RoundTripsAndRefusesAnythingElse) {
     EXPECT_EQ(text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos);
     EXPECT_EQ(api::decode_cursor(text), c);
-    for (const std::string& bad : {std::string(), text + "=", text.substr(1), std::string("djEuMTIz"),  // "v1.123"
-                                  std::string("djIuMTIzLlRSSzAwMQ"),                                 // "v2.123.TRK001"
-                                  std::string("djEuLTEuVFJLMDAx"),                                   // "v1.-1.TRK001"
-                                  std::string("djEuMTIzLnRyazAwMQ"),                                 // lower-case id
-                                  std::string(200, 'A')}) {
+    for (const std::string& bad :
+         {std::string(), text + "=", text.substr(1), std::string("djEuMTIz"),  // "v1.123"
+          std::string("djIuMTIzLlRSSzAwMQ"),                                   // "v2.123.TRK001"
+          std::string("djEuLTEuVFJLMDAx"),                                     // "v1.-1.TRK001"
+          std::string("djEuMTIzLnRyazAwMQ"),                                   // lower-case id
+          std::string(200, 'A')}) {
         EXPECT_FALSE(api::decode_cursor(bad)) << bad;
     }
 }
@@ -140,10 +142,11 @@ line")"),
 }
 
 TEST(CsvReader, MapsColumnsByHeaderAndNumbersRowsByLine) {
-    std::istringstream in("\xEF\xBB\xBFStatus,tracking_id,location,timestamp,latitude,longitude\r\n"
-                          "IN_TRANSIT,TRK1,\"Lima,\nPeru\",1795969100,-12.5,-77\r\n"
-                          "\r\n"
-                          "IN_TRANSIT,TRK2,Lima,yesterday,north,\r\n");
+    std::istringstream in(
+        "\xEF\xBB\xBFStatus,tracking_id,location,timestamp,latitude,longitude\r\n"
+        "IN_TRANSIT,TRK1,\"Lima,\nPeru\",1795969100,-12.5,-77\r\n"
+        "\r\n"
+        "IN_TRANSIT,TRK2,Lima,yesterday,north,\r\n");
     cli::event_reader reader(in, cli::file_format::csv);
     ASSERT_FALSE(reader.open());
     auto row = reader.next();
@@ -193,8 +196,9 @@ TEST(RecordBatch, PutsValidationErrorsAndStoreAnswersBackInPlace) {
     dup.event_id = "x";
     auto first = dup;
     std::promise<std::vector<core::result<core::append_outcome>>> p;
-    service.record_batch({first, bad, dup, input("TRK003")},
-                         [&](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
+    service.record_batch(
+        {first, bad, dup, input("TRK003")},
+        [&](std::vector<core::result<core::append_outcome>> r) { p.set_value(std::move(r)); });
     const auto r = p.get_future().get();
     ASSERT_EQ(r.size(), 4U);
     EXPECT_EQ(r[0]->kind, core::outcome_kind::created);

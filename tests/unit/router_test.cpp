@@ -41,9 +41,9 @@ TEST(Router, StaffAppIsItsOwnFolder) {
 }
 
 TEST(Router, UnknownPathsDoNotMatch) {
-    for (const char* p : {"", "/track", "/dev", "/a/b/tracking", "/dev/index.html", "/assets/../x",
-                          "/assets/.hidden", "/de v/tracking", "tracking", "/dev/unknown",
-                          "/tracking/health", "/health/tracking"}) {
+    for (const char* p :
+         {"", "/track", "/dev", "/a/b/tracking", "/dev/index.html", "/assets/../x", "/assets/.hidden",
+          "/de v/tracking", "tracking", "/dev/unknown", "/tracking/health", "/health/tracking"}) {
         EXPECT_EQ(match_route(p).id, route_id::unmatched) << p;
     }
 }

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "../support/fakes.hpp"
+#include "../support/requests.hpp"
 #include "api/application.hpp"
 #include "auth/api_key.hpp"
 #include "auth/authenticator.hpp"
@@ -12,8 +14,6 @@
 #include "auth/limits.hpp"
 #include "store/memory/memory_key_store.hpp"
 #include "store/memory/memory_store.hpp"
-#include "../support/fakes.hpp"
-#include "../support/requests.hpp"
 
 namespace dinex {
 namespace {
@@ -49,9 +49,10 @@ TEST(ApiKey, KnownSha256) {
 
 TEST(ApiKey, MalformedKeysHaveNoId) {
     const auto k = auth::generate_key("x", role::reader, base_time).key;
-    for (const std::string& bad : {std::string(), std::string("dnx_"), k.substr(1), k + "a", "DNX" + k.substr(3),
-                                  k.substr(0, 16) + "-" + k.substr(17), k.substr(0, 20) + "1" + k.substr(21),
-                                  k.substr(0, 20) + "A" + k.substr(21)}) {
+    for (const std::string& bad :
+         {std::string(), std::string("dnx_"), k.substr(1), k + "a", "DNX" + k.substr(3),
+          k.substr(0, 16) + "-" + k.substr(17), k.substr(0, 20) + "1" + k.substr(21),
+          k.substr(0, 20) + "A" + k.substr(21)}) {
         EXPECT_FALSE(auth::key_id_of(bad)) << bad;
     }
 }
@@ -92,7 +93,8 @@ TEST(RoleLimits, Parse) {
     EXPECT_EQ(l.anonymous, (core::rate_limit{1.5, 3}));
     EXPECT_TRUE(l.writer.unlimited());
     EXPECT_EQ(l.reader, (core::rate_limit{50, 100}));
-    for (const char* bad : {"guest=1/2", "anonymous=1", "anonymous=0/2", "anonymous=1/0", "anonymous=x/2", "reader"}) {
+    for (const char* bad :
+         {"guest=1/2", "anonymous=1", "anonymous=0/2", "anonymous=1/0", "anonymous=x/2", "reader"}) {
         auth::role_limits m;
         EXPECT_TRUE(auth::parse_role_limits(bad, m)) << bad;
     }
@@ -219,7 +221,8 @@ TEST(Authenticator, ConfiguredKeyHashes) {
     EXPECT_EQ(a.verify(k.key, base_time)->key_role, role::reader);
     EXPECT_EQ(keys.finds, 0);
     EXPECT_TRUE(a.add_configured_keys("root:abc:def", base_time));
-    EXPECT_TRUE(a.add_configured_keys("writer:" + k.record.id + ":" + k.key, base_time));  // a key, not a hash
+    EXPECT_TRUE(
+        a.add_configured_keys("writer:" + k.record.id + ":" + k.key, base_time));  // a key, not a hash
 }
 
 class Secured : public ::testing::Test {
@@ -246,9 +249,10 @@ protected:
         return std::make_unique<api::application>(service, cfg, api::access_control{&authn, &limiter});
     }
 
-    static api::response call(api::application& a, std::string method, std::string target, std::string body = {},
-                              std::vector<api::header> headers = {}) {
-        api::request req = testing::request_to(std::move(method), target, std::move(body), std::move(headers));
+    static api::response call(api::application& a, std::string method, std::string target,
+                              std::string body = {}, std::vector<api::header> headers = {}) {
+        api::request req =
+            testing::request_to(std::move(method), target, std::move(body), std::move(headers));
         req.remote_address = "203.0.113.7";
         req.request_id = "req";
         api::response out;
@@ -261,10 +265,13 @@ protected:
         }
         return {};
     }
-    static std::vector<api::header> bearer(const std::string& key) { return {{"authorization", "Bearer " + key}}; }
+    static std::vector<api::header> bearer(const std::string& key) {
+        return {{"authorization", "Bearer " + key}};
+    }
 
-    const std::string event = R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT",)"
-                              R"("notes":"call Ana at 999 111 222","latitude":-12.046374,"longitude":-77.042793})";
+    const std::string event =
+        R"({"tracking_id":"TRK001","location":"Lima","status":"IN_TRANSIT",)"
+        R"("notes":"call Ana at 999 111 222","latitude":-12.046374,"longitude":-77.042793})";
 };
 
 TEST_F(Secured, PostNeedsAWriterKey) {
@@ -301,7 +308,8 @@ TEST_F(Secured, AnonymousLookupShowsThePublicView) {
         EXPECT_EQ(anon.at("latitude").as_double(), -12.05);
         EXPECT_EQ(anon.at("longitude").as_double(), -77.04);
         EXPECT_FALSE(anon.at("events").as_array()[0].as_object().contains("notes"));
-        const auto full = json::parse(call(*a, "GET", "/tracking?tracking_id=TRK001", {}, bearer(reader)).body).as_object();
+        const auto full =
+            json::parse(call(*a, "GET", "/tracking?tracking_id=TRK001", {}, bearer(reader)).body).as_object();
         EXPECT_EQ(full.at("notes"), "call Ana at 999 111 222");
         EXPECT_EQ(full.at("latitude").as_double(), -12.046374);
         EXPECT_EQ(full.at("events").as_array()[0].at("notes"), "call Ana at 999 111 222");
@@ -346,11 +354,15 @@ TEST_F(Secured, RateLimitedWith429AndHeaders) {
 TEST_F(Secured, GuessingKeysIsChargedToTheAddress) {
     auto a = app(true, "anonymous=1/2");
     for (int i = 0; i < 2; ++i) {
-        EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(auth::generate_key("g", role::writer, base_time).key)).status,
-                  401);
+        EXPECT_EQ(
+            call(*a, "POST", "/tracking", event, bearer(auth::generate_key("g", role::writer, base_time).key))
+                .status,
+            401);
     }
-    EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(auth::generate_key("g", role::writer, base_time).key)).status,
-              429);
+    EXPECT_EQ(
+        call(*a, "POST", "/tracking", event, bearer(auth::generate_key("g", role::writer, base_time).key))
+            .status,
+        429);
 }
 
 // Issue #15: wrong secrets for a known key id are charged to the address, and the 429 comes
@@ -368,7 +380,7 @@ TEST_F(Secured, WrongSecretsForAKnownKeyIdAreCharged) {
     EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(wrong('3'))).status, 401);
     EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(wrong('4'))).status, 429);
     EXPECT_EQ(call(*a, "POST", "/tracking", event, bearer(writer + "x")).status, 429);  // malformed too
-    EXPECT_NE(call(*a, "POST", "/tracking", event, bearer(writer)).status, 429);  // known good: free
+    EXPECT_NE(call(*a, "POST", "/tracking", event, bearer(writer)).status, 429);        // known good: free
 }
 
 TEST_F(Secured, TwoCredentialFieldsAre401) {
@@ -377,7 +389,8 @@ TEST_F(Secured, TwoCredentialFieldsAre401) {
                    {{"authorization", "Bearer " + writer}, {"authorization", "Bearer " + writer}})
                   .status,
               401);
-    EXPECT_EQ(call(*a, "POST", "/tracking", event, {{"x-api-key", writer}, {"x-api-key", writer}}).status, 401);
+    EXPECT_EQ(call(*a, "POST", "/tracking", event, {{"x-api-key", writer}, {"x-api-key", writer}}).status,
+              401);
     EXPECT_EQ(call(*a, "POST", "/tracking", event, {{"x-api-key", writer}}).status, 201);
 }
 
@@ -404,7 +417,8 @@ TEST_F(Secured, BodyLimitsAreSetBeforeTheBodyIsRead) {
     auto ok = a->admit_body(head("POST", "/tracking", bearer(writer)));
     EXPECT_FALSE(ok.refusal);
     EXPECT_EQ(ok.max_bytes, defaults.max_body_bytes);
-    EXPECT_EQ(a->admit_body(head("POST", "/tracking/batch", bearer(writer))).max_bytes, defaults.max_batch_body_bytes);
+    EXPECT_EQ(a->admit_body(head("POST", "/tracking/batch", bearer(writer))).max_bytes,
+              defaults.max_batch_body_bytes);
     auto health = a->admit_body(head("POST", "/health"));
     EXPECT_FALSE(health.refusal);
     EXPECT_EQ(health.max_bytes, defaults.max_anonymous_body_bytes);
@@ -413,7 +427,8 @@ TEST_F(Secured, BodyLimitsAreSetBeforeTheBodyIsRead) {
 
 TEST_F(Secured, MetricsAreForLoopbackOrAnAdminByDefault) {
     obs::registry registry;
-    api::application a(service, api::app_config{.version = "test"}, api::access_control{&authn, &limiter}, &registry);
+    api::application a(service, api::app_config{.version = "test"}, api::access_control{&authn, &limiter},
+                       &registry);
     auto scrape = [&](std::string from, std::vector<api::header> headers = {}) {
         api::request req;
         req.method = "GET";

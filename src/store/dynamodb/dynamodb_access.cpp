@@ -34,7 +34,8 @@ std::optional<std::int64_t> number_attr(const json::object& item, std::string_vi
 json::object key_of(std::string_view id) {
     std::string sk(key_sk_prefix);
     sk.append(id);
-    return json::object{{schema::partition_key, items::string(keys_partition)}, {schema::sort_key, items::string(sk)}};
+    return json::object{{schema::partition_key, items::string(keys_partition)},
+                        {schema::sort_key, items::string(sk)}};
 }
 
 std::expected<core::api_key_record, std::string> decode_key(const json::object& item) {
@@ -68,9 +69,10 @@ core::result<void> dynamodb_key_store::create_key(const core::api_key_record& k)
     item["role"] = items::string(core::to_string(k.key_role));
     item["key_hash"] = items::string(k.hash);
     item["created_at"] = items::number(std::int64_t{k.created_at});
-    const auto r = client_->call("PutItem", json::object{{"TableName", table_},
-                                                         {"Item", std::move(item)},
-                                                         {"ConditionExpression", "attribute_not_exists(sk)"}});
+    const auto r =
+        client_->call("PutItem", json::object{{"TableName", table_},
+                                              {"Item", std::move(item)},
+                                              {"ConditionExpression", "attribute_not_exists(sk)"}});
     if (!r) {
         if (r.error().kind == aws::error_kind::conditional_check_failed) {
             return core::fail(core::error::make(core::errc::conflict, "a key with id " + k.id + " exists"));
@@ -81,13 +83,14 @@ core::result<void> dynamodb_key_store::create_key(const core::api_key_record& k)
 }
 
 core::result<std::optional<core::api_key_record>> dynamodb_key_store::find_key(std::string_view id) {
-    const auto r = client_->call("GetItem",
-                                 json::object{{"TableName", table_}, {"Key", key_of(id)}, {"ConsistentRead", true}});
+    const auto r = client_->call(
+        "GetItem", json::object{{"TableName", table_}, {"Key", key_of(id)}, {"ConsistentRead", true}});
     if (!r) return core::fail(to_core_error(table_, r.error()));
     const auto* item = r->is_object() ? r->get_object().if_contains("Item") : nullptr;
     if (!item || !item->is_object()) return std::optional<core::api_key_record>{};
     auto k = decode_key(item->get_object());
-    if (!k) return core::fail(core::error::internal_error("dynamodb: key " + std::string(id) + ": " + k.error()));
+    if (!k)
+        return core::fail(core::error::internal_error("dynamodb: key " + std::string(id) + ": " + k.error()));
     return std::optional<core::api_key_record>{std::move(*k)};
 }
 
@@ -95,8 +98,8 @@ core::result<std::vector<core::api_key_record>> dynamodb_key_store::list_keys() 
     std::vector<core::api_key_record> out;
     json::object q{{"TableName", table_},
                    {"KeyConditionExpression", "tracking_id = :p AND begins_with(sk, :k)"},
-                   {"ExpressionAttributeValues",
-                    json::object{{":p", items::string(keys_partition)}, {":k", items::string(key_sk_prefix)}}},
+                   {"ExpressionAttributeValues", json::object{{":p", items::string(keys_partition)},
+                                                              {":k", items::string(key_sk_prefix)}}},
                    {"ConsistentRead", true}};
     for (int page = 0; page < 1000; ++page) {
         const auto r = client_->call("Query", q);
@@ -117,12 +120,13 @@ core::result<std::vector<core::api_key_record>> dynamodb_key_store::list_keys() 
 
 core::result<core::api_key_record> dynamodb_key_store::revoke_key(std::string_view id, core::millis now) {
     const auto r = client_->call(
-        "UpdateItem", json::object{{"TableName", table_},
-                                   {"Key", key_of(id)},
-                                   {"UpdateExpression", "SET revoked_at = if_not_exists(revoked_at, :now)"},
-                                   {"ConditionExpression", "attribute_exists(sk)"},
-                                   {"ExpressionAttributeValues", json::object{{":now", items::number(std::int64_t{now})}}},
-                                   {"ReturnValues", "ALL_NEW"}});
+        "UpdateItem",
+        json::object{{"TableName", table_},
+                     {"Key", key_of(id)},
+                     {"UpdateExpression", "SET revoked_at = if_not_exists(revoked_at, :now)"},
+                     {"ConditionExpression", "attribute_exists(sk)"},
+                     {"ExpressionAttributeValues", json::object{{":now", items::number(std::int64_t{now})}}},
+                     {"ReturnValues", "ALL_NEW"}});
     if (!r) {
         if (r.error().kind == aws::error_kind::conditional_check_failed) {
             return core::fail(core::error::make(core::errc::not_found, "no key with id " + std::string(id)));
@@ -130,20 +134,22 @@ core::result<core::api_key_record> dynamodb_key_store::revoke_key(std::string_vi
         return core::fail(to_core_error(table_, r.error()));
     }
     const auto* attrs = r->is_object() ? r->get_object().if_contains("Attributes") : nullptr;
-    if (!attrs || !attrs->is_object()) return core::fail(core::error::internal_error("dynamodb: UpdateItem answered no attributes"));
+    if (!attrs || !attrs->is_object())
+        return core::fail(core::error::internal_error("dynamodb: UpdateItem answered no attributes"));
     auto k = decode_key(attrs->get_object());
-    if (!k) return core::fail(core::error::internal_error("dynamodb: key " + std::string(id) + ": " + k.error()));
+    if (!k)
+        return core::fail(core::error::internal_error("dynamodb: key " + std::string(id) + ": " + k.error()));
     return std::move(*k);
 }
 
 struct dynamodb_rate_limiter::lease {
-    std::mutex mutex;  // held while this client's lease is taken: its other requests wait for it
-    core::millis window = -1;        // start of the window the fields below are about
-    std::uint64_t tokens = 0;        // leased for `window` and not spent
-    std::uint64_t position = 0;      // the shared counter after this instance's last lease (<= limit)
-    std::uint64_t admitted = 0;      // requests admitted here for this client in `window`
-    std::uint64_t size = 1;          // tokens the next lease claims in `window`
-    bool full = false;               // the counter refused a lease in `window`
+    std::mutex mutex;            // held while this client's lease is taken: its other requests wait for it
+    core::millis window = -1;    // start of the window the fields below are about
+    std::uint64_t tokens = 0;    // leased for `window` and not spent
+    std::uint64_t position = 0;  // the shared counter after this instance's last lease (<= limit)
+    std::uint64_t admitted = 0;  // requests admitted here for this client in `window`
+    std::uint64_t size = 1;      // tokens the next lease claims in `window`
+    bool full = false;           // the counter refused a lease in `window`
     std::atomic<core::millis> forget_after{0};  // two windows after `window`: nothing left to keep
 };
 
@@ -158,14 +164,16 @@ dynamodb_rate_limiter::dynamodb_rate_limiter(std::string table, std::shared_ptr<
 dynamodb_rate_limiter::~dynamodb_rate_limiter() = default;
 
 core::result<core::limit_decision> dynamodb_rate_limiter::acquire(std::string_view client,
-                                                                  const core::rate_limit& limit, core::millis now) {
+                                                                  const core::rate_limit& limit,
+                                                                  core::millis now) {
     if (limit.unlimited()) return core::limit_decision{};
     if (per_instance_ && !client.starts_with("key:")) return per_instance_->acquire(client, limit, now);
     return shared(client, limit, now);
 }
 
 core::result<core::limit_decision> dynamodb_rate_limiter::shared(std::string_view client,
-                                                                 const core::rate_limit& limit, core::millis now) {
+                                                                 const core::rate_limit& limit,
+                                                                 core::millis now) {
     const auto w = core::fixed_window::of(limit);
     const core::millis start = w.start_of(now);
     const std::uint64_t cap = std::max<std::uint64_t>(1, w.limit / max_lease_divisor);

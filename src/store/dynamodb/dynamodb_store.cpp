@@ -1,16 +1,16 @@
 #include "store/dynamodb/dynamodb_store.hpp"
 
-#include <boost/json.hpp>
 #include <algorithm>
 #include <array>
-#include <functional>
 #include <atomic>
+#include <boost/json.hpp>
 #include <condition_variable>
-#include <limits>
-#include <unordered_map>
 #include <deque>
+#include <functional>
+#include <limits>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "aws/dynamodb_client.hpp"
@@ -39,15 +39,16 @@ core::result<std::vector<core::package_state>> states_in(const json::object& ans
 }
 
 json::object key_of(std::string_view tracking_id, std::string_view sk) {
-    return json::object{{schema::partition_key, items::string(tracking_id)}, {schema::sort_key, items::string(sk)}};
+    return json::object{{schema::partition_key, items::string(tracking_id)},
+                        {schema::sort_key, items::string(sk)}};
 }
-
 
 }  // namespace
 
 struct dynamodb_store::impl {
     dynamodb_store_options options;
-    aws::backoff contention{aws::retry_policy{std::chrono::milliseconds{5}, std::chrono::milliseconds{100}, 1}};
+    aws::backoff contention{
+        aws::retry_policy{std::chrono::milliseconds{5}, std::chrono::milliseconds{100}, 1}};
 
     // Writes of one package from this process take turns (striped by tracking id), so they never
     // spend DynamoDB round trips losing the version race to each other; other processes' writes
@@ -129,8 +130,8 @@ void dynamodb_store::append_batch(std::vector<core::submission> subs, const core
         }
     };
     auto state = std::make_shared<batch_state>();
-    state->results.assign(subs.size(), core::result<core::append_outcome>(
-                                           core::fail(core::error::internal_error("dynamodb: batch item not applied"))));
+    state->results.assign(subs.size(), core::result<core::append_outcome>(core::fail(
+                                           core::error::internal_error("dynamodb: batch item not applied"))));
     state->done = std::move(done);
 
     // Groups in order of first appearance; positions in order within each group.
@@ -151,21 +152,24 @@ void dynamodb_store::append_batch(std::vector<core::submission> subs, const core
         group.reserve(positions.size());
         for (const std::size_t i : positions) group.push_back(std::move(subs[i]));
         std::unique_lock lock(impl_->mutex);
-        const bool refused = impl_->stopping || impl_->workers.empty() ||
-                             impl_->queue.size() >= impl_->options.max_queue;
+        const bool refused =
+            impl_->stopping || impl_->workers.empty() || impl_->queue.size() >= impl_->options.max_queue;
         if (refused) {
             lock.unlock();
             for (const std::size_t i : positions) {
-                state->results[i] = core::fail(core::error::unavailable_error("dynamodb store: stopped or append queue full"));
+                state->results[i] = core::fail(
+                    core::error::unavailable_error("dynamodb store: stopped or append queue full"));
             }
             state->group_finished();
             continue;
         }
-        impl_->queue.emplace_back([this, state, policy, positions = std::move(positions), group = std::move(group)]() mutable {
-            auto out = append_group_now(group, policy);
-            for (std::size_t k = 0; k < positions.size(); ++k) state->results[positions[k]] = std::move(out[k]);
-            state->group_finished();
-        });
+        impl_->queue.emplace_back(
+            [this, state, policy, positions = std::move(positions), group = std::move(group)]() mutable {
+                auto out = append_group_now(group, policy);
+                for (std::size_t k = 0; k < positions.size(); ++k)
+                    state->results[positions[k]] = std::move(out[k]);
+                state->group_finished();
+            });
         lock.unlock();
         impl_->wake.notify_one();
     }
@@ -179,7 +183,8 @@ core::result<core::append_outcome> dynamodb_store::append_now(const core::submis
 std::vector<core::result<core::append_outcome>> dynamodb_store::append_group_now(
     const std::vector<core::submission>& subs, const core::lifecycle_policy& policy) {
     std::vector<core::result<core::append_outcome>> out(
-        subs.size(), core::result<core::append_outcome>(core::fail(core::error::internal_error("dynamodb: not applied"))));
+        subs.size(),
+        core::result<core::append_outcome>(core::fail(core::error::internal_error("dynamodb: not applied"))));
     const std::size_t chunk = std::max<std::size_t>(1, impl_->options.batch_chunk);
     for (std::size_t first = 0; first < subs.size(); first += chunk) {
         apply_chunk(subs, first, std::min(subs.size(), first + chunk), policy, out);
@@ -220,8 +225,8 @@ json::object newest_items_query(const std::string& table, std::string_view track
 // PutItem of the state (version compare-and-swap) commits the chunk, carrying the accepted events in
 // `pending`; then the event items are written. A concurrent writer makes the put fail: the chunk is
 // read and decided again.
-void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
-                                 const core::lifecycle_policy& policy,
+void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std::size_t first,
+                                 std::size_t last, const core::lifecycle_policy& policy,
                                  std::vector<core::result<core::append_outcome>>& out) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
@@ -231,11 +236,13 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
     const auto fail_range = [&](const core::error& e) {
         for (std::size_t i = first; i < last; ++i) out[i] = core::fail(e);
     };
-    const std::lock_guard turn(impl_->package_turns[std::hash<std::string>{}(tracking_id) % impl_->package_turns.size()]);
+    const std::lock_guard turn(
+        impl_->package_turns[std::hash<std::string>{}(tracking_id) % impl_->package_turns.size()]);
 
     for (int round = 1; round <= impl_->options.max_rounds; ++round) {
         // 1. Read the state and the newest events, consistently.
-        const auto read = client.call("Query", newest_items_query(table, tracking_id, 1 + newest_events_read, true));
+        const auto read =
+            client.call("Query", newest_items_query(table, tracking_id, 1 + newest_events_read, true));
         if (!read) return fail_range(to_core_error(table, read.error()));
         const auto& answer = read->as_object();
         package_snapshot seen;
@@ -254,7 +261,8 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
         if (seen.state_item) {
             auto decoded = items::decode_state(*seen.state_item);
             if (!decoded) {
-                return fail_range(core::error::internal_error("dynamodb: state of " + tracking_id + ": " + decoded.error()));
+                return fail_range(core::error::internal_error("dynamodb: state of " + tracking_id + ": " +
+                                                              decoded.error()));
             }
             version = decoded->version;
             // An expired package is gone, whether or not TTL has deleted it yet: a new life starts.
@@ -283,7 +291,8 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
             }
             out[i] = core::decide(current, same_id, sub, policy);
             if (!out[i] || out[i]->kind == core::outcome_kind::replay) continue;
-            written.push_back(items::pending_form(items::encode_event(out[i]->stored, out[i]->state.expires_at)));
+            written.push_back(
+                items::pending_form(items::encode_event(out[i]->stored, out[i]->state.expires_at)));
             digests += items::event_id_digest(in.event_id);
             current = out[i]->state;
             accepted.emplace(in.event_id, out[i]->stored);
@@ -294,7 +303,8 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
         if (!extras.pending.empty()) {
             if (auto made = make_pending_exist(tracking_id, extras.pending, seen); !made) {
                 for (std::size_t i = first; i < last; ++i) {
-                    if (out[i] && out[i]->kind != core::outcome_kind::replay) out[i] = core::fail(made.error());
+                    if (out[i] && out[i]->kind != core::outcome_kind::replay)
+                        out[i] = core::fail(made.error());
                 }
                 return;
             }
@@ -305,7 +315,8 @@ void dynamodb_store::apply_chunk(const std::vector<core::submission>& subs, std:
         next.event_id_digests = std::move(digests);
         next.legacy_markers = extras.legacy_markers;
         next.pending = std::move(written);
-        json::object state_put{{"TableName", table}, {"Item", items::encode_state(*current, version.value_or(0) + 1, next)}};
+        json::object state_put{{"TableName", table},
+                               {"Item", items::encode_state(*current, version.value_or(0) + 1, next)}};
         if (version) {
             state_put["ConditionExpression"] = "version = :v";
             state_put["ExpressionAttributeValues"] = json::object{{":v", items::number(*version)}};
@@ -359,10 +370,12 @@ core::result<void> dynamodb_store::make_pending_exist(const std::string& trackin
                                                              {"ProjectionExpression", "event_id"}});
         if (!got) return core::fail(to_core_error(table, got.error()));
         const auto* item = got->as_object().if_contains("Item");
-        if (!item || !item->is_object() || event_id_of(item->as_object()) != event_id_of(p)) missing.push_back(p);
+        if (!item || !item->is_object() || event_id_of(item->as_object()) != event_id_of(p))
+            missing.push_back(p);
     }
     for (const auto& p : missing) {
-        const auto put = client.call("PutItem", json::object{{"TableName", table}, {"Item", items::event_item_of(p, tracking_id)}});
+        const auto put = client.call(
+            "PutItem", json::object{{"TableName", table}, {"Item", items::event_item_of(p, tracking_id)}});
         if (!put) return core::fail(to_core_error(table, put.error()));
     }
     return {};
@@ -372,14 +385,17 @@ void dynamodb_store::put_events(const std::string& tracking_id, const std::vecto
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
     if (pending.size() == 1) {
-        (void)client.call("PutItem", json::object{{"TableName", table}, {"Item", items::event_item_of(pending.front(), tracking_id)}});
+        (void)client.call(
+            "PutItem",
+            json::object{{"TableName", table}, {"Item", items::event_item_of(pending.front(), tracking_id)}});
         return;
     }
     // BatchWriteItem: up to 25 puts a call; what it leaves unprocessed is sent again a few times.
     for (std::size_t at = 0; at < pending.size(); at += 25) {
         json::array requests;
         for (std::size_t i = at; i < std::min(pending.size(), at + 25); ++i) {
-            requests.push_back(json::object{{"PutRequest", json::object{{"Item", items::event_item_of(pending[i], tracking_id)}}}});
+            requests.push_back(json::object{
+                {"PutRequest", json::object{{"Item", items::event_item_of(pending[i], tracking_id)}}}});
         }
         json::object batch{{"RequestItems", json::object{{table, std::move(requests)}}}};
         for (int attempt = 1; attempt <= 4; ++attempt) {
@@ -393,20 +409,19 @@ void dynamodb_store::put_events(const std::string& tracking_id, const std::vecto
     }
 }
 
-core::result<std::optional<core::event>> dynamodb_store::stored_event(const std::string& tracking_id,
-                                                                      std::string_view event_id,
-                                                                      std::string_view digests,
-                                                                      const items::state_extras& extras,
-                                                                      const package_snapshot& seen,
-                                                                      const core::package_state& current,
-                                                                      core::millis now) {
+core::result<std::optional<core::event>> dynamodb_store::stored_event(
+    const std::string& tracking_id, std::string_view event_id, std::string_view digests,
+    const items::state_extras& extras, const package_snapshot& seen, const core::package_state& current,
+    core::millis now) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
     // An item counts only when it is live and belongs to the current life of the package.
     const auto event_from = [&](const json::object& item) -> core::result<std::optional<core::event>> {
         if (items::expires_at_ms(item) < now) return std::optional<core::event>{};
         auto e = items::decode_event(item);
-        if (!e) return core::fail(core::error::internal_error("dynamodb: event of " + tracking_id + ": " + e.error()));
+        if (!e)
+            return core::fail(
+                core::error::internal_error("dynamodb: event of " + tracking_id + ": " + e.error()));
         if (e->received_at < current.created_at) return std::optional<core::event>{};
         return std::optional<core::event>{std::move(*e)};
     };
@@ -443,9 +458,10 @@ core::result<std::optional<core::event>> dynamodb_store::stored_event(const std:
     }
     if (!extras.legacy_markers) return std::optional<core::event>{};
     // Events written before the digests existed have a DEDUP# marker.
-    const auto got = client.call("GetItem", json::object{{"TableName", table},
-                                                         {"Key", key_of(tracking_id, items::marker_sort_key(event_id))},
-                                                         {"ConsistentRead", true}});
+    const auto got =
+        client.call("GetItem", json::object{{"TableName", table},
+                                            {"Key", key_of(tracking_id, items::marker_sort_key(event_id))},
+                                            {"ConsistentRead", true}});
     if (!got) return core::fail(to_core_error(table, got.error()));
     const auto* item = got->as_object().if_contains("Item");
     if (!item || !item->is_object()) return std::optional<core::event>{};
@@ -507,7 +523,8 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
     json::object scan{
         {"TableName", table},
         {"FilterExpression", "sk = :state AND expires_at_ms >= :now"},
-        {"ExpressionAttributeValues", json::object{{":state", items::string(items::state_sk)}, {":now", items::number(now)}}},
+        {"ExpressionAttributeValues",
+         json::object{{":state", items::string(items::state_sk)}, {":now", items::number(now)}}},
         {"Limit", static_cast<std::int64_t>(std::clamp<std::size_t>(limit, 1, 1000))},
         {"ConsistentRead", true},
     };
@@ -515,7 +532,8 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
         json::error_code ec;
         const auto start = json::parse(cursor, ec);
         if (ec || !start.is_object()) {
-            return core::fail(core::error::field(core::errc::invalid_argument, "the export cursor is not valid", "cursor", "opaque"));
+            return core::fail(core::error::field(core::errc::invalid_argument,
+                                                 "the export cursor is not valid", "cursor", "opaque"));
         }
         scan["ExclusiveStartKey"] = start;
     }
@@ -530,17 +548,20 @@ core::result<core::export_page> dynamodb_store::export_packages(std::string_view
         if (!p) return core::fail(std::move(p.error()));
         if (*p) out.packages.push_back(std::move(**p));
     }
-    if (const auto* last = o.if_contains("LastEvaluatedKey"); last && last->is_object()) out.next = json::serialize(*last);
+    if (const auto* last = o.if_contains("LastEvaluatedKey"); last && last->is_object())
+        out.next = json::serialize(*last);
     return out;
 }
 
-core::result<std::optional<core::package>> dynamodb_store::find(std::string_view tracking_id, core::millis now,
-                                                                std::size_t max_events) {
+core::result<std::optional<core::package>> dynamodb_store::find(std::string_view tracking_id,
+                                                                core::millis now, std::size_t max_events) {
     return read_package(tracking_id, now, max_events, impl_->options.consistent_lookups);
 }
 
-core::result<std::optional<core::package>> dynamodb_store::read_package(std::string_view tracking_id, core::millis now,
-                                                                        std::size_t max_events, bool consistent) {
+core::result<std::optional<core::package>> dynamodb_store::read_package(std::string_view tracking_id,
+                                                                        core::millis now,
+                                                                        std::size_t max_events,
+                                                                        bool consistent) {
     auto& client = *impl_->options.client;
     const std::string& table = impl_->options.table;
     std::optional<core::package> out;
@@ -550,8 +571,9 @@ core::result<std::optional<core::package>> dynamodb_store::read_package(std::str
     bool read_all = false;  // every event item of the package was read
     for (;;) {
         const std::size_t wanted = out ? max_events - out->events.size() : max_events;
-        json::object q = newest_items_query(table, tracking_id,
-                                            static_cast<std::int64_t>(std::min<std::size_t>(wanted + 1, 1000)), consistent);
+        json::object q = newest_items_query(
+            table, tracking_id, static_cast<std::int64_t>(std::min<std::size_t>(wanted + 1, 1000)),
+            consistent);
         if (start_key) q["ExclusiveStartKey"] = *start_key;
         const auto page = client.call("Query", q);
         if (!page) return core::fail(to_core_error(table, page.error()));
@@ -616,7 +638,8 @@ core::result<std::optional<core::package>> dynamodb_store::read_package(std::str
 core::result<std::size_t> dynamodb_store::purge_expired(core::millis) { return std::size_t{0}; }
 
 core::result<void> dynamodb_store::ping() {
-    const auto r = impl_->options.client->call("DescribeTable", json::object{{"TableName", impl_->options.table}});
+    const auto r =
+        impl_->options.client->call("DescribeTable", json::object{{"TableName", impl_->options.table}});
     if (!r) return core::fail(to_core_error(impl_->options.table, r.error()));
     return {};
 }

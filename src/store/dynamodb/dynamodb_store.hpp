@@ -69,8 +69,8 @@ public:
                                                   const core::lifecycle_policy& policy);
 
     // The synchronous write of submissions of one package, in order (exposed for tests).
-    std::vector<core::result<core::append_outcome>> append_group_now(const std::vector<core::submission>& subs,
-                                                                     const core::lifecycle_policy& policy);
+    std::vector<core::result<core::append_outcome>> append_group_now(
+        const std::vector<core::submission>& subs, const core::lifecycle_policy& policy);
 
     struct impl;
     // What a write read of its package: the state item and the newest event items.
@@ -87,12 +87,15 @@ private:
                                           const std::vector<boost::json::object>& pending,
                                           const package_snapshot& seen);
     void put_events(const std::string& tracking_id, const std::vector<boost::json::object>& pending);
-    core::result<std::optional<core::event>> stored_event(const std::string& tracking_id, std::string_view event_id,
-                                                          std::string_view digests, const dynamodb_items::state_extras& extras,
+    core::result<std::optional<core::event>> stored_event(const std::string& tracking_id,
+                                                          std::string_view event_id, std::string_view digests,
+                                                          const dynamodb_items::state_extras& extras,
                                                           const package_snapshot& seen,
-                                                          const core::package_state& current, core::millis now);
+                                                          const core::package_state& current,
+                                                          core::millis now);
     void apply_chunk(const std::vector<core::submission>& subs, std::size_t first, std::size_t last,
-                     const core::lifecycle_policy& policy, std::vector<core::result<core::append_outcome>>& out);
+                     const core::lifecycle_policy& policy,
+                     std::vector<core::result<core::append_outcome>>& out);
 
     std::unique_ptr<impl> impl_;
 };

@@ -20,7 +20,9 @@ std::string event_sort_key(core::millis timestamp, std::uint64_t sequence) {
     return out;
 }
 
-std::string marker_sort_key(std::string_view event_id) { return std::string(marker_prefix) + std::string(event_id); }
+std::string marker_sort_key(std::string_view event_id) {
+    return std::string(marker_prefix) + std::string(event_id);
+}
 
 std::int64_t ttl_seconds(core::millis expires_at) noexcept {
     return expires_at >= 0 ? (expires_at + 999) / 1000 : expires_at / 1000;
@@ -145,7 +147,8 @@ json::object encode_state(const core::package_state& s, std::int64_t version, co
     put_position(item, s.coordinates);
     if (s.estimated_delivery) item["estimated_delivery"] = number(*s.estimated_delivery);
     put_expiry(item, s.expires_at);
-    if (extras.event_id_digests) item["event_ids"] = json::object{{"B", crypto::base64_encode(*extras.event_id_digests)}};
+    if (extras.event_id_digests)
+        item["event_ids"] = json::object{{"B", crypto::base64_encode(*extras.event_id_digests)}};
     if (extras.legacy_markers) item["legacy_markers"] = json::object{{"BOOL", true}};
     if (!extras.pending.empty()) {
         json::array list;

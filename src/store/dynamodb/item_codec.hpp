@@ -6,8 +6,8 @@
 #include <expected>
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "core/model.hpp"
 
@@ -51,7 +51,8 @@ struct state_extras {
 };
 
 // The state item. `version` is the optimistic-concurrency counter.
-boost::json::object encode_state(const core::package_state& s, std::int64_t version, const state_extras& extras = {});
+boost::json::object encode_state(const core::package_state& s, std::int64_t version,
+                                 const state_extras& extras = {});
 struct decoded_state {
     core::package_state state;
     std::int64_t version = 0;
@@ -71,7 +72,9 @@ boost::json::object event_item_of(const boost::json::object& pending, std::strin
 
 // A string attribute of any of our items ("" when absent or not a string), and the sort key.
 std::string_view string_attribute(const boost::json::object& item, std::string_view name) noexcept;
-inline std::string_view sort_key_of(const boost::json::object& item) noexcept { return string_attribute(item, "sk"); }
+inline std::string_view sort_key_of(const boost::json::object& item) noexcept {
+    return string_attribute(item, "sk");
+}
 
 // expires_at_ms of any of our items (0 when absent).
 core::millis expires_at_ms(const boost::json::object& item);

@@ -17,9 +17,8 @@ json::object create_table_request(const std::string& table) {
     return json::object{
         {"TableName", table},
         {"BillingMode", "PAY_PER_REQUEST"},
-        {"AttributeDefinitions",
-         json::array{attr(partition_key, "S"), attr(sort_key, "S"), attr(index_partition_key, "S"),
-                     attr(index_sort_key, "N")}},
+        {"AttributeDefinitions", json::array{attr(partition_key, "S"), attr(sort_key, "S"),
+                                             attr(index_partition_key, "S"), attr(index_sort_key, "N")}},
         {"KeySchema", json::array{key(partition_key, "HASH"), key(sort_key, "RANGE")}},
         {"GlobalSecondaryIndexes",
          json::array{json::object{

@@ -23,10 +23,12 @@ std::size_t backend_index(std::string_view name) {
 measured_store::measured_store(core::store& inner)
     : inner_(inner),
       backend_(backend_index(inner.backend_name())),
-      durations_("dinex_store_operation_duration_seconds", "Time of one store operation, by operation and back-end.",
+      durations_("dinex_store_operation_duration_seconds",
+                 "Time of one store operation, by operation and back-end.",
                  {{"operation", operations}, {"backend", backends}}, obs::duration_buckets),
       errors_("dinex_store_errors_total",
-              "Store operations that failed in the back-end (unavailable or internal), by operation and back-end.",
+              "Store operations that failed in the back-end (unavailable or internal), by operation and "
+              "back-end.",
               {{"operation", operations}, {"backend", backends}}) {}
 
 void measured_store::register_in(obs::registry& r) const {
@@ -41,15 +43,16 @@ void measured_store::finish(operation op, double seconds, const core::error* e) 
     }
 }
 
-core::result<std::optional<core::package>> measured_store::find(std::string_view tracking_id, core::millis now,
-                                                                std::size_t max_events) {
+core::result<std::optional<core::package>> measured_store::find(std::string_view tracking_id,
+                                                                core::millis now, std::size_t max_events) {
     const auto t0 = clock_type::now();
     auto r = inner_.find(tracking_id, now, max_events);
     finish(find_op, seconds_since(t0), r ? nullptr : &r.error());
     return r;
 }
 
-void measured_store::append(core::submission sub, const core::lifecycle_policy& policy, core::append_callback done) {
+void measured_store::append(core::submission sub, const core::lifecycle_policy& policy,
+                            core::append_callback done) {
     const auto t0 = clock_type::now();
     inner_.append(std::move(sub), policy,
                   [this, t0, done = std::move(done)](core::result<core::append_outcome> r) mutable {
@@ -61,20 +64,21 @@ void measured_store::append(core::submission sub, const core::lifecycle_policy& 
 void measured_store::append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
                                   core::batch_callback done) {
     const auto t0 = clock_type::now();
-    inner_.append_batch(std::move(subs), policy,
-                        [this, t0, done = std::move(done)](std::vector<core::result<core::append_outcome>> r) mutable {
-                            // A back-end failure fails every item alike: the first one tells.
-                            const core::error* e = nullptr;
-                            for (const auto& x : r) {
-                                if (!x && (x.error().code == core::errc::unavailable ||
-                                           x.error().code == core::errc::internal)) {
-                                    e = &x.error();
-                                    break;
-                                }
-                            }
-                            finish(append_batch_op, seconds_since(t0), e);
-                            done(std::move(r));
-                        });
+    inner_.append_batch(
+        std::move(subs), policy,
+        [this, t0, done = std::move(done)](std::vector<core::result<core::append_outcome>> r) mutable {
+            // A back-end failure fails every item alike: the first one tells.
+            const core::error* e = nullptr;
+            for (const auto& x : r) {
+                if (!x &&
+                    (x.error().code == core::errc::unavailable || x.error().code == core::errc::internal)) {
+                    e = &x.error();
+                    break;
+                }
+            }
+            finish(append_batch_op, seconds_since(t0), e);
+            done(std::move(r));
+        });
 }
 
 core::result<core::package_page> measured_store::list_packages(const core::package_query& q) {

@@ -13,9 +13,17 @@ namespace dinex::store {
 
 class measured_store final : public core::store {
 public:
-    enum operation : std::size_t { find_op, append_op, ping_op, purge_op, append_batch_op, list_op, export_op };
-    static constexpr std::array<std::string_view, 7> operations = {"find", "append", "ping", "purge",
-                                                                   "append_batch", "list", "export"};
+    enum operation : std::size_t {
+        find_op,
+        append_op,
+        ping_op,
+        purge_op,
+        append_batch_op,
+        list_op,
+        export_op
+    };
+    static constexpr std::array<std::string_view, 7> operations = {"find",         "append", "ping",  "purge",
+                                                                   "append_batch", "list",   "export"};
     static constexpr std::array<std::string_view, 3> backends = {"sqlite", "memory", "dynamodb"};
 
     explicit measured_store(core::store& inner);
@@ -23,8 +31,9 @@ public:
 
     std::string_view backend_name() const noexcept override { return inner_.backend_name(); }
     core::result<std::optional<core::package>> find(std::string_view tracking_id, core::millis now,
-                                                     std::size_t max_events) override;
-    void append(core::submission sub, const core::lifecycle_policy& policy, core::append_callback done) override;
+                                                    std::size_t max_events) override;
+    void append(core::submission sub, const core::lifecycle_policy& policy,
+                core::append_callback done) override;
     void append_batch(std::vector<core::submission> subs, const core::lifecycle_policy& policy,
                       core::batch_callback done) override;
     core::result<core::package_page> list_packages(const core::package_query& q) override;

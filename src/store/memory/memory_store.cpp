@@ -14,8 +14,7 @@ bool memory_store::should_fail() {
     return false;
 }
 
-core::result<std::optional<core::package>> memory_store::find(std::string_view tracking_id,
-                                                              core::millis now,
+core::result<std::optional<core::package>> memory_store::find(std::string_view tracking_id, core::millis now,
                                                               std::size_t max_events) {
     if (should_fail()) return core::fail(core::error::unavailable_error("memory store: injected failure"));
     const std::lock_guard lock(mutex_);
@@ -30,8 +29,8 @@ core::result<std::optional<core::package>> memory_store::find(std::string_view t
 }
 
 core::result<core::append_outcome> memory_store::apply_locked(const core::submission& sub,
-                                                             const core::lifecycle_policy& policy,
-                                                             bool& deliveries_added) {
+                                                              const core::lifecycle_policy& policy,
+                                                              bool& deliveries_added) {
     const core::event& in = sub.incoming;
     auto it = packages_.find(in.tracking_id);
     // An expired package is gone, as if the sweep had already run.
@@ -123,7 +122,8 @@ core::result<core::package_page> memory_store::list_packages(const core::package
             const auto& s = r.state;
             if (s.expires_at < q.now) continue;
             if (!q.statuses.empty() &&
-                std::find(q.statuses.begin(), q.statuses.end(), s.state) == q.statuses.end()) continue;
+                std::find(q.statuses.begin(), q.statuses.end(), s.state) == q.statuses.end())
+                continue;
             if (!core::listed_after(s, bound)) continue;
             hits.push_back(s);
         }
@@ -176,7 +176,8 @@ core::result<void> memory_store::create_subscription(const core::subscription& s
     if (should_fail()) return core::fail(injected());
     const std::lock_guard lock(mutex_);
     if (!subscriptions_.emplace(s.id, s).second) {
-        return core::fail(core::error::make(core::errc::conflict, "a subscription with id " + s.id + " exists"));
+        return core::fail(
+            core::error::make(core::errc::conflict, "a subscription with id " + s.id + " exists"));
     }
     return {};
 }
@@ -205,8 +206,8 @@ core::result<void> memory_store::delete_subscription(std::string_view id) {
     return {};
 }
 
-core::result<core::subscription> memory_store::set_enabled(std::string_view id, bool enabled, core::millis now,
-                                                           std::string_view reason) {
+core::result<core::subscription> memory_store::set_enabled(std::string_view id, bool enabled,
+                                                           core::millis now, std::string_view reason) {
     if (should_fail()) return core::fail(injected());
     const std::lock_guard lock(mutex_);
     const auto it = subscriptions_.find(std::string(id));
@@ -222,8 +223,8 @@ core::result<core::subscription> memory_store::set_enabled(std::string_view id, 
     return s;
 }
 
-core::result<std::vector<core::delivery>> memory_store::due_deliveries(core::millis now, std::size_t limit,
-                                                                      const std::vector<std::string>& in_flight) {
+core::result<std::vector<core::delivery>> memory_store::due_deliveries(
+    core::millis now, std::size_t limit, const std::vector<std::string>& in_flight) {
     if (should_fail()) return core::fail(injected());
     const std::lock_guard lock(mutex_);
     std::vector<core::delivery> out;
@@ -239,15 +240,18 @@ core::result<std::vector<core::delivery>> memory_store::due_deliveries(core::mil
     return out;
 }
 
-core::result<core::attempt_effect> memory_store::record_attempt(const core::delivery& d, const core::attempt_report& r,
-                                                                const core::retry_policy& policy, double jitter01) {
+core::result<core::attempt_effect> memory_store::record_attempt(const core::delivery& d,
+                                                                const core::attempt_report& r,
+                                                                const core::retry_policy& policy,
+                                                                double jitter01) {
     if (should_fail()) return core::fail(injected());
     const std::lock_guard lock(mutex_);
     const auto s = subscriptions_.find(d.subscription_id);
     if (s == subscriptions_.end()) return core::fail(core::subscription_not_found(d.subscription_id));
     core::subscription& sub = s->second;
     const core::attempt_effect e = core::apply_attempt(sub, d, r, policy, jitter01);
-    if (auto it = outbox_.find(d.id); it != outbox_.end() && it->second.state == core::delivery_state::pending) {
+    if (auto it = outbox_.find(d.id);
+        it != outbox_.end() && it->second.state == core::delivery_state::pending) {
         core::delivery& stored = it->second;
         stored.state = e.state;
         stored.attempts += 1;
@@ -267,12 +271,14 @@ core::result<core::attempt_effect> memory_store::record_attempt(const core::deli
     return e;
 }
 
-core::result<core::delivery_page> memory_store::deliveries_of(std::string_view subscription_id, std::size_t limit,
+core::result<core::delivery_page> memory_store::deliveries_of(std::string_view subscription_id,
+                                                              std::size_t limit,
                                                               std::optional<std::string_view> cursor) {
     if (should_fail()) return core::fail(injected());
     if (cursor && !core::is_delivery_cursor(*cursor)) return core::fail(core::bad_delivery_cursor());
     const std::lock_guard lock(mutex_);
-    if (!subscriptions_.contains(std::string(subscription_id))) return core::fail(core::subscription_not_found(subscription_id));
+    if (!subscriptions_.contains(std::string(subscription_id)))
+        return core::fail(core::subscription_not_found(subscription_id));
     core::delivery_page page;
     auto it = cursor ? outbox_.lower_bound(std::string(*cursor)) : outbox_.end();
     while (it != outbox_.begin()) {
@@ -292,7 +298,8 @@ core::result<core::outbox_counts> memory_store::counts() {
     const std::lock_guard lock(mutex_);
     core::outbox_counts c;
     for (const auto& [id, d] : outbox_) c.pending += d.state == core::delivery_state::pending ? 1 : 0;
-    for (const auto& [id, s] : subscriptions_) (s.enabled ? c.enabled_subscriptions : c.disabled_subscriptions) += 1;
+    for (const auto& [id, s] : subscriptions_)
+        (s.enabled ? c.enabled_subscriptions : c.disabled_subscriptions) += 1;
     return c;
 }
 

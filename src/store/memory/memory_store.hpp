@@ -40,10 +40,11 @@ public:
     core::result<void> delete_subscription(std::string_view id) override;
     core::result<core::subscription> set_enabled(std::string_view id, bool enabled, core::millis now,
                                                  std::string_view reason) override;
-    core::result<std::vector<core::delivery>> due_deliveries(core::millis now, std::size_t limit,
-                                                             const std::vector<std::string>& in_flight) override;
+    core::result<std::vector<core::delivery>> due_deliveries(
+        core::millis now, std::size_t limit, const std::vector<std::string>& in_flight) override;
     core::result<core::attempt_effect> record_attempt(const core::delivery& d, const core::attempt_report& r,
-                                                      const core::retry_policy& policy, double jitter01) override;
+                                                      const core::retry_policy& policy,
+                                                      double jitter01) override;
     core::result<core::delivery_page> deliveries_of(std::string_view subscription_id, std::size_t limit,
                                                     std::optional<std::string_view> cursor) override;
     core::result<core::outbox_counts> counts() override;
@@ -59,7 +60,8 @@ private:
     // One submission, under mutex_: the single per-item path of append and append_batch.
     // Applies one submission (and writes its outbox rows); the caller holds mutex_.
     core::result<core::append_outcome> apply_locked(const core::submission& sub,
-                                                    const core::lifecycle_policy& policy, bool& deliveries_added);
+                                                    const core::lifecycle_policy& policy,
+                                                    bool& deliveries_added);
     void wake_dispatcher_if(bool deliveries_added);
 
     // Events keyed newest first: descending timestamp, then descending arrival order.

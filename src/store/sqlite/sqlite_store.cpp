@@ -79,9 +79,7 @@ core::result<std::unique_ptr<sqlite_store>> sqlite_store::open(const sqlite_opti
 
 sqlite_store::sqlite_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
-sqlite_store::~sqlite_store() {
-    stop();
-}
+sqlite_store::~sqlite_store() { stop(); }
 
 void sqlite_store::stop() {
     if (impl_->writer) impl_->writer->stop();

@@ -13,10 +13,10 @@
 namespace dinex::store {
 
 struct sqlite_options {
-    std::string path;                 // database file; created with its schema when missing
-    std::size_t max_batch = 1024;     // writes committed together at most
-    std::size_t max_queue = 65536;    // writes waiting at most; beyond it appends fail fast (503)
-    std::size_t purge_chunk = 2000;   // packages deleted per transaction by purge_expired
+    std::string path;                // database file; created with its schema when missing
+    std::size_t max_batch = 1024;    // writes committed together at most
+    std::size_t max_queue = 65536;   // writes waiting at most; beyond it appends fail fast (503)
+    std::size_t purge_chunk = 2000;  // packages deleted per transaction by purge_expired
     // Reads only (export, backups of a read-only copy): the file must exist with the current
     // schema; nothing is created, migrated or written, and writes fail as unavailable.
     bool read_only = false;
@@ -59,10 +59,11 @@ public:
     core::result<void> delete_subscription(std::string_view id) override;
     core::result<core::subscription> set_enabled(std::string_view id, bool enabled, core::millis now,
                                                  std::string_view reason) override;
-    core::result<std::vector<core::delivery>> due_deliveries(core::millis now, std::size_t limit,
-                                                             const std::vector<std::string>& in_flight) override;
+    core::result<std::vector<core::delivery>> due_deliveries(
+        core::millis now, std::size_t limit, const std::vector<std::string>& in_flight) override;
     core::result<core::attempt_effect> record_attempt(const core::delivery& d, const core::attempt_report& r,
-                                                      const core::retry_policy& policy, double jitter01) override;
+                                                      const core::retry_policy& policy,
+                                                      double jitter01) override;
     core::result<core::delivery_page> deliveries_of(std::string_view subscription_id, std::size_t limit,
                                                     std::optional<std::string_view> cursor) override;
     core::result<core::outbox_counts> counts() override;

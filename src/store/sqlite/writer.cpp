@@ -155,9 +155,7 @@ core::result<core::append_outcome> apply_submission(write_connection& c, const c
 
 }  // namespace
 
-void append_job::apply(write_connection& c) {
-    outcome = apply_submission(c, sub, policy);
-}
+void append_job::apply(write_connection& c) { outcome = apply_submission(c, sub, policy); }
 
 void append_job::finish(const core::error* commit_error) {
     if (commit_error && outcome) outcome = core::fail(*commit_error);

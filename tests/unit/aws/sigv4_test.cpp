@@ -75,19 +75,16 @@ void parse_request(std::string_view text, vector_case& out) {
         throw std::runtime_error("bad request line");
     }
     out.request.method = std::string{request_line.substr(0, first_space)};
-    const std::string_view target =
-        request_line.substr(first_space + 1, last_space - first_space - 1);
+    const std::string_view target = request_line.substr(first_space + 1, last_space - first_space - 1);
     const std::size_t question = target.find('?');
     out.request.path = std::string{target.substr(0, question)};
-    if (question != std::string_view::npos)
-        out.request.query = std::string{target.substr(question + 1)};
+    if (question != std::string_view::npos) out.request.query = std::string{target.substr(question + 1)};
 
     while (pos < text.size()) {
         const std::string_view line = next_line(text, pos);
         if (line.empty()) break;
         if (line.front() == ' ' || line.front() == '\t') {
-            if (out.request.headers.empty())
-                throw std::runtime_error("continuation without header");
+            if (out.request.headers.empty()) throw std::runtime_error("continuation without header");
             // Kept folded on purpose: unfolding is the signer's job.
             out.request.headers.back().second += '\n';
             out.request.headers.back().second += line;
@@ -114,8 +111,7 @@ std::chrono::sys_seconds parse_timestamp(std::string_view s) {
     if (s.size() != 20 || s[10] != 'T' || s[19] != 'Z') throw std::runtime_error("bad timestamp");
     const year_month_day ymd{year{number(s, 0, 4)}, month{static_cast<unsigned>(number(s, 5, 2))},
                              day{static_cast<unsigned>(number(s, 8, 2))}};
-    return sys_days{ymd} + hours{number(s, 11, 2)} + minutes{number(s, 14, 2)} +
-           seconds{number(s, 17, 2)};
+    return sys_days{ymd} + hours{number(s, 11, 2)} + minutes{number(s, 14, 2)} + seconds{number(s, 17, 2)};
 }
 
 void parse_context(std::string_view text, vector_case& out) {
@@ -171,8 +167,7 @@ std::vector<std::string> signed_request_header_lines(std::string_view text) {
         }
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) throw std::runtime_error("bad header line");
-        lines.push_back(lower(std::string{line.substr(0, colon)}) +
-                        std::string{line.substr(colon)});
+        lines.push_back(lower(std::string{line.substr(0, colon)}) + std::string{line.substr(colon)});
     }
     return lines;
 }
@@ -191,12 +186,10 @@ TEST_P(sigv4_vector, matches_header_signing_results) {
     EXPECT_EQ(result.signature, read_text(dir / "header-signature.txt"));
 
     // Every header we tell the caller to add, Authorization included, is in the signed request.
-    const auto expected_lines =
-        signed_request_header_lines(read_text(dir / "header-signed-request.txt"));
+    const auto expected_lines = signed_request_header_lines(read_text(dir / "header-signed-request.txt"));
     for (const auto& [name, value] : result.headers_to_add) {
         const std::string line = lower(name) + ":" + value;
-        EXPECT_NE(std::find(expected_lines.begin(), expected_lines.end(), line),
-                  expected_lines.end())
+        EXPECT_NE(std::find(expected_lines.begin(), expected_lines.end(), line), expected_lines.end())
             << line;
     }
 }
@@ -209,8 +202,7 @@ std::string case_test_name(const ::testing::TestParamInfo<std::string>& param) {
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(aws_suite, sigv4_vector, ::testing::ValuesIn(list_cases()),
-                         case_test_name);
+INSTANTIATE_TEST_SUITE_P(aws_suite, sigv4_vector, ::testing::ValuesIn(list_cases()), case_test_name);
 
 // Without this, a wrong or empty vectors directory would make the suite pass by running nothing.
 TEST(sigv4_vectors, all_cases_are_found) {
@@ -245,8 +237,7 @@ std::string canonical_query_line(const signing_result& r) {
 }
 
 TEST(sigv4_sign, wrong_secret_gives_a_different_signature) {
-    const auto good =
-        sign(vanilla_request(), example_creds, "us-east-1", "service", example_time());
+    const auto good = sign(vanilla_request(), example_creds, "us-east-1", "service", example_time());
     credentials wrong = example_creds;
     wrong.secret_access_key.back() = 'X';
     const auto bad = sign(vanilla_request(), wrong, "us-east-1", "service", example_time());
@@ -265,8 +256,7 @@ TEST(sigv4_sign, session_token_header_is_added_and_signed) {
                         std::pair<std::string, std::string>{"X-Amz-Security-Token", "token-value"}),
               r.headers_to_add.end());
     EXPECT_NE(r.canonical_request.find("\nx-amz-security-token:token-value\n"), std::string::npos);
-    EXPECT_NE(r.authorization.find("SignedHeaders=host;x-amz-date;x-amz-security-token,"),
-              std::string::npos);
+    EXPECT_NE(r.authorization.find("SignedHeaders=host;x-amz-date;x-amz-security-token,"), std::string::npos);
 
     signing_options unsigned_token;
     unsigned_token.sign_session_token = false;
@@ -344,8 +334,8 @@ TEST(sigv4_sign, caller_content_sha256_is_the_payload_hash) {
     signing_options s3;
     s3.add_content_sha256 = true;
     const auto result = sign(r, example_creds, "us-east-1", "s3", example_time(), s3);
-    EXPECT_TRUE(result.canonical_request.ends_with(
-        "\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD"));
+    EXPECT_TRUE(
+        result.canonical_request.ends_with("\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD"));
     EXPECT_EQ(result.headers_to_add.size(), 2u);  // X-Amz-Date and Authorization only
 }
 
@@ -360,8 +350,7 @@ TEST(sigv4_sign, stale_computed_headers_are_replaced) {
 TEST(sigv4_sign, missing_host_is_rejected) {
     signing_request r = vanilla_request();
     r.headers.clear();
-    EXPECT_THROW((void)sign(r, example_creds, "us-east-1", "service", example_time()),
-                 std::invalid_argument);
+    EXPECT_THROW((void)sign(r, example_creds, "us-east-1", "service", example_time()), std::invalid_argument);
 }
 
 // Found by tests/fuzz/fuzz_sigv4: a time tens of millions of years away wrapped around in the
