@@ -14,6 +14,10 @@ namespace dinex::lambda {
 
 namespace {
 
+void log_unhandled(obs::logger& log, std::string_view aws_request_id, std::string_view what) {
+    log.log(obs::level::error, "unhandled exception", {{"aws_request_id", aws_request_id}, {"error", what}});
+}
+
 api::response internal_error(std::string_view request_id) {
     auto res = api::error_response(core::error::internal_error("unhandled exception"), request_id);
     res.route = "error";
@@ -60,9 +64,7 @@ outcome handle_invocation(const runtime_context& ctx, const invocation& inv) {
         ctx.app.handle(std::move(*req), [&promise](api::response r) { promise.set_value(std::move(r)); });
         res = future.get();
     } catch (const std::exception& e) {
-        log.log(
-            obs::level::error, "unhandled exception",
-            {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        log_unhandled(log, inv.request_id, e.what());
         if (request_id.empty()) request_id = inv.request_id;
         res = internal_error(request_id);
     } catch (...) {
@@ -98,9 +100,7 @@ outcome handle_stream_invocation(stream_consumer* streams, obs::logger& log, con
     try {
         return {true, streams->handle(inv.payload, inv.request_id), {}, {}};
     } catch (const std::exception& e) {
-        log.log(
-            obs::level::error, "unhandled exception",
-            {{"aws_request_id", std::string_view(inv.request_id)}, {"error", std::string_view(e.what())}});
+        log_unhandled(log, inv.request_id, e.what());
         return {false, {}, "Runtime.UnhandledException", "stream batch failed"};
     }
 }

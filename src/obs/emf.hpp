@@ -27,7 +27,7 @@ inline constexpr std::string_view metric_namespace = "DINEX/Tracking";
 
 // CloudWatch units used here (the full list is CloudWatch's StandardUnit). Counts go without a
 // unit (CloudWatch's None): the metric's name says what it counts, and the bytes are paid per line.
-inline constexpr std::string_view no_unit = "";
+inline constexpr std::string_view no_unit{};
 inline constexpr std::string_view milliseconds = "Milliseconds";
 
 struct metric {
