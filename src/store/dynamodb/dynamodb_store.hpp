@@ -81,8 +81,6 @@ public:
     };
 
 private:
-    core::result<std::optional<core::package>> read_package(std::string_view tracking_id, core::millis now,
-                                                            std::size_t max_events, bool consistent);
     core::result<void> make_pending_exist(const std::string& tracking_id,
                                           const std::vector<boost::json::object>& pending,
                                           const package_snapshot& seen);

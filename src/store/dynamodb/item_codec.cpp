@@ -24,6 +24,11 @@ std::string marker_sort_key(std::string_view event_id) {
     return std::string(marker_prefix) + std::string(event_id);
 }
 
+json::object key(std::string_view tracking_id, std::string_view sk) {
+    return json::object{{dynamodb_schema::partition_key, string(tracking_id)},
+                        {dynamodb_schema::sort_key, string(sk)}};
+}
+
 std::int64_t ttl_seconds(core::millis expires_at) noexcept {
     return expires_at >= 0 ? (expires_at + 999) / 1000 : expires_at / 1000;
 }

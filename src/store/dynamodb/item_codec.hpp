@@ -22,6 +22,9 @@ inline constexpr std::string_view marker_prefix = "DEDUP#";
 std::string event_sort_key(core::millis timestamp, std::uint64_t sequence);
 std::string marker_sort_key(std::string_view event_id);
 
+// The primary key {tracking_id, sk} of an item, for GetItem and friends.
+boost::json::object key(std::string_view tracking_id, std::string_view sk);
+
 // TTL: epoch seconds, rounded up so the item never disappears before its millisecond expiry.
 std::int64_t ttl_seconds(core::millis expires_at) noexcept;
 
