@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -151,6 +152,15 @@ class LambdaProcess:
             self.proc.stdout.close()
             self.proc.stderr.close()
         self.standin.stop()
+
+
+def moto_state():
+    """The endpoint and key pair of ctest's moto (fixture `moto`: tests/support/moto_fixture.py)."""
+    path = os.environ.get("DINEX_MOTO_STATE")
+    if not path or not os.path.exists(path):
+        raise unittest.SkipTest("DINEX_MOTO_STATE is not set: run through ctest (fixture moto)")
+    with open(path) as f:
+        return json.load(f)
 
 
 def _lambda_json(value):

@@ -17,17 +17,9 @@ import time
 import unittest
 import uuid
 
-from lambda_harness import BINARY, LambdaProcess, apigw_event, stream_records  # noqa: F401
+from lambda_harness import BINARY, LambdaProcess, apigw_event, moto_state, stream_records  # noqa: F401
 
 import boto3
-
-
-def moto_state():
-    path = os.environ.get("DINEX_MOTO_STATE")
-    if not path or not os.path.exists(path):
-        raise unittest.SkipTest("DINEX_MOTO_STATE is not set: run through ctest (fixture moto)")
-    with open(path) as f:
-        return json.load(f)
 
 
 def wait_until(predicate, timeout=10.0):

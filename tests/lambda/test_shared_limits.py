@@ -13,26 +13,17 @@ on a loaded 2-core machine under ASan, with moto answering one call at a time.)
   instance (3) — what the other process leased and did not spend.
 
 Runs with Debian's python3 (no boto3 needed: the table is created by the binary)."""
-import json
 import os
 import subprocess
 import time
 import unittest
 import uuid
 
-from lambda_harness import BINARY, LambdaProcess, key_hash_entry, new_key
+from lambda_harness import BINARY, LambdaProcess, key_hash_entry, moto_state, new_key
 
 WINDOW_S = 30
 LIMIT = 30
 LEASE_CAP = LIMIT // 10
-
-
-def moto_state():
-    path = os.environ.get("DINEX_MOTO_STATE")
-    if not path or not os.path.exists(path):
-        raise unittest.SkipTest("DINEX_MOTO_STATE is not set: run through ctest (fixture moto)")
-    with open(path) as f:
-        return json.load(f)
 
 
 class SharedLimitsAcrossProcessesTest(unittest.TestCase):
